@@ -1,0 +1,719 @@
+//! The revision graph: Alembic's model, validated strictly.
+//!
+//! - The *parents* of a revision are its `down_revision`s. *Heads* are revisions that are no
+//!   revision's parent; *bases* are revisions without parents.
+//! - `depends_on` orders a revision after its dependencies without making them parents: a
+//!   dependency is applied first, but it is not replaced in the version table.
+//! - A dependency that is already an ancestor of the revision's other parents or dependencies
+//!   is redundant and dropped (*normalised*), so that the version table never holds a row that
+//!   another row implies.
+//!
+//! **Load order** is the order of revision files sorted by path (see [`crate::scan`]). It breaks
+//! every tie: the order of heads and bases, and the order of sibling branches in history and in
+//! plans.
+//!
+//! **Sibling order** of history and plans: a walk from the heads down, depth first. A revision
+//! is listed once every revision above it in the set has been listed; after a revision come its
+//! parents in `down_revision` order, then its dependencies; when a line cannot go on, the walk
+//! resumes with the most recently reached revision that can. Upgrades run that list in reverse,
+//! so each branch of a merge is completed before the next starts. For a merge `(d1, d2) <- e`
+//! the upgrade runs `d2`'s branch, then `d1`'s, then `e`, as Alembic does.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{nearest, Diagnostic, Diagnostics, Location};
+use crate::revision::Revision;
+use crate::set::Set;
+
+/// Options of graph validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GraphOptions {
+    /// Accept several heads (and bases) even when they carry no branch label.
+    pub allow_multiple_heads: bool,
+}
+
+/// A validated revision graph.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub(crate) revisions: Vec<Revision>,
+    pub(crate) index: HashMap<String, u32>,
+    pub(crate) labels: HashMap<String, u32>,
+    /// `down_revision`s.
+    pub(crate) parents: Vec<Vec<u32>>,
+    /// Resolved `depends_on`.
+    pub(crate) deps: Vec<Vec<u32>>,
+    /// Parents followed by the normalised dependencies.
+    pub(crate) norm: Vec<Vec<u32>>,
+    /// Revisions that name this one as `down_revision`.
+    pub(crate) children: Vec<Vec<u32>>,
+    /// Children plus revisions that depend on this one.
+    pub(crate) all_children: Vec<Vec<u32>>,
+    pub(crate) heads: Vec<u32>,
+    pub(crate) real_heads: Vec<u32>,
+    pub(crate) bases: Vec<u32>,
+}
+
+/// Which edges a traversal follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Edges {
+    /// `down_revision` only.
+    Versioned,
+    /// `down_revision` plus dependencies.
+    WithDependencies,
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Graph {
+    /// Builds and validates a graph from revisions in load order. Every problem is reported at
+    /// once: duplicate ids (naming both files), unknown `down_revision` or `depends_on` (with the
+    /// nearest id), self-loops and cycles (with the path), branch labels used twice, and
+    /// several heads or bases that are not declared with branch labels.
+    pub fn build(revisions: Vec<Revision>, options: &GraphOptions) -> Result<Graph, Diagnostics> {
+        let mut diagnostics = Diagnostics::default();
+
+        // Ids, first come first served; a later duplicate is reported and left out.
+        let mut index: HashMap<String, u32> = HashMap::with_capacity(revisions.len());
+        let mut kept: Vec<Revision> = Vec::with_capacity(revisions.len());
+        for revision in revisions {
+            if let Some(&first) = index.get(&revision.id) {
+                let first = &kept[first as usize];
+                diagnostics.push(
+                    Diagnostic::at(
+                        revision.source.at(revision.source.revision_line),
+                        format!(
+                            "duplicate revision id `{}`: {} declares it too",
+                            revision.id, first.source.path
+                        ),
+                    )
+                    .with_related(first.source.at(first.source.revision_line), "first declared here")
+                    .with_help("give one of the two revisions a new id (the file name does not matter; the id comes from the `-- revision:` line) and update the down_revision of its children"),
+                );
+                continue;
+            }
+            index.insert(revision.id.clone(), to_u32(kept.len()));
+            kept.push(revision);
+        }
+        let revisions = kept;
+        let n = revisions.len();
+
+        // Branch labels.
+        let mut labels: HashMap<String, u32> = HashMap::new();
+        for (i, revision) in revisions.iter().enumerate() {
+            let location = revision.source.at(revision.source.branch_labels_line);
+            for label in &revision.branch_labels {
+                if let Some(&owner) = labels.get(label) {
+                    let owner = &revisions[owner as usize];
+                    diagnostics.push(
+                        Diagnostic::at(
+                            location.clone(),
+                            format!(
+                                "Branch name '{label}' in revision {} already used by revision {}",
+                                revision.id, owner.id
+                            ),
+                        )
+                        .with_related(owner.source.at(owner.source.branch_labels_line), "first used here")
+                        .with_help("branch labels are unique across the history; choose another name"),
+                    );
+                } else if let Some(&same) = index.get(label) {
+                    let other = &revisions[same as usize];
+                    diagnostics.push(
+                        Diagnostic::at(
+                            location.clone(),
+                            format!(
+                                "Branch name '{label}' in revision {} is also the id of revision {}",
+                                revision.id, other.id
+                            ),
+                        )
+                        .with_related(other.source.at(other.source.revision_line), "revision declared here")
+                        .with_help("a branch label cannot be a revision id; choose another name"),
+                    );
+                } else {
+                    labels.insert(label.clone(), to_u32(i));
+                }
+            }
+        }
+
+        // Parents and dependencies.
+        let suggest = |missing: &str| -> Option<String> {
+            let mut prefixed: Vec<&str> = index
+                .keys()
+                .filter(|id| id.starts_with(missing))
+                .map(String::as_str)
+                .collect();
+            prefixed.sort_unstable();
+            if prefixed.len() == 1 {
+                return Some(prefixed[0].to_string());
+            }
+            nearest(missing, index.keys().map(String::as_str).chain(labels.keys().map(String::as_str)))
+                .map(str::to_string)
+        };
+        let mut parents: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut deps: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut self_loop = vec![false; n];
+        for (i, revision) in revisions.iter().enumerate() {
+            for down in &revision.down_revisions {
+                if down == &revision.id {
+                    self_loop[i] = true;
+                    diagnostics.push(
+                        Diagnostic::at(
+                            revision.source.at(revision.source.down_revision_line),
+                            format!("Self-loop is detected in revisions ({})", revision.id),
+                        )
+                        .with_help("a revision cannot be its own down_revision; name its parent"),
+                    );
+                    continue;
+                }
+                match index.get(down) {
+                    Some(&p) => parents[i].push(p),
+                    None => {
+                        let mut d = Diagnostic::at(
+                            revision.source.at(revision.source.down_revision_line),
+                            format!(
+                                "down_revision `{down}` of revision `{}` does not exist",
+                                revision.id
+                            ),
+                        );
+                        d = match suggest(down) {
+                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            None => d.with_help("name an existing revision, or leave down_revision empty for a base revision"),
+                        };
+                        diagnostics.push(d);
+                    }
+                }
+            }
+            for dep in &revision.depends_on {
+                let target = index.get(dep).or_else(|| labels.get(dep)).copied();
+                match target {
+                    Some(t) if t as usize == i => {
+                        self_loop[i] = true;
+                        diagnostics.push(
+                            Diagnostic::at(
+                                revision.source.at(revision.source.depends_on_line),
+                                format!("Dependency self-loop is detected in revisions ({})", revision.id),
+                            )
+                            .with_help("a revision cannot depend on itself; remove it from depends_on"),
+                        );
+                    }
+                    Some(t) => {
+                        if !deps[i].contains(&t) {
+                            deps[i].push(t);
+                        }
+                    }
+                    None => {
+                        let mut d = Diagnostic::at(
+                            revision.source.at(revision.source.depends_on_line),
+                            format!(
+                                "depends_on `{dep}` of revision `{}` is neither a revision nor a branch label",
+                                revision.id
+                            ),
+                        );
+                        d = match suggest(dep) {
+                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            None => d.with_help("name an existing revision or branch label"),
+                        };
+                        diagnostics.push(d);
+                    }
+                }
+            }
+        }
+
+        let mut graph = Graph {
+            revisions,
+            index,
+            labels,
+            norm: Vec::new(),
+            children: vec![Vec::new(); n],
+            all_children: vec![Vec::new(); n],
+            parents,
+            deps,
+            heads: Vec::new(),
+            real_heads: Vec::new(),
+            bases: Vec::new(),
+        };
+        for i in 0..n {
+            for &p in &graph.parents[i] {
+                graph.children[p as usize].push(to_u32(i));
+                graph.all_children[p as usize].push(to_u32(i));
+            }
+            for &d in &graph.deps[i] {
+                if !graph.all_children[d as usize].contains(&to_u32(i)) {
+                    graph.all_children[d as usize].push(to_u32(i));
+                }
+            }
+        }
+
+        // Cycles: through down_revision first (Alembic's "Cycle"), then through dependencies.
+        let cyclic = graph.report_cycles(Edges::Versioned, &mut diagnostics)
+            || graph.report_cycles(Edges::WithDependencies, &mut diagnostics);
+
+        let mut is_parent = vec![false; n];
+        let mut is_dependency = vec![false; n];
+        for i in 0..n {
+            for &p in &graph.parents[i] {
+                is_parent[p as usize] = true;
+            }
+            for &d in &graph.deps[i] {
+                is_dependency[d as usize] = true;
+            }
+        }
+        for i in 0..n {
+            let i32_ = to_u32(i);
+            if !is_parent[i] && !self_loop[i] {
+                graph.heads.push(i32_);
+                if !is_dependency[i] {
+                    graph.real_heads.push(i32_);
+                }
+            }
+            if graph.revisions[i].down_revisions.is_empty() {
+                graph.bases.push(i32_);
+            }
+        }
+
+        if !cyclic {
+            graph.normalize_dependencies();
+            if !options.allow_multiple_heads {
+                graph.check_declared_heads(&mut diagnostics);
+            }
+        } else {
+            graph.norm = graph.parents.clone();
+        }
+
+        if diagnostics.is_empty() {
+            Ok(graph)
+        } else {
+            diagnostics.sort();
+            Err(diagnostics)
+        }
+    }
+
+    fn edges(&self, i: u32, edges: Edges) -> impl Iterator<Item = u32> + '_ {
+        let deps: &[u32] = match edges {
+            Edges::Versioned => &[],
+            Edges::WithDependencies => &self.deps[i as usize],
+        };
+        self.parents[i as usize].iter().chain(deps).copied()
+    }
+
+    /// Finds cycles with Kahn's algorithm and reports each one found with its path.
+    fn report_cycles(&self, edges: Edges, diagnostics: &mut Diagnostics) -> bool {
+        let n = self.revisions.len();
+        let mut pending: Vec<usize> = (0..n).map(|i| self.edges(to_u32(i), edges).count()).collect();
+        let mut ready: Vec<u32> = (0..n).filter(|&i| pending[i] == 0).map(to_u32).collect();
+        let mut done = vec![false; n];
+        let reverse: Vec<Vec<u32>> = {
+            let mut reverse = vec![Vec::new(); n];
+            for i in 0..n {
+                for p in self.edges(to_u32(i), edges) {
+                    reverse[p as usize].push(to_u32(i));
+                }
+            }
+            reverse
+        };
+        while let Some(i) = ready.pop() {
+            done[i as usize] = true;
+            for &c in &reverse[i as usize] {
+                pending[c as usize] -= 1;
+                if pending[c as usize] == 0 {
+                    ready.push(c);
+                }
+            }
+        }
+        if done.iter().all(|&d| d) {
+            return false;
+        }
+        // Walk parents among the unfinished revisions until one repeats.
+        let mut state = vec![0u8; n]; // 0 new, 1 on path, 2 explored
+        let mut found = false;
+        for start in 0..n {
+            if done[start] || state[start] != 0 {
+                continue;
+            }
+            let mut path: Vec<u32> = Vec::new();
+            let mut node = to_u32(start);
+            loop {
+                match state[node as usize] {
+                    1 => {
+                        let from = path.iter().position(|&p| p == node).unwrap_or(0);
+                        let mut cycle: Vec<u32> = path[from..].to_vec();
+                        // Start the cycle at its revision that comes first in load order.
+                        let min = cycle.iter().enumerate().min_by_key(|(_, &r)| r).map_or(0, |(k, _)| k);
+                        cycle.rotate_left(min);
+                        if cycle.len() > 1 || edges == Edges::WithDependencies {
+                            self.push_cycle(&cycle, edges, diagnostics);
+                            found = true;
+                        }
+                        break;
+                    }
+                    2 => break,
+                    _ => {}
+                }
+                state[node as usize] = 1;
+                path.push(node);
+                match self.edges(node, edges).find(|&p| !done[p as usize]) {
+                    Some(next) => node = next,
+                    None => break,
+                }
+            }
+            for p in path {
+                state[p as usize] = 2;
+            }
+        }
+        found
+    }
+
+    fn push_cycle(&self, cycle: &[u32], edges: Edges, diagnostics: &mut Diagnostics) {
+        let ids: Vec<&str> = cycle.iter().map(|&i| self.revisions[i as usize].id.as_str()).collect();
+        let mut sorted = cycle.to_vec();
+        sorted.sort_unstable();
+        let listed: Vec<&str> = sorted.iter().map(|&i| self.revisions[i as usize].id.as_str()).collect();
+        let kind = match edges {
+            Edges::Versioned => "Cycle",
+            Edges::WithDependencies => "Dependency cycle",
+        };
+        let first = &self.revisions[cycle[0] as usize];
+        let line = match edges {
+            Edges::Versioned => first.source.down_revision_line,
+            Edges::WithDependencies => first.source.depends_on_line.max(first.source.down_revision_line),
+        };
+        let mut path: Vec<&str> = ids.clone();
+        path.push(ids[0]);
+        let mut d = Diagnostic::at(
+            first.source.at(line),
+            format!("{kind} is detected in revisions ({})", listed.join(", ")),
+        )
+        .with_help(format!(
+            "each revision names the next as its parent: {}; break the cycle by fixing one down_revision{}",
+            path.join(" -> "),
+            if edges == Edges::WithDependencies { " or depends_on" } else { "" }
+        ));
+        for &i in &cycle[1..] {
+            let r = &self.revisions[i as usize];
+            d = d.with_related(r.source.at(r.source.down_revision_line), format!("{} is part of the cycle", r.id));
+        }
+        diagnostics.push(d);
+    }
+
+    /// Drops dependencies that are already ancestors through the revision's other parents or
+    /// dependencies.
+    fn normalize_dependencies(&mut self) {
+        let n = self.revisions.len();
+        let mut norm = self.parents.clone();
+        for i in 0..n {
+            if self.deps[i].is_empty() {
+                continue;
+            }
+            for (k, &d) in self.deps[i].iter().enumerate() {
+                let others: Vec<u32> = self.parents[i]
+                    .iter()
+                    .chain(self.deps[i].iter().enumerate().filter(|&(j, _)| j != k).map(|(_, d)| d))
+                    .copied()
+                    .collect();
+                let implied = others.contains(&d) || {
+                    let mut stack = others;
+                    let mut seen = Set::new(n);
+                    let mut hit = false;
+                    while let Some(x) = stack.pop() {
+                        if !seen.insert(x) {
+                            continue;
+                        }
+                        if x == d {
+                            hit = true;
+                            break;
+                        }
+                        stack.extend(self.edges(x, Edges::WithDependencies));
+                    }
+                    hit
+                };
+                if !implied {
+                    norm[i].push(d);
+                }
+            }
+        }
+        self.norm = norm;
+    }
+
+    /// Several heads or bases are fine when each one but one is declared with a branch label.
+    fn check_declared_heads(&self, diagnostics: &mut Diagnostics) {
+        let n = self.revisions.len();
+        // Bases: at most one without a branch label.
+        let unlabelled: Vec<u32> = self
+            .bases
+            .iter()
+            .copied()
+            .filter(|&b| self.revisions[b as usize].branch_labels.is_empty())
+            .collect();
+        if unlabelled.len() > 1 {
+            let last = &self.revisions[unlabelled[unlabelled.len() - 1] as usize];
+            let mut d = Diagnostic::at(
+                last.source.at(last.source.down_revision_line),
+                format!(
+                    "multiple bases without a branch label: {}",
+                    self.ids(&unlabelled).join(", ")
+                ),
+            )
+            .with_help("a history has one unlabelled base; give each further base a branch label (`-- branch_labels: name`), set its down_revision, or set `allow_multiple_heads`");
+            for &b in &unlabelled[..unlabelled.len() - 1] {
+                let r = &self.revisions[b as usize];
+                d = d.with_related(r.source.at(r.source.down_revision_line), format!("{} is a base", r.id));
+            }
+            diagnostics.push(d);
+        }
+        if self.heads.len() < 2 {
+            return;
+        }
+        // Which single head each revision leads to (None: none, Some(Ok(h)): only h, Err: several).
+        let mut reach: Vec<Option<Result<u32, ()>>> = vec![None; n];
+        for &i in self.topological_upward().iter().rev() {
+            let value = if self.children[i as usize].is_empty() {
+                Some(Ok(i))
+            } else {
+                let mut acc: Option<Result<u32, ()>> = None;
+                for &c in &self.children[i as usize] {
+                    acc = match (acc, reach[c as usize]) {
+                        (None, x) | (x, None) => x,
+                        (Some(Ok(a)), Some(Ok(b))) if a == b => Some(Ok(a)),
+                        _ => Some(Err(())),
+                    };
+                }
+                acc
+            };
+            reach[i as usize] = value;
+        }
+        let mut declared = vec![false; n];
+        for (i, revision) in self.revisions.iter().enumerate() {
+            if !revision.branch_labels.is_empty() {
+                if let Some(Ok(h)) = reach[i] {
+                    declared[h as usize] = true;
+                }
+            }
+        }
+        let undeclared: Vec<u32> = self.heads.iter().copied().filter(|&h| !declared[h as usize]).collect();
+        if undeclared.len() > 1 {
+            let last = &self.revisions[undeclared[undeclared.len() - 1] as usize];
+            let mut d = Diagnostic::at(
+                last.source.at(last.source.revision_line),
+                format!(
+                    "multiple heads are present: {}",
+                    self.ids(&undeclared).join(", ")
+                ),
+            )
+            .with_help("join them with `aludel merge heads -m \"merge\"`, or declare the branch on purpose with a branch label (`-- branch_labels: name`) on its first revision");
+            for &h in &undeclared[..undeclared.len() - 1] {
+                let r = &self.revisions[h as usize];
+                d = d.with_related(r.source.at(r.source.revision_line), format!("{} is a head", r.id));
+            }
+            diagnostics.push(d);
+        }
+    }
+
+    /// Every revision, parents before children (following parents and dependencies), ties
+    /// broken by load order.
+    pub(crate) fn topological_upward(&self) -> Vec<u32> {
+        let n = self.revisions.len();
+        let mut pending: Vec<usize> = (0..n).map(|i| self.norm_or_parents(i).len()).collect();
+        let mut out = Vec::with_capacity(n);
+        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<u32>> =
+            (0..n).filter(|&i| pending[i] == 0).map(|i| std::cmp::Reverse(to_u32(i))).collect();
+        let mut reverse: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for i in 0..n {
+            for &p in self.norm_or_parents(i) {
+                reverse[p as usize].push(to_u32(i));
+            }
+        }
+        while let Some(std::cmp::Reverse(i)) = ready.pop() {
+            out.push(i);
+            for &c in &reverse[i as usize] {
+                pending[c as usize] -= 1;
+                if pending[c as usize] == 0 {
+                    ready.push(std::cmp::Reverse(c));
+                }
+            }
+        }
+        out
+    }
+
+    fn norm_or_parents(&self, i: usize) -> &[u32] {
+        if self.norm.is_empty() {
+            &self.parents[i]
+        } else {
+            &self.norm[i]
+        }
+    }
+
+    /// The ids of `indices`.
+    pub(crate) fn ids(&self, indices: &[u32]) -> Vec<String> {
+        indices.iter().map(|&i| self.revisions[i as usize].id.clone()).collect()
+    }
+
+    /// `targets` and everything below them.
+    pub(crate) fn ancestors(&self, targets: &[u32], edges: Edges) -> Set {
+        let mut set = Set::new(self.revisions.len());
+        let mut stack: Vec<u32> = targets.to_vec();
+        while let Some(i) = stack.pop() {
+            if set.insert(i) {
+                match edges {
+                    Edges::Versioned => stack.extend(&self.parents[i as usize]),
+                    Edges::WithDependencies => stack.extend(&self.norm[i as usize]),
+                }
+            }
+        }
+        set
+    }
+
+    /// `targets` and everything above them.
+    pub(crate) fn descendants(&self, targets: &[u32], edges: Edges) -> Set {
+        let mut set = Set::new(self.revisions.len());
+        let mut stack: Vec<u32> = targets.to_vec();
+        while let Some(i) = stack.pop() {
+            if set.insert(i) {
+                match edges {
+                    Edges::Versioned => stack.extend(&self.children[i as usize]),
+                    Edges::WithDependencies => stack.extend(&self.all_children[i as usize]),
+                }
+            }
+        }
+        set
+    }
+
+    /// Orders `set` from the top down (see the module docs for the sibling order).
+    pub(crate) fn order_downward(&self, set: &Set) -> Vec<u32> {
+        let n = self.revisions.len();
+        let mut above = vec![0u32; n];
+        for i in set.iter() {
+            for &p in &self.norm[i as usize] {
+                if set.contains(p) {
+                    above[p as usize] += 1;
+                }
+            }
+        }
+        let mut stack: Vec<u32> = set.iter().filter(|&i| above[i as usize] == 0).collect();
+        stack.reverse();
+        let mut out = Vec::with_capacity(set.len());
+        let mut ready = Vec::new();
+        while let Some(i) = stack.pop() {
+            out.push(i);
+            ready.clear();
+            for &p in &self.norm[i as usize] {
+                if set.contains(p) {
+                    above[p as usize] -= 1;
+                    if above[p as usize] == 0 {
+                        ready.push(p);
+                    }
+                }
+            }
+            stack.extend(ready.iter().rev());
+        }
+        out
+    }
+
+    /// Index of a revision id.
+    pub(crate) fn idx(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    pub(crate) fn rev(&self, i: u32) -> &Revision {
+        &self.revisions[i as usize]
+    }
+
+    // ----- public queries -----
+
+    /// The revisions in load order.
+    pub fn revisions(&self) -> &[Revision] {
+        &self.revisions
+    }
+
+    /// The number of revisions.
+    pub fn len(&self) -> usize {
+        self.revisions.len()
+    }
+
+    /// True for a history without revisions.
+    pub fn is_empty(&self) -> bool {
+        self.revisions.is_empty()
+    }
+
+    /// The revision with this exact id.
+    pub fn get(&self, id: &str) -> Option<&Revision> {
+        self.idx(id).map(|i| self.rev(i))
+    }
+
+    /// The revision carrying this branch label.
+    pub fn by_label(&self, label: &str) -> Option<&Revision> {
+        self.labels.get(label).map(|&i| self.rev(i))
+    }
+
+    /// The heads (revisions that are no revision's `down_revision`), in load order.
+    pub fn heads(&self) -> Vec<&str> {
+        self.heads.iter().map(|&i| self.rev(i).id.as_str()).collect()
+    }
+
+    /// The bases (revisions without `down_revision`), in load order.
+    pub fn bases(&self) -> Vec<&str> {
+        self.bases.iter().map(|&i| self.rev(i).id.as_str()).collect()
+    }
+
+    /// Whether `id` is a head.
+    pub fn is_head(&self, id: &str) -> bool {
+        self.idx(id).is_some_and(|i| self.children[i as usize].is_empty())
+    }
+
+    /// Whether `id` is a base.
+    pub fn is_base(&self, id: &str) -> bool {
+        self.idx(id).is_some_and(|i| self.parents[i as usize].is_empty())
+    }
+
+    /// Whether `id` is a merge (two or more parents).
+    pub fn is_merge(&self, id: &str) -> bool {
+        self.idx(id).is_some_and(|i| self.parents[i as usize].len() > 1)
+    }
+
+    /// Whether `id` is a branch point (two or more children).
+    pub fn is_branch_point(&self, id: &str) -> bool {
+        self.idx(id).is_some_and(|i| self.children[i as usize].len() > 1)
+    }
+
+    /// The revisions whose `down_revision` names `id`, in load order.
+    pub fn children_of(&self, id: &str) -> Vec<&str> {
+        self.idx(id)
+            .map(|i| self.children[i as usize].iter().map(|&c| self.rev(c).id.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The revisions that depend on `id` (through `depends_on`), in load order.
+    pub fn dependents_of(&self, id: &str) -> Vec<&str> {
+        self.idx(id)
+            .map(|i| {
+                self.all_children[i as usize]
+                    .iter()
+                    .filter(|c| !self.children[i as usize].contains(c))
+                    .map(|&c| self.rev(c).id.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The branch points, in load order.
+    pub fn branch_points(&self) -> Vec<&str> {
+        (0..self.revisions.len())
+            .filter(|&i| self.children[i].len() > 1)
+            .map(|i| self.revisions[i].id.as_str())
+            .collect()
+    }
+
+    /// Every revision from the heads down to the bases, newest first (as `alembic history`).
+    pub fn walk(&self) -> Vec<&Revision> {
+        let mut all = Set::new(self.revisions.len());
+        for i in 0..self.revisions.len() {
+            all.insert(to_u32(i));
+        }
+        self.order_downward(&all).into_iter().map(|i| self.rev(i)).collect()
+    }
+
+    /// A location of a revision's header line, for diagnostics.
+    pub fn location(&self, id: &str) -> Option<Location> {
+        self.get(id).map(|r| r.source.at(r.source.revision_line))
+    }
+}

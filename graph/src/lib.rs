@@ -1,0 +1,46 @@
+//! aludel-graph: revision files and the revision graph of [aludel](https://docs.rs/aludel).
+//!
+//! Pure Rust, shared by the compile-time macro, the runtime and the command line so that every
+//! rule means the same everywhere. The pipeline:
+//!
+//! 1. [`scan_dir`] lists a versions directory strictly (documented ignore rules, nothing
+//!    skipped silently);
+//! 2. [`parse_revision`] reads each SQL revision file;
+//! 3. [`Graph::build`] validates the graph with Alembic's semantics, collecting every problem;
+//! 4. [`Graph::plan_upgrade`], [`Graph::plan_downgrade`], [`Graph::plan_stamp`] and
+//!    [`Graph::history`] resolve targets in Alembic's grammar and order the steps.
+//!
+//! [`load_dir`] runs steps 1 to 3.
+//!
+//! ```
+//! use aludel_graph::{Graph, GraphOptions, Revision, VersionOp};
+//!
+//! let graph = Graph::build(
+//!     vec![Revision::new("a", &[]), Revision::new("b", &["a"])],
+//!     &GraphOptions::default(),
+//! )
+//! .unwrap();
+//! let plan = graph.plan_upgrade(&[], "head").unwrap();
+//! assert_eq!(plan.steps[0].ops, vec![VersionOp::Insert("a".into())]);
+//! assert_eq!(plan.heads_after, vec!["b"]);
+//! ```
+
+pub mod checksum;
+mod diagnostic;
+mod error;
+mod graph;
+mod load;
+mod plan;
+pub mod revision;
+pub mod scan;
+mod set;
+mod target;
+mod authoring;
+
+pub use diagnostic::{nearest, Diagnostic, Diagnostics, Location};
+pub use error::Error;
+pub use graph::{Graph, GraphOptions};
+pub use load::{load_dir, load_files, History};
+pub use plan::{Direction, Plan, Step, VersionOp};
+pub use revision::{parse_revision, Revision, Source};
+pub use scan::{scan_dir, ScannedFile};

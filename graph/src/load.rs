@@ -1,0 +1,66 @@
+//! The whole pipeline from a directory to a validated graph: scan, parse, validate.
+
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::graph::{Graph, GraphOptions};
+use crate::revision::parse_revision;
+use crate::scan::{scan_dir, ScannedFile};
+
+/// A validated history read from a directory.
+#[derive(Debug, Clone)]
+pub struct History {
+    /// The graph.
+    pub graph: Graph,
+    /// The files, in load order; `files[i]` holds `graph.revisions()[i]`.
+    pub files: Vec<ScannedFile>,
+}
+
+/// Scans `dir`, parses every revision file and validates the graph, reporting every problem
+/// at once. Paths in diagnostics are shown relative to `display_root`.
+pub fn load_dir(dir: &Path, display_root: &Path, options: &GraphOptions) -> Result<History, Diagnostics> {
+    let files = scan_dir(dir, display_root).map_err(|d| {
+        let mut diagnostics = Diagnostics(d);
+        diagnostics.sort();
+        diagnostics
+    })?;
+    let mut contents = Vec::with_capacity(files.len());
+    let mut diagnostics = Diagnostics::default();
+    for file in &files {
+        match std::fs::read(&file.path) {
+            Ok(bytes) => contents.push((file.display.clone(), bytes)),
+            Err(err) => diagnostics.push(Diagnostic::at(
+                crate::Location::new(file.display.clone(), 0, 0),
+                format!("cannot read revision file: {err}"),
+            )),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let graph = load_files(&contents, options)?;
+    Ok(History { graph, files })
+}
+
+/// Parses revision files given as (display path, contents) in load order and validates the
+/// graph. Parse errors of every file are reported together; the graph is validated once every
+/// file parses, so that a broken file does not cause follow-on errors.
+pub fn load_files(files: &[(String, Vec<u8>)], options: &GraphOptions) -> Result<Graph, Diagnostics> {
+    let mut revisions = Vec::with_capacity(files.len());
+    let mut diagnostics = Diagnostics::default();
+    for (path, bytes) in files {
+        match parse_revision(path, bytes) {
+            Ok(revision) => revisions.push(revision),
+            Err(errors) => {
+                for error in errors {
+                    diagnostics.push(error);
+                }
+            }
+        }
+    }
+    if !diagnostics.is_empty() {
+        diagnostics.sort();
+        return Err(diagnostics);
+    }
+    Graph::build(revisions, options)
+}

@@ -1,0 +1,686 @@
+//! The SQL revision file format.
+//!
+//! ```sql
+//! -- revision: 3f2a9c1b7d4e
+//! -- down_revision: 9c0de4ab12ff
+//! -- message: add users table
+//! -- create_date: 2026-11-22T10:30:00Z
+//!
+//! -- upgrade
+//! CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+//!
+//! -- downgrade
+//! DROP TABLE users;
+//! ```
+//!
+//! Rules, all enforced with an error that points at the line and column:
+//! - A leading UTF-8 byte-order mark is ignored; CRLF line endings are read as LF. Any byte
+//!   sequence that is not UTF-8 is an error.
+//! - The header is the block of consecutive `-- key: value` lines at the top of the file (blank
+//!   lines before it are allowed). Keys: `revision` (required), `down_revision` (required; empty
+//!   for a base, comma-separated for a merge), `branch_labels`, `depends_on` (comma-separated),
+//!   `message`, `create_date`, `transactional` (`true` or `false`, default `true`). An unknown or
+//!   repeated key is an error; so is a header key written further down, where it would be
+//!   ignored.
+//! - Between the header and `-- upgrade` only blank lines and SQL comments may stand.
+//! - A line `-- upgrade` starts the upgrade SQL; a line `-- downgrade` after it starts the
+//!   downgrade SQL. `-- upgrade` is required. Without `-- downgrade` the revision is
+//!   irreversible. Each marker appears at most once; near misses (`--upgrade`, `-- Upgrade`)
+//!   are errors rather than SQL comments.
+//! - Revision ids are 1 to 32 characters of `[A-Za-z0-9_]` (they must fit Alembic's
+//!   `version_num VARCHAR(32)`); branch labels are `[A-Za-z0-9_.-]`. Neither may be `head`,
+//!   `heads` or `base`.
+
+use crate::checksum::{checksum, strip_bom};
+use crate::diagnostic::{nearest, Diagnostic, Location};
+
+/// The header keys a revision file may use.
+pub const HEADER_KEYS: [&str; 7] = [
+    "revision",
+    "down_revision",
+    "branch_labels",
+    "depends_on",
+    "message",
+    "create_date",
+    "transactional",
+];
+
+/// Words with a meaning in targets, which therefore cannot name a revision or a branch.
+pub const RESERVED_WORDS: [&str; 3] = ["head", "heads", "base"];
+
+/// The longest revision id that fits Alembic's `version_num VARCHAR(32)`.
+pub const MAX_ID_LEN: usize = 32;
+
+/// One revision: its header, its SQL and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// The revision id (`-- revision:`).
+    pub id: String,
+    /// The parents (`-- down_revision:`); empty for a base, several for a merge.
+    pub down_revisions: Vec<String>,
+    /// Branch labels carried by this revision.
+    pub branch_labels: Vec<String>,
+    /// Revisions or branch labels this revision depends on without descending from them.
+    pub depends_on: Vec<String>,
+    /// The message; empty when the file has none.
+    pub message: String,
+    /// The creation date as written, if any.
+    pub create_date: Option<String>,
+    /// Whether the upgrade and downgrade SQL run inside a transaction.
+    pub transactional: bool,
+    /// The upgrade SQL.
+    pub upgrade: String,
+    /// The downgrade SQL; `None` for an irreversible revision.
+    pub downgrade: Option<String>,
+    /// The file's checksum (see [`crate::checksum`]).
+    pub checksum: String,
+    /// Where the revision was read from.
+    pub source: Source,
+}
+
+/// Where a revision was read from, with the lines of its header keys, so that graph errors can
+/// point at the exact line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Source {
+    /// The file, as shown to people (relative to the project).
+    pub path: String,
+    /// Line of `-- revision:`.
+    pub revision_line: u32,
+    /// Line of `-- down_revision:`.
+    pub down_revision_line: u32,
+    /// Line of `-- branch_labels:` (0 when absent).
+    pub branch_labels_line: u32,
+    /// Line of `-- depends_on:` (0 when absent).
+    pub depends_on_line: u32,
+    /// First line of the upgrade SQL.
+    pub upgrade_line: u32,
+    /// First line of the downgrade SQL (0 when absent).
+    pub downgrade_line: u32,
+}
+
+impl Source {
+    /// The location of a line of this file.
+    pub fn at(&self, line: u32) -> Location {
+        Location::new(self.path.clone(), line, 0)
+    }
+}
+
+impl Revision {
+    /// A revision built in memory (tests, imports, tools): no SQL, a synthetic source path.
+    pub fn new(id: impl Into<String>, down_revisions: &[&str]) -> Self {
+        let id = id.into();
+        Revision {
+            source: Source {
+                path: format!("<{id}>"),
+                revision_line: 1,
+                down_revision_line: 2,
+                ..Source::default()
+            },
+            id,
+            down_revisions: down_revisions.iter().map(|s| s.to_string()).collect(),
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            message: String::new(),
+            create_date: None,
+            transactional: true,
+            upgrade: String::new(),
+            downgrade: Some(String::new()),
+            checksum: checksum(b""),
+        }
+    }
+
+    /// Adds branch labels (builder style, for revisions built in memory).
+    #[must_use]
+    pub fn labels(mut self, labels: &[&str]) -> Self {
+        self.branch_labels = labels.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Adds dependencies (builder style, for revisions built in memory).
+    #[must_use]
+    pub fn depends(mut self, depends_on: &[&str]) -> Self {
+        self.depends_on = depends_on.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// True when the revision can be downgraded.
+    pub fn is_reversible(&self) -> bool {
+        self.downgrade.is_some()
+    }
+}
+
+/// Whether `s` is a valid revision id.
+pub fn is_valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_ID_LEN
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !RESERVED_WORDS.contains(&s)
+}
+
+/// Whether `s` is a valid branch label.
+pub fn is_valid_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && !RESERVED_WORDS.contains(&s)
+}
+
+/// Parses one revision file. `path` is the file as shown in diagnostics.
+///
+/// Returns every problem of the file at once.
+pub fn parse_revision(path: &str, bytes: &[u8]) -> Result<Revision, Vec<Diagnostic>> {
+    let sum = checksum(bytes);
+    let bytes = strip_bom(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let valid = &bytes[..err.valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+            return Err(vec![Diagnostic::at(
+                Location::new(path, to_u32(line), to_u32(column)),
+                "revision file is not valid UTF-8",
+            )
+            .with_help("save the file as UTF-8")]);
+        }
+    };
+    let text = text.replace("\r\n", "\n");
+    Parser::new(path).parse(&text, sum)
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+struct Parser<'p> {
+    path: &'p str,
+    errors: Vec<Diagnostic>,
+}
+
+/// A `-- key: value` line.
+struct HeaderLine<'t> {
+    key: &'t str,
+    value: &'t str,
+    value_column: u32,
+}
+
+/// Splits `-- key: value`; `None` when the line is not of that shape.
+fn header_line(line: &str) -> Option<HeaderLine<'_>> {
+    let rest = line.strip_prefix("--")?;
+    let trimmed = rest.trim_start();
+    let key_len = trimmed
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    if key_len == 0 {
+        return None;
+    }
+    let key = &trimmed[..key_len];
+    let after_key = trimmed[key_len..].trim_start();
+    let after_colon = after_key.strip_prefix(':')?;
+    let value = after_colon.trim();
+    let value_offset = line.len() - after_colon.trim_start().len();
+    let value_column = to_u32(line[..value_offset].chars().count() + 1);
+    Some(HeaderLine {
+        key,
+        value,
+        value_column,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Upgrade,
+    Downgrade,
+}
+
+/// Recognises `-- upgrade` and `-- downgrade`. `Err` for a near miss.
+fn marker(line: &str) -> Option<Result<Marker, Marker>> {
+    let exact = line.trim_end();
+    if exact == "-- upgrade" {
+        return Some(Ok(Marker::Upgrade));
+    }
+    if exact == "-- downgrade" {
+        return Some(Ok(Marker::Downgrade));
+    }
+    let squashed: String = line
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    match squashed.as_str() {
+        "--upgrade" | "--upgrade:" => Some(Err(Marker::Upgrade)),
+        "--downgrade" | "--downgrade:" => Some(Err(Marker::Downgrade)),
+        _ => None,
+    }
+}
+
+impl<'p> Parser<'p> {
+    fn new(path: &'p str) -> Self {
+        Parser {
+            path,
+            errors: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, line: usize, column: u32, message: String, help: Option<String>) {
+        let mut diagnostic = Diagnostic::at(Location::new(self.path, to_u32(line), column), message);
+        diagnostic.help = help;
+        self.errors.push(diagnostic);
+    }
+
+    fn parse(mut self, text: &str, checksum: String) -> Result<Revision, Vec<Diagnostic>> {
+        let lines: Vec<&str> = text.split('\n').collect();
+        let mut revision = Revision {
+            id: String::new(),
+            down_revisions: Vec::new(),
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            message: String::new(),
+            create_date: None,
+            transactional: true,
+            upgrade: String::new(),
+            downgrade: None,
+            checksum,
+            source: Source {
+                path: self.path.to_string(),
+                ..Source::default()
+            },
+        };
+
+        // The header: the first block of consecutive `-- key: value` lines.
+        let mut i = 0;
+        while i < lines.len() && lines[i].trim().is_empty() {
+            i += 1;
+        }
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        let mut transactional_line = 0;
+        while i < lines.len() {
+            let raw = lines[i];
+            if marker(raw).is_some() {
+                break;
+            }
+            let Some(header) = header_line(raw) else { break };
+            let line_no = i + 1;
+            i += 1;
+            let key = header.key;
+            if !HEADER_KEYS.contains(&key) {
+                let help = match nearest(key, HEADER_KEYS) {
+                    Some(near) => format!("did you mean `{near}`? The header keys are: {}", HEADER_KEYS.join(", ")),
+                    None => format!("the header keys are: {}", HEADER_KEYS.join(", ")),
+                };
+                self.error(line_no, 4, format!("unknown header key `{key}`"), Some(help));
+                continue;
+            }
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                let first = *first;
+                self.error(
+                    line_no,
+                    4,
+                    format!("header key `{key}` appears twice (first on line {first})"),
+                    Some("keep one of the two lines".to_string()),
+                );
+                continue;
+            }
+            seen.push((key, line_no));
+            let value = header.value;
+            let col = header.value_column;
+            let line32 = to_u32(line_no);
+            match key {
+                "revision" => {
+                    revision.source.revision_line = line32;
+                    if value.is_empty() {
+                        self.error(line_no, col, "`revision` is empty".into(), Some("give the revision an id, e.g. 12 hex digits".into()));
+                    } else if !is_valid_id(value) {
+                        self.error(line_no, col, format!("invalid revision id `{value}`"), Some(id_help()));
+                    }
+                    revision.id = value.to_string();
+                }
+                "down_revision" => {
+                    revision.source.down_revision_line = line32;
+                    if matches!(value, "None" | "none" | "null" | "()") {
+                        self.error(
+                            line_no,
+                            col,
+                            format!("`down_revision: {value}` is not a revision id"),
+                            Some("for a base revision leave the value empty: `-- down_revision:`".into()),
+                        );
+                    } else {
+                        revision.down_revisions = self.list(line_no, col, "down_revision", value, is_valid_id, &id_help());
+                    }
+                }
+                "branch_labels" => {
+                    revision.source.branch_labels_line = line32;
+                    revision.branch_labels = self.list(line_no, col, "branch_labels", value, is_valid_label, &label_help());
+                }
+                "depends_on" => {
+                    revision.source.depends_on_line = line32;
+                    revision.depends_on = self.list(
+                        line_no,
+                        col,
+                        "depends_on",
+                        value,
+                        |s| is_valid_id(s) || is_valid_label(s),
+                        "depends_on names revision ids or branch labels, separated by commas",
+                    );
+                }
+                "message" => revision.message = value.to_string(),
+                "create_date" => {
+                    revision.create_date = (!value.is_empty()).then(|| value.to_string());
+                }
+                "transactional" => {
+                    transactional_line = line_no;
+                    match value {
+                        "true" => revision.transactional = true,
+                        "false" => revision.transactional = false,
+                        _ => self.error(
+                            line_no,
+                            col,
+                            format!("`transactional` must be `true` or `false`, not `{value}`"),
+                            None,
+                        ),
+                    }
+                }
+                _ => {}
+            }
+        }
+        let _ = transactional_line;
+        let header_end = i;
+
+        if revision.source.revision_line == 0 {
+            self.error(
+                header_end.min(lines.len().saturating_sub(1)) + 1,
+                0,
+                "missing `-- revision:` header line".into(),
+                Some("start the file with `-- revision: <id>` and `-- down_revision: <parent id>` lines".into()),
+            );
+        }
+        if revision.source.down_revision_line == 0 {
+            self.error(
+                header_end.min(lines.len().saturating_sub(1)) + 1,
+                0,
+                "missing `-- down_revision:` header line".into(),
+                Some("add `-- down_revision: <parent id>` to the header (empty for a base revision)".into()),
+            );
+        }
+
+        // The body: a preamble of comments, then the sections.
+        let mut current: Option<Marker> = None;
+        let mut upgrade: Option<(usize, Vec<&str>)> = None;
+        let mut downgrade: Option<(usize, Vec<&str>)> = None;
+        for (index, raw) in lines.iter().enumerate().skip(header_end) {
+            let line_no = index + 1;
+            match marker(raw) {
+                Some(Ok(Marker::Upgrade)) => {
+                    if let Some((first, _)) = &upgrade {
+                        let first = *first;
+                        self.error(line_no, 1, format!("second `-- upgrade` marker (the first is on line {first})"), Some("a revision has one upgrade section".into()));
+                    } else if downgrade.is_some() {
+                        self.error(line_no, 1, "`-- upgrade` after `-- downgrade`".into(), Some("put the upgrade section first".into()));
+                    } else {
+                        upgrade = Some((line_no, Vec::new()));
+                        current = Some(Marker::Upgrade);
+                    }
+                    continue;
+                }
+                Some(Ok(Marker::Downgrade)) => {
+                    if let Some((first, _)) = &downgrade {
+                        let first = *first;
+                        self.error(line_no, 1, format!("second `-- downgrade` marker (the first is on line {first})"), Some("a revision has one downgrade section".into()));
+                    } else if upgrade.is_none() {
+                        self.error(line_no, 1, "`-- downgrade` before `-- upgrade`".into(), Some("put the upgrade section first".into()));
+                        downgrade = Some((line_no, Vec::new()));
+                        current = Some(Marker::Downgrade);
+                    } else {
+                        downgrade = Some((line_no, Vec::new()));
+                        current = Some(Marker::Downgrade);
+                    }
+                    continue;
+                }
+                Some(Err(which)) => {
+                    let exact = if which == Marker::Upgrade { "-- upgrade" } else { "-- downgrade" };
+                    self.error(
+                        line_no,
+                        1,
+                        format!("`{}` looks like a section marker but is not written `{exact}`", raw.trim()),
+                        Some(format!("write the marker exactly as `{exact}` on a line of its own")),
+                    );
+                    continue;
+                }
+                None => {}
+            }
+            match current {
+                Some(Marker::Upgrade) => {
+                    if let Some((_, body)) = upgrade.as_mut() {
+                        body.push(raw);
+                    }
+                }
+                Some(Marker::Downgrade) => {
+                    if let Some((_, body)) = downgrade.as_mut() {
+                        body.push(raw);
+                    }
+                }
+                None => {
+                    let trimmed = raw.trim();
+                    if trimmed.is_empty() {
+                        continue;
+                    }
+                    if let Some(header) = header_line(trimmed) {
+                        if HEADER_KEYS.contains(&header.key) {
+                            self.error(
+                                line_no,
+                                1,
+                                format!("header line `{trimmed}` is separated from the header"),
+                                Some("header lines must be consecutive at the top of the file; move it up".into()),
+                            );
+                            continue;
+                        }
+                    }
+                    if !trimmed.starts_with("--") {
+                        self.error(
+                            line_no,
+                            1,
+                            "SQL before the `-- upgrade` marker".into(),
+                            Some("start the upgrade SQL with a line `-- upgrade`".into()),
+                        );
+                        // Report this only once.
+                        current = Some(Marker::Upgrade);
+                        upgrade = Some((0, Vec::new()));
+                    }
+                }
+            }
+        }
+        match upgrade {
+            None => self.error(
+                lines.len(),
+                0,
+                "missing `-- upgrade` section".into(),
+                Some("add a line `-- upgrade` followed by the SQL that applies this revision".into()),
+            ),
+            Some((line, body)) => {
+                let (sql, first) = section(&body, line);
+                revision.upgrade = sql;
+                revision.source.upgrade_line = first;
+            }
+        }
+        if let Some((line, body)) = downgrade {
+            let (sql, first) = section(&body, line);
+            revision.downgrade = Some(sql);
+            revision.source.downgrade_line = first;
+        }
+
+        if self.errors.is_empty() {
+            Ok(revision)
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    /// Parses a comma-separated list, reporting empty and invalid elements and repeats.
+    fn list(
+        &mut self,
+        line: usize,
+        column: u32,
+        key: &str,
+        value: &str,
+        valid: impl Fn(&str) -> bool,
+        help: &str,
+    ) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if value.is_empty() {
+            return out;
+        }
+        let mut offset = 0;
+        for part in value.split(',') {
+            let item = part.trim();
+            let item_column = column + to_u32(value[..offset].chars().count() + (part.len() - part.trim_start().len()));
+            offset += part.len() + 1;
+            if item.is_empty() {
+                self.error(line, item_column, format!("empty entry in `{key}`"), Some("separate entries with single commas".into()));
+            } else if !valid(item) {
+                self.error(line, item_column, format!("invalid entry `{item}` in `{key}`"), Some(help.to_string()));
+            } else if out.iter().any(|o| o == item) {
+                self.error(line, item_column, format!("`{item}` is listed twice in `{key}`"), Some("list it once".into()));
+            } else {
+                out.push(item.to_string());
+            }
+        }
+        out
+    }
+}
+
+fn id_help() -> String {
+    format!(
+        "revision ids are 1 to {MAX_ID_LEN} characters of A-Z, a-z, 0-9 and _, and not `head`, `heads` or `base`"
+    )
+}
+
+fn label_help() -> String {
+    "branch labels are characters of A-Z, a-z, 0-9, _, . and -, and not `head`, `heads` or `base`".to_string()
+}
+
+/// Joins a section's lines without its leading and trailing blank lines; returns the SQL and
+/// the line number of its first line.
+fn section(body: &[&str], marker_line: usize) -> (String, u32) {
+    let start = body.iter().position(|l| !l.trim().is_empty());
+    let end = body.iter().rposition(|l| !l.trim().is_empty());
+    match (start, end) {
+        (Some(start), Some(end)) => {
+            let mut sql = body[start..=end].join("\n");
+            sql.push('\n');
+            (sql, to_u32(marker_line + 1 + start))
+        }
+        _ => (String::new(), to_u32(marker_line + 1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "-- revision: 3f2a9c1b7d4e\n-- down_revision: 9c0de4ab12ff\n-- message: add users table\n-- create_date: 2026-11-22T10:30:00Z\n\n-- upgrade\nCREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\n-- downgrade\nDROP TABLE users;\n";
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse_revision("v/x.sql", text.as_bytes()) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn parses_the_documented_example() {
+        let rev = parse_revision("v/x.sql", GOOD.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(rev.id, "3f2a9c1b7d4e");
+        assert_eq!(rev.down_revisions, vec!["9c0de4ab12ff"]);
+        assert_eq!(rev.message, "add users table");
+        assert_eq!(rev.create_date.as_deref(), Some("2026-11-22T10:30:00Z"));
+        assert!(rev.transactional);
+        assert_eq!(rev.upgrade, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n");
+        assert_eq!(rev.downgrade.as_deref(), Some("DROP TABLE users;\n"));
+        assert_eq!(rev.source.upgrade_line, 7);
+        assert_eq!(rev.source.downgrade_line, 10);
+        assert_eq!(rev.source.down_revision_line, 2);
+    }
+
+    #[test]
+    fn crlf_and_bom_parse_the_same() {
+        let crlf = GOOD.replace('\n', "\r\n");
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(crlf.as_bytes());
+        let a = parse_revision("x", GOOD.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        let b = parse_revision("x", &bom).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn base_merge_labels_and_transactional() {
+        let text = "-- revision: m1\n-- down_revision: a1, b2\n-- branch_labels: feat.x, other\n-- depends_on: c3\n-- transactional: false\n-- upgrade\n";
+        let rev = parse_revision("x", text.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(rev.down_revisions, vec!["a1", "b2"]);
+        assert_eq!(rev.branch_labels, vec!["feat.x", "other"]);
+        assert_eq!(rev.depends_on, vec!["c3"]);
+        assert!(!rev.transactional);
+        assert_eq!(rev.upgrade, "");
+        assert!(rev.downgrade.is_none(), "no downgrade section means irreversible");
+        let base = parse_revision("x", b"-- revision: a\n-- down_revision:\n-- upgrade\nSELECT 1;\n-- downgrade\n")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(base.down_revisions.is_empty());
+        assert_eq!(base.downgrade.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        assert_eq!(
+            errors("-- revision: a\n-- down_revison: b\n-- upgrade\n"),
+            vec![
+                "v/x.sql:2:4: unknown header key `down_revison`\n  = help: did you mean `down_revision`? The header keys are: revision, down_revision, branch_labels, depends_on, message, create_date, transactional",
+                "v/x.sql:3: missing `-- down_revision:` header line\n  = help: add `-- down_revision: <parent id>` to the header (empty for a base revision)",
+            ]
+        );
+        assert_eq!(
+            errors("-- revision: a-b\n-- down_revision:\n-- upgrade\n"),
+            vec!["v/x.sql:1:14: invalid revision id `a-b`\n  = help: revision ids are 1 to 32 characters of A-Z, a-z, 0-9 and _, and not `head`, `heads` or `base`"]
+        );
+        assert_eq!(
+            errors("-- revision: a\n-- down_revision: b,, c\n-- upgrade\n"),
+            vec!["v/x.sql:2:21: empty entry in `down_revision`\n  = help: separate entries with single commas"]
+        );
+    }
+
+    #[test]
+    fn every_malformation_is_reported() {
+        let cases: &[(&str, &str)] = &[
+            ("-- revision: a\n-- down_revision:\n", "missing `-- upgrade` section"),
+            ("-- down_revision:\n-- upgrade\n", "missing `-- revision:` header line"),
+            ("-- revision: a\n-- revision: b\n-- down_revision:\n-- upgrade\n", "appears twice"),
+            ("-- revision: a\n-- down_revision:\n-- transactional: maybe\n-- upgrade\n", "must be `true` or `false`"),
+            ("-- revision: a\n-- down_revision:\nCREATE TABLE t();\n-- upgrade\n", "SQL before the `-- upgrade` marker"),
+            ("-- revision: a\n-- down_revision:\n\n-- message: late\n-- upgrade\n", "separated from the header"),
+            ("-- revision: a\n-- down_revision:\n--upgrade\n", "looks like a section marker"),
+            ("-- revision: a\n-- down_revision:\n-- upgrade\n-- upgrade\n", "second `-- upgrade`"),
+            ("-- revision: a\n-- down_revision:\n-- downgrade\n-- upgrade\n", "`-- downgrade` before `-- upgrade`"),
+            ("-- revision: a\n-- down_revision: None\n-- upgrade\n", "is not a revision id"),
+            ("-- revision: head\n-- down_revision:\n-- upgrade\n", "invalid revision id `head`"),
+            ("-- revision: a\n-- down_revision: b, b\n-- upgrade\n", "listed twice"),
+            ("-- revision: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n-- down_revision:\n-- upgrade\n", "invalid revision id"),
+            ("-- revision: a\n-- down_revision:\n-- branch_labels: x@y\n-- upgrade\n", "invalid entry `x@y`"),
+            ("", "missing `-- revision:` header line"),
+        ];
+        for (text, expected) in cases {
+            let found = errors(text);
+            assert!(found.iter().any(|e| e.contains(expected)), "{text:?}: expected {expected:?} in {found:?}");
+        }
+    }
+
+    #[test]
+    fn non_utf8_points_at_the_byte() {
+        let found = errors("-- revision: a\n-- down_revision:\n-- upgrade\nSELECT '\u{e9}\u{0}';\n")
+            .into_iter()
+            .count();
+        assert_eq!(found, 0);
+        let bytes = b"-- revision: a\n-- down_revision:\n-- upgrade\nSELECT '\xff';\n";
+        let err = parse_revision("v/x.sql", bytes).err().unwrap_or_default();
+        assert_eq!(err[0].to_string(), "v/x.sql:4:9: revision file is not valid UTF-8\n  = help: save the file as UTF-8");
+    }
+}
