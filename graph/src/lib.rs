@@ -36,8 +36,10 @@ pub mod scan;
 mod set;
 mod target;
 mod authoring;
+pub mod config;
 
 pub use diagnostic::{nearest, Diagnostic, Diagnostics, Location};
+pub use config::{find_project_root, Config};
 pub use error::Error;
 pub use graph::{Graph, GraphOptions};
 pub use load::{load_dir, load_files, History};
