@@ -9,7 +9,11 @@ impl Graph {
     /// `head` defaults to `head`, which fails with several heads; `base` starts a new base
     /// (which then needs a branch label). A revision that is not a head needs `splice`, which
     /// starts a new branch from it.
-    pub fn new_revision_parents(&self, head: Option<&str>, splice: bool) -> Result<Vec<String>, Error> {
+    pub fn new_revision_parents(
+        &self,
+        head: Option<&str>,
+        splice: bool,
+    ) -> Result<Vec<String>, Error> {
         let head = head.unwrap_or("head");
         let spec = self.parse_spec(head)?;
         let parents = if spec.relative.is_none() && spec.symbol == Some("head") {

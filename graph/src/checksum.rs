@@ -50,8 +50,10 @@ mod tests {
     #[test]
     fn crlf_lf_and_bom_give_one_checksum() {
         let lf = checksum(b"-- revision: a\n-- down_revision:\n\n-- upgrade\nSELECT 1;\n");
-        let crlf = checksum(b"-- revision: a\r\n-- down_revision:\r\n\r\n-- upgrade\r\nSELECT 1;\r\n");
-        let bom = checksum(b"\xEF\xBB\xBF-- revision: a\n-- down_revision:\n\n-- upgrade\nSELECT 1;\n");
+        let crlf =
+            checksum(b"-- revision: a\r\n-- down_revision:\r\n\r\n-- upgrade\r\nSELECT 1;\r\n");
+        let bom =
+            checksum(b"\xEF\xBB\xBF-- revision: a\n-- down_revision:\n\n-- upgrade\nSELECT 1;\n");
         assert_eq!(lf, crlf);
         assert_eq!(lf, bom);
         assert!(lf.starts_with("v1:sha256:"));

@@ -88,7 +88,10 @@ impl Config {
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let text = std::str::from_utf8(&bytes).map_err(|_| {
-                    Diagnostic::at(Location::new(CONFIG_FILE, 0, 0), "configuration file is not valid UTF-8")
+                    Diagnostic::at(
+                        Location::new(CONFIG_FILE, 0, 0),
+                        "configuration file is not valid UTF-8",
+                    )
                 })?;
                 Config::parse(CONFIG_FILE, text)
             }
@@ -128,7 +131,13 @@ impl Config {
                 return Err(at(format!("configuration key `{key}` is set twice")));
             }
             seen.push(key);
-            let string = || parse_string(value).ok_or_else(|| at(format!("`{key}` takes a string in double quotes, e.g. {key} = \"...\"")));
+            let string = || {
+                parse_string(value).ok_or_else(|| {
+                    at(format!(
+                        "`{key}` takes a string in double quotes, e.g. {key} = \"...\""
+                    ))
+                })
+            };
             match key {
                 "script_location" => config.script_location = PathBuf::from(string()?),
                 "version_table" => config.version_table = string()?,
@@ -146,7 +155,11 @@ impl Config {
                     config.allow_multiple_heads = match value {
                         "true" => true,
                         "false" => false,
-                        _ => return Err(at(format!("`{key}` takes `true` or `false`, not `{value}`"))),
+                        _ => {
+                            return Err(at(format!(
+                                "`{key}` takes `true` or `false`, not `{value}`"
+                            )))
+                        }
                     };
                 }
                 _ => {}
@@ -230,7 +243,10 @@ mod tests {
         assert_eq!(config.version_table, "my_versions");
         assert!(config.allow_multiple_heads);
         assert_eq!(config.truncate_slug_length, 20);
-        assert_eq!(config.database_url.as_deref(), Some("postgres://u:p#w@h/db"));
+        assert_eq!(
+            config.database_url.as_deref(),
+            Some("postgres://u:p#w@h/db")
+        );
         assert_eq!(config.timezone, "UTC");
         assert_eq!(Config::parse("x", "").unwrap(), Config::default());
     }

@@ -198,6 +198,9 @@ mod tests {
         let ids = ["9c0de4ab12ff", "3f2a9c1b7d4e"];
         assert_eq!(nearest("9c0de4ab12fe", ids), Some("9c0de4ab12ff"));
         assert_eq!(nearest("zzzzzzzzzzzz", ids), None);
-        assert_eq!(nearest("down_revison", ["down_revision", "revision"]), Some("down_revision"));
+        assert_eq!(
+            nearest("down_revison", ["down_revision", "revision"]),
+            Some("down_revision")
+        );
     }
 }

@@ -25,7 +25,9 @@
 //! assert_eq!(plan.heads_after, vec!["b"]);
 //! ```
 
+mod authoring;
 pub mod checksum;
+pub mod config;
 mod diagnostic;
 mod error;
 mod graph;
@@ -35,11 +37,9 @@ pub mod revision;
 pub mod scan;
 mod set;
 mod target;
-mod authoring;
-pub mod config;
 
-pub use diagnostic::{nearest, Diagnostic, Diagnostics, Location};
 pub use config::{find_project_root, Config};
+pub use diagnostic::{nearest, Diagnostic, Diagnostics, Location};
 pub use error::Error;
 pub use graph::{Graph, GraphOptions};
 pub use load::{load_dir, load_files, History};

@@ -18,7 +18,11 @@ pub struct History {
 
 /// Scans `dir`, parses every revision file and validates the graph, reporting every problem
 /// at once. Paths in diagnostics are shown relative to `display_root`.
-pub fn load_dir(dir: &Path, display_root: &Path, options: &GraphOptions) -> Result<History, Diagnostics> {
+pub fn load_dir(
+    dir: &Path,
+    display_root: &Path,
+    options: &GraphOptions,
+) -> Result<History, Diagnostics> {
     let files = scan_dir(dir, display_root).map_err(|d| {
         let mut diagnostics = Diagnostics(d);
         diagnostics.sort();
@@ -45,7 +49,10 @@ pub fn load_dir(dir: &Path, display_root: &Path, options: &GraphOptions) -> Resu
 /// Parses revision files given as (display path, contents) in load order and validates the
 /// graph. Parse errors of every file are reported together; the graph is validated once every
 /// file parses, so that a broken file does not cause follow-on errors.
-pub fn load_files(files: &[(String, Vec<u8>)], options: &GraphOptions) -> Result<Graph, Diagnostics> {
+pub fn load_files(
+    files: &[(String, Vec<u8>)],
+    options: &GraphOptions,
+) -> Result<Graph, Diagnostics> {
     let mut revisions = Vec::with_capacity(files.len());
     let mut diagnostics = Diagnostics::default();
     for (path, bytes) in files {

@@ -112,7 +112,11 @@ impl Graph {
         }
         for &t in targets {
             let below = self.ancestors(&[t], Edges::WithDependencies);
-            let others: Vec<u32> = targets.iter().copied().filter(|&o| o != t && below.contains(o)).collect();
+            let others: Vec<u32> = targets
+                .iter()
+                .copied()
+                .filter(|&o| o != t && below.contains(o))
+                .collect();
             if !others.is_empty() {
                 return Err(Error::Overlap {
                     revision: self.rev(others[0]).id.clone(),
@@ -130,7 +134,7 @@ impl Graph {
         self.check_overlap(&targets)?;
         let mut needed = self.ancestors(&targets, Edges::WithDependencies);
         needed.difference_with(&self.ancestors(&current, Edges::WithDependencies));
-        let mut order = self.order_downward(&needed);
+        let mut order = self.order_downward(&needed, &targets);
         order.reverse();
         Ok(self.steps(&current, &order, Direction::Upgrade))
     }
@@ -169,13 +173,15 @@ impl Graph {
                 });
             }
         }
-        let order = self.order_downward(&doomed);
+        let order = self.order_downward(&doomed, &current);
         Ok(self.steps(&current, &order, Direction::Downgrade))
     }
 
     /// Builds steps with version-table changes for revisions in run order.
     fn steps(&self, current: &[u32], order: &[u32], direction: Direction) -> Plan<'_> {
-        let mut rows = Rows { rows: current.to_vec() };
+        let mut rows = Rows {
+            rows: current.to_vec(),
+        };
         let mut steps = Vec::with_capacity(order.len());
         for &r in order {
             let downs = &self.norm[r as usize];
@@ -183,19 +189,34 @@ impl Graph {
             let mut ops = Vec::new();
             let step = match direction {
                 Direction::Upgrade => {
-                    let present: Vec<u32> = downs.iter().copied().filter(|&d| rows.contains(d)).collect();
+                    let present: Vec<u32> = downs
+                        .iter()
+                        .copied()
+                        .filter(|&d| rows.contains(d))
+                        .collect();
                     if present.is_empty() {
                         ops.push(VersionOp::Insert(id.clone()));
                         rows.insert(r);
                     } else if present.len() > 1 {
                         // Parents implied by another row stay out of the merge.
-                        let others: Vec<u32> = rows.rows.iter().copied().filter(|o| !present.contains(o)).collect();
+                        let others: Vec<u32> = rows
+                            .rows
+                            .iter()
+                            .copied()
+                            .filter(|o| !present.contains(o))
+                            .collect();
                         let implied = self.ancestors(&others, Edges::Versioned);
-                        let mut merging: Vec<u32> = present.iter().copied().filter(|&p| !implied.contains(p)).collect();
+                        let mut merging: Vec<u32> = present
+                            .iter()
+                            .copied()
+                            .filter(|&p| !implied.contains(p))
+                            .collect();
                         if merging.is_empty() {
                             merging = present.clone();
                         }
-                        let (last, rest) = merging.split_last().map_or((present[0], &[][..]), |(l, r)| (*l, r));
+                        let (last, rest) = merging
+                            .split_last()
+                            .map_or((present[0], &[][..]), |(l, r)| (*l, r));
                         for &d in rest {
                             ops.push(VersionOp::Delete(self.rev(d).id.clone()));
                             rows.delete(d);
@@ -215,7 +236,11 @@ impl Graph {
                     Step {
                         revision: Some(self.rev(r)),
                         direction,
-                        from: downs.iter().filter(|d| self.parents[r as usize].contains(d)).map(|&d| self.rev(d).id.as_str()).collect(),
+                        from: downs
+                            .iter()
+                            .filter(|d| self.parents[r as usize].contains(d))
+                            .map(|&d| self.rev(d).id.as_str())
+                            .collect(),
                         to: vec![self.rev(r).id.as_str()],
                         ops,
                     }
@@ -228,15 +253,22 @@ impl Graph {
                     } else {
                         self.ancestors(&others, Edges::WithDependencies)
                     };
-                    let mut back: Vec<u32> = downs.iter().copied().filter(|&d| !implied.contains(d)).collect();
+                    let mut back: Vec<u32> = downs
+                        .iter()
+                        .copied()
+                        .filter(|&d| !implied.contains(d))
+                        .collect();
                     if back.len() > 1 {
                         // A parent implied by another returning parent stays implied.
                         let kept: Vec<u32> = back
                             .iter()
                             .copied()
                             .filter(|&d| {
-                                let siblings: Vec<u32> = back.iter().copied().filter(|&o| o != d).collect();
-                                !self.ancestors(&siblings, Edges::WithDependencies).contains(d)
+                                let siblings: Vec<u32> =
+                                    back.iter().copied().filter(|&o| o != d).collect();
+                                !self
+                                    .ancestors(&siblings, Edges::WithDependencies)
+                                    .contains(d)
                             })
                             .collect();
                         back = kept;
@@ -261,7 +293,10 @@ impl Graph {
                         revision: Some(self.rev(r)),
                         direction,
                         from: vec![self.rev(r).id.as_str()],
-                        to: self.parents[r as usize].iter().map(|&d| self.rev(d).id.as_str()).collect(),
+                        to: self.parents[r as usize]
+                            .iter()
+                            .map(|&d| self.rev(d).id.as_str())
+                            .collect(),
                         ops,
                     }
                 }
@@ -280,7 +315,12 @@ impl Graph {
     ///
     /// # Warning
     /// A stamp changes what aludel believes is applied; the schema is not touched.
-    pub fn plan_stamp(&self, current: &[&str], target: &str, purge: bool) -> Result<Plan<'_>, Error> {
+    pub fn plan_stamp(
+        &self,
+        current: &[&str],
+        target: &str,
+        purge: bool,
+    ) -> Result<Plan<'_>, Error> {
         let mut ops = Vec::new();
         let current: Vec<u32> = if purge {
             for c in current {
@@ -290,12 +330,16 @@ impl Graph {
         } else {
             self.resolve_current(current)?
         };
-        let mut rows = Rows { rows: current.clone() };
+        let mut rows = Rows {
+            rows: current.clone(),
+        };
         let spec = self.parse_spec(target)?;
         let destinations: Vec<u32> = if spec.relative.is_none() && spec.symbol == Some("head") {
             match self.current_head(spec.branch, target) {
                 Ok(h) => h.into_iter().collect(),
-                Err(Error::MultipleHeads { heads, .. }) => return Err(Error::StampMultipleHeads { heads }),
+                Err(Error::MultipleHeads { heads, .. }) => {
+                    return Err(Error::StampMultipleHeads { heads })
+                }
                 Err(e) => return Err(e),
             }
         } else {
@@ -338,7 +382,12 @@ impl Graph {
                 l.union_with(&self.descendants(&[dest], Edges::WithDependencies));
                 l
             };
-            let related: Vec<u32> = rows.rows.iter().copied().filter(|&h| lineage.contains(h)).collect();
+            let related: Vec<u32> = rows
+                .rows
+                .iter()
+                .copied()
+                .filter(|&h| lineage.contains(h))
+                .collect();
             let above = self.descendants(&[dest], Edges::WithDependencies);
             let direction = if related.iter().any(|&h| above.contains(h)) {
                 Direction::Downgrade
@@ -350,7 +399,9 @@ impl Graph {
                 ops.push(VersionOp::Insert(self.rev(dest).id.clone()));
                 rows.insert(dest);
             } else {
-                let (last, rest) = related.split_last().map_or((related[0], &[][..]), |(l, r)| (*l, r));
+                let (last, rest) = related
+                    .split_last()
+                    .map_or((related[0], &[][..]), |(l, r)| (*l, r));
                 for &d in rest {
                     ops.push(VersionOp::Delete(self.rev(d).id.clone()));
                     rows.delete(d);
@@ -370,7 +421,11 @@ impl Graph {
             });
         }
         Ok(Plan {
-            heads_before: if purge { Vec::new() } else { current.iter().map(|&c| self.rev(c).id.as_str()).collect() },
+            heads_before: if purge {
+                Vec::new()
+            } else {
+                current.iter().map(|&c| self.rev(c).id.as_str()).collect()
+            },
             steps,
             heads_after: rows.rows.iter().map(|&c| self.rev(c).id.as_str()).collect(),
         })
@@ -383,7 +438,10 @@ impl Graph {
         let (lower, upper) = match range {
             None => ("base", "heads"),
             Some(r) => match r.split_once(':') {
-                Some((l, u)) => (if l.is_empty() { "base" } else { l }, if u.is_empty() { "heads" } else { u }),
+                Some((l, u)) => (
+                    if l.is_empty() { "base" } else { l },
+                    if u.is_empty() { "heads" } else { u },
+                ),
                 None => ("base", r),
             },
         };
@@ -407,7 +465,11 @@ impl Graph {
             set.difference_with(&below);
             set.intersect_with(&self.descendants(&lowers, Edges::Versioned));
         }
-        Ok(self.order_downward(&set).into_iter().map(|i| self.rev(i)).collect())
+        Ok(self
+            .order_downward(&set, &uppers)
+            .into_iter()
+            .map(|i| self.rev(i))
+            .collect())
     }
 
     /// Plans an offline script (`upgrade --sql`, `downgrade --sql`) without a database.
@@ -423,8 +485,12 @@ impl Graph {
         let start = self.resolve_absolute(from)?;
         let start: Vec<&str> = start.iter().map(|&i| self.rev(i).id.as_str()).collect();
         match direction {
-            Direction::Upgrade => self.plan_upgrade(&start, if to.is_empty() { "heads" } else { to }),
-            Direction::Downgrade => self.plan_downgrade(&start, if to.is_empty() { "base" } else { to }),
+            Direction::Upgrade => {
+                self.plan_upgrade(&start, if to.is_empty() { "heads" } else { to })
+            }
+            Direction::Downgrade => {
+                self.plan_downgrade(&start, if to.is_empty() { "base" } else { to })
+            }
         }
     }
 }

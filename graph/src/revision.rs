@@ -177,7 +177,10 @@ pub fn parse_revision(path: &str, bytes: &[u8]) -> Result<Revision, Vec<Diagnost
             let valid = &bytes[..err.valid_up_to()];
             let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
             let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-            let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+            let column = String::from_utf8_lossy(&valid[line_start..])
+                .chars()
+                .count()
+                + 1;
             return Err(vec![Diagnostic::at(
                 Location::new(path, to_u32(line), to_u32(column)),
                 "revision file is not valid UTF-8",
@@ -265,7 +268,8 @@ impl<'p> Parser<'p> {
     }
 
     fn error(&mut self, line: usize, column: u32, message: String, help: Option<String>) {
-        let mut diagnostic = Diagnostic::at(Location::new(self.path, to_u32(line), column), message);
+        let mut diagnostic =
+            Diagnostic::at(Location::new(self.path, to_u32(line), column), message);
         diagnostic.help = help;
         self.errors.push(diagnostic);
     }
@@ -301,16 +305,26 @@ impl<'p> Parser<'p> {
             if marker(raw).is_some() {
                 break;
             }
-            let Some(header) = header_line(raw) else { break };
+            let Some(header) = header_line(raw) else {
+                break;
+            };
             let line_no = i + 1;
             i += 1;
             let key = header.key;
             if !HEADER_KEYS.contains(&key) {
                 let help = match nearest(key, HEADER_KEYS) {
-                    Some(near) => format!("did you mean `{near}`? The header keys are: {}", HEADER_KEYS.join(", ")),
+                    Some(near) => format!(
+                        "did you mean `{near}`? The header keys are: {}",
+                        HEADER_KEYS.join(", ")
+                    ),
                     None => format!("the header keys are: {}", HEADER_KEYS.join(", ")),
                 };
-                self.error(line_no, 4, format!("unknown header key `{key}`"), Some(help));
+                self.error(
+                    line_no,
+                    4,
+                    format!("unknown header key `{key}`"),
+                    Some(help),
+                );
                 continue;
             }
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
@@ -331,9 +345,19 @@ impl<'p> Parser<'p> {
                 "revision" => {
                     revision.source.revision_line = line32;
                     if value.is_empty() {
-                        self.error(line_no, col, "`revision` is empty".into(), Some("give the revision an id, e.g. 12 hex digits".into()));
+                        self.error(
+                            line_no,
+                            col,
+                            "`revision` is empty".into(),
+                            Some("give the revision an id, e.g. 12 hex digits".into()),
+                        );
                     } else if !is_valid_id(value) {
-                        self.error(line_no, col, format!("invalid revision id `{value}`"), Some(id_help()));
+                        self.error(
+                            line_no,
+                            col,
+                            format!("invalid revision id `{value}`"),
+                            Some(id_help()),
+                        );
                     }
                     revision.id = value.to_string();
                 }
@@ -344,15 +368,32 @@ impl<'p> Parser<'p> {
                             line_no,
                             col,
                             format!("`down_revision: {value}` is not a revision id"),
-                            Some("for a base revision leave the value empty: `-- down_revision:`".into()),
+                            Some(
+                                "for a base revision leave the value empty: `-- down_revision:`"
+                                    .into(),
+                            ),
                         );
                     } else {
-                        revision.down_revisions = self.list(line_no, col, "down_revision", value, is_valid_id, &id_help());
+                        revision.down_revisions = self.list(
+                            line_no,
+                            col,
+                            "down_revision",
+                            value,
+                            is_valid_id,
+                            &id_help(),
+                        );
                     }
                 }
                 "branch_labels" => {
                     revision.source.branch_labels_line = line32;
-                    revision.branch_labels = self.list(line_no, col, "branch_labels", value, is_valid_label, &label_help());
+                    revision.branch_labels = self.list(
+                        line_no,
+                        col,
+                        "branch_labels",
+                        value,
+                        is_valid_label,
+                        &label_help(),
+                    );
                 }
                 "depends_on" => {
                     revision.source.depends_on_line = line32;
@@ -401,7 +442,10 @@ impl<'p> Parser<'p> {
                 header_end.min(lines.len().saturating_sub(1)) + 1,
                 0,
                 "missing `-- down_revision:` header line".into(),
-                Some("add `-- down_revision: <parent id>` to the header (empty for a base revision)".into()),
+                Some(
+                    "add `-- down_revision: <parent id>` to the header (empty for a base revision)"
+                        .into(),
+                ),
             );
         }
 
@@ -415,9 +459,19 @@ impl<'p> Parser<'p> {
                 Some(Ok(Marker::Upgrade)) => {
                     if let Some((first, _)) = &upgrade {
                         let first = *first;
-                        self.error(line_no, 1, format!("second `-- upgrade` marker (the first is on line {first})"), Some("a revision has one upgrade section".into()));
+                        self.error(
+                            line_no,
+                            1,
+                            format!("second `-- upgrade` marker (the first is on line {first})"),
+                            Some("a revision has one upgrade section".into()),
+                        );
                     } else if downgrade.is_some() {
-                        self.error(line_no, 1, "`-- upgrade` after `-- downgrade`".into(), Some("put the upgrade section first".into()));
+                        self.error(
+                            line_no,
+                            1,
+                            "`-- upgrade` after `-- downgrade`".into(),
+                            Some("put the upgrade section first".into()),
+                        );
                     } else {
                         upgrade = Some((line_no, Vec::new()));
                         current = Some(Marker::Upgrade);
@@ -427,9 +481,19 @@ impl<'p> Parser<'p> {
                 Some(Ok(Marker::Downgrade)) => {
                     if let Some((first, _)) = &downgrade {
                         let first = *first;
-                        self.error(line_no, 1, format!("second `-- downgrade` marker (the first is on line {first})"), Some("a revision has one downgrade section".into()));
+                        self.error(
+                            line_no,
+                            1,
+                            format!("second `-- downgrade` marker (the first is on line {first})"),
+                            Some("a revision has one downgrade section".into()),
+                        );
                     } else if upgrade.is_none() {
-                        self.error(line_no, 1, "`-- downgrade` before `-- upgrade`".into(), Some("put the upgrade section first".into()));
+                        self.error(
+                            line_no,
+                            1,
+                            "`-- downgrade` before `-- upgrade`".into(),
+                            Some("put the upgrade section first".into()),
+                        );
                         downgrade = Some((line_no, Vec::new()));
                         current = Some(Marker::Downgrade);
                     } else {
@@ -439,12 +503,21 @@ impl<'p> Parser<'p> {
                     continue;
                 }
                 Some(Err(which)) => {
-                    let exact = if which == Marker::Upgrade { "-- upgrade" } else { "-- downgrade" };
+                    let exact = if which == Marker::Upgrade {
+                        "-- upgrade"
+                    } else {
+                        "-- downgrade"
+                    };
                     self.error(
                         line_no,
                         1,
-                        format!("`{}` looks like a section marker but is not written `{exact}`", raw.trim()),
-                        Some(format!("write the marker exactly as `{exact}` on a line of its own")),
+                        format!(
+                            "`{}` looks like a section marker but is not written `{exact}`",
+                            raw.trim()
+                        ),
+                        Some(format!(
+                            "write the marker exactly as `{exact}` on a line of its own"
+                        )),
                     );
                     continue;
                 }
@@ -493,10 +566,12 @@ impl<'p> Parser<'p> {
         }
         match upgrade {
             None => self.error(
-                lines.len(),
+                lines.len() - usize::from(lines.len() > 1 && lines.last() == Some(&"")),
                 0,
                 "missing `-- upgrade` section".into(),
-                Some("add a line `-- upgrade` followed by the SQL that applies this revision".into()),
+                Some(
+                    "add a line `-- upgrade` followed by the SQL that applies this revision".into(),
+                ),
             ),
             Some((line, body)) => {
                 let (sql, first) = section(&body, line);
@@ -534,14 +609,30 @@ impl<'p> Parser<'p> {
         let mut offset = 0;
         for part in value.split(',') {
             let item = part.trim();
-            let item_column = column + to_u32(value[..offset].chars().count() + (part.len() - part.trim_start().len()));
+            let item_column = column
+                + to_u32(value[..offset].chars().count() + (part.len() - part.trim_start().len()));
             offset += part.len() + 1;
             if item.is_empty() {
-                self.error(line, item_column, format!("empty entry in `{key}`"), Some("separate entries with single commas".into()));
+                self.error(
+                    line,
+                    item_column,
+                    format!("empty entry in `{key}`"),
+                    Some("separate entries with single commas".into()),
+                );
             } else if !valid(item) {
-                self.error(line, item_column, format!("invalid entry `{item}` in `{key}`"), Some(help.to_string()));
+                self.error(
+                    line,
+                    item_column,
+                    format!("invalid entry `{item}` in `{key}`"),
+                    Some(help.to_string()),
+                );
             } else if out.iter().any(|o| o == item) {
-                self.error(line, item_column, format!("`{item}` is listed twice in `{key}`"), Some("list it once".into()));
+                self.error(
+                    line,
+                    item_column,
+                    format!("`{item}` is listed twice in `{key}`"),
+                    Some("list it once".into()),
+                );
             } else {
                 out.push(item.to_string());
             }
@@ -557,7 +648,8 @@ fn id_help() -> String {
 }
 
 fn label_help() -> String {
-    "branch labels are characters of A-Z, a-z, 0-9, _, . and -, and not `head`, `heads` or `base`".to_string()
+    "branch labels are characters of A-Z, a-z, 0-9, _, . and -, and not `head`, `heads` or `base`"
+        .to_string()
 }
 
 /// Joins a section's lines without its leading and trailing blank lines; returns the SQL and
@@ -596,7 +688,10 @@ mod tests {
         assert_eq!(rev.message, "add users table");
         assert_eq!(rev.create_date.as_deref(), Some("2026-11-22T10:30:00Z"));
         assert!(rev.transactional);
-        assert_eq!(rev.upgrade, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n");
+        assert_eq!(
+            rev.upgrade,
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+        );
         assert_eq!(rev.downgrade.as_deref(), Some("DROP TABLE users;\n"));
         assert_eq!(rev.source.upgrade_line, 7);
         assert_eq!(rev.source.downgrade_line, 10);
@@ -622,9 +717,15 @@ mod tests {
         assert_eq!(rev.depends_on, vec!["c3"]);
         assert!(!rev.transactional);
         assert_eq!(rev.upgrade, "");
-        assert!(rev.downgrade.is_none(), "no downgrade section means irreversible");
-        let base = parse_revision("x", b"-- revision: a\n-- down_revision:\n-- upgrade\nSELECT 1;\n-- downgrade\n")
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            rev.downgrade.is_none(),
+            "no downgrade section means irreversible"
+        );
+        let base = parse_revision(
+            "x",
+            b"-- revision: a\n-- down_revision:\n-- upgrade\nSELECT 1;\n-- downgrade\n",
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(base.down_revisions.is_empty());
         assert_eq!(base.downgrade.as_deref(), Some(""));
     }
@@ -651,36 +752,85 @@ mod tests {
     #[test]
     fn every_malformation_is_reported() {
         let cases: &[(&str, &str)] = &[
-            ("-- revision: a\n-- down_revision:\n", "missing `-- upgrade` section"),
-            ("-- down_revision:\n-- upgrade\n", "missing `-- revision:` header line"),
-            ("-- revision: a\n-- revision: b\n-- down_revision:\n-- upgrade\n", "appears twice"),
-            ("-- revision: a\n-- down_revision:\n-- transactional: maybe\n-- upgrade\n", "must be `true` or `false`"),
-            ("-- revision: a\n-- down_revision:\nCREATE TABLE t();\n-- upgrade\n", "SQL before the `-- upgrade` marker"),
-            ("-- revision: a\n-- down_revision:\n\n-- message: late\n-- upgrade\n", "separated from the header"),
-            ("-- revision: a\n-- down_revision:\n--upgrade\n", "looks like a section marker"),
-            ("-- revision: a\n-- down_revision:\n-- upgrade\n-- upgrade\n", "second `-- upgrade`"),
-            ("-- revision: a\n-- down_revision:\n-- downgrade\n-- upgrade\n", "`-- downgrade` before `-- upgrade`"),
-            ("-- revision: a\n-- down_revision: None\n-- upgrade\n", "is not a revision id"),
-            ("-- revision: head\n-- down_revision:\n-- upgrade\n", "invalid revision id `head`"),
-            ("-- revision: a\n-- down_revision: b, b\n-- upgrade\n", "listed twice"),
-            ("-- revision: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n-- down_revision:\n-- upgrade\n", "invalid revision id"),
-            ("-- revision: a\n-- down_revision:\n-- branch_labels: x@y\n-- upgrade\n", "invalid entry `x@y`"),
+            (
+                "-- revision: a\n-- down_revision:\n",
+                "missing `-- upgrade` section",
+            ),
+            (
+                "-- down_revision:\n-- upgrade\n",
+                "missing `-- revision:` header line",
+            ),
+            (
+                "-- revision: a\n-- revision: b\n-- down_revision:\n-- upgrade\n",
+                "appears twice",
+            ),
+            (
+                "-- revision: a\n-- down_revision:\n-- transactional: maybe\n-- upgrade\n",
+                "must be `true` or `false`",
+            ),
+            (
+                "-- revision: a\n-- down_revision:\nCREATE TABLE t();\n-- upgrade\n",
+                "SQL before the `-- upgrade` marker",
+            ),
+            (
+                "-- revision: a\n-- down_revision:\n\n-- message: late\n-- upgrade\n",
+                "separated from the header",
+            ),
+            (
+                "-- revision: a\n-- down_revision:\n--upgrade\n",
+                "looks like a section marker",
+            ),
+            (
+                "-- revision: a\n-- down_revision:\n-- upgrade\n-- upgrade\n",
+                "second `-- upgrade`",
+            ),
+            (
+                "-- revision: a\n-- down_revision:\n-- downgrade\n-- upgrade\n",
+                "`-- downgrade` before `-- upgrade`",
+            ),
+            (
+                "-- revision: a\n-- down_revision: None\n-- upgrade\n",
+                "is not a revision id",
+            ),
+            (
+                "-- revision: head\n-- down_revision:\n-- upgrade\n",
+                "invalid revision id `head`",
+            ),
+            (
+                "-- revision: a\n-- down_revision: b, b\n-- upgrade\n",
+                "listed twice",
+            ),
+            (
+                "-- revision: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n-- down_revision:\n-- upgrade\n",
+                "invalid revision id",
+            ),
+            (
+                "-- revision: a\n-- down_revision:\n-- branch_labels: x@y\n-- upgrade\n",
+                "invalid entry `x@y`",
+            ),
             ("", "missing `-- revision:` header line"),
         ];
         for (text, expected) in cases {
             let found = errors(text);
-            assert!(found.iter().any(|e| e.contains(expected)), "{text:?}: expected {expected:?} in {found:?}");
+            assert!(
+                found.iter().any(|e| e.contains(expected)),
+                "{text:?}: expected {expected:?} in {found:?}"
+            );
         }
     }
 
     #[test]
     fn non_utf8_points_at_the_byte() {
-        let found = errors("-- revision: a\n-- down_revision:\n-- upgrade\nSELECT '\u{e9}\u{0}';\n")
-            .into_iter()
-            .count();
+        let found =
+            errors("-- revision: a\n-- down_revision:\n-- upgrade\nSELECT '\u{e9}\u{0}';\n")
+                .into_iter()
+                .count();
         assert_eq!(found, 0);
         let bytes = b"-- revision: a\n-- down_revision:\n-- upgrade\nSELECT '\xff';\n";
         let err = parse_revision("v/x.sql", bytes).err().unwrap_or_default();
-        assert_eq!(err[0].to_string(), "v/x.sql:4:9: revision file is not valid UTF-8\n  = help: save the file as UTF-8");
+        assert_eq!(
+            err[0].to_string(),
+            "v/x.sql:4:9: revision file is not valid UTF-8\n  = help: save the file as UTF-8"
+        );
     }
 }

@@ -40,7 +40,10 @@ pub fn ignore_reason(name: &str) -> Option<&'static str> {
         || (name.starts_with('#') && name.ends_with('#') && name.len() > 1)
     {
         Some("editor backup")
-    } else if matches!(lower.as_str(), "readme" | "readme.md" | "readme.txt" | "readme.rst") {
+    } else if matches!(
+        lower.as_str(),
+        "readme" | "readme.md" | "readme.txt" | "readme.rst"
+    ) {
         Some("README")
     } else {
         None
@@ -84,8 +87,9 @@ pub fn scan_dir(dir: &Path, display_root: &Path) -> Result<Vec<ScannedFile>, Vec
     walk(dir, "", display_root, &mut files, &mut errors);
     if errors.is_empty() && files.is_empty() {
         errors.push(
-            Diagnostic::global(format!("no revision files in `{shown_dir}`"))
-                .with_help("create the first revision with `aludel revision -m \"first revision\"`"),
+            Diagnostic::global(format!("no revision files in `{shown_dir}`")).with_help(
+                "create the first revision with `aludel revision -m \"first revision\"`",
+            ),
         );
     }
     if errors.is_empty() {
@@ -142,7 +146,9 @@ fn walk(
             format!("{prefix}/{name}")
         };
         // Follows symbolic links, like reading the file would.
-        let is_dir = std::fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
+        let is_dir = std::fs::metadata(&path)
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
         if is_dir {
             walk(&path, &relative, display_root, files, errors);
         } else if name.ends_with(".sql") {
@@ -170,11 +176,24 @@ mod tests {
 
     #[test]
     fn ignore_rules() {
-        for name in [".gitkeep", ".x.sql.swp", "a.sql~", "a.sql.bak", "a.sql.orig", "#a.sql#", "README", "readme.md", "README.txt"] {
+        for name in [
+            ".gitkeep",
+            ".x.sql.swp",
+            "a.sql~",
+            "a.sql.bak",
+            "a.sql.orig",
+            "#a.sql#",
+            "README",
+            "readme.md",
+            "README.txt",
+        ] {
             assert!(ignore_reason(name).is_some(), "{name} should be ignored");
         }
         for name in ["a.sql", "notes.txt", "a.rs", "README.sql", "#"] {
-            assert!(ignore_reason(name).is_none(), "{name} should not be ignored");
+            assert!(
+                ignore_reason(name).is_none(),
+                "{name} should not be ignored"
+            );
         }
     }
 }

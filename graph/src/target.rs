@@ -72,9 +72,18 @@ impl Graph {
             if let Some(pos) = rest.rfind(['+', '-']) {
                 let digits = &rest[pos + 1..];
                 let symbol = &rest[..pos];
-                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (symbol.is_empty() || is_word(symbol)) {
-                    let magnitude: i64 = digits.parse().map_err(|_| syntax("the step count is too large"))?;
-                    let value = if rest.as_bytes()[pos] == b'-' { -magnitude } else { magnitude };
+                if !digits.is_empty()
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && (symbol.is_empty() || is_word(symbol))
+                {
+                    let magnitude: i64 = digits
+                        .parse()
+                        .map_err(|_| syntax("the step count is too large"))?;
+                    let value = if rest.as_bytes()[pos] == b'-' {
+                        -magnitude
+                    } else {
+                        magnitude
+                    };
                     return Ok(Spec {
                         raw,
                         branch,
@@ -102,8 +111,12 @@ impl Graph {
         }
         match self.revision_for_ident(label, None) {
             Ok(i) => Ok(i),
-            Err(Error::AmbiguousPrefix { prefix, candidates }) => Err(Error::AmbiguousPrefix { prefix, candidates }),
-            Err(_) => Err(Error::NoSuchBranch { label: label.to_string() }),
+            Err(Error::AmbiguousPrefix { prefix, candidates }) => {
+                Err(Error::AmbiguousPrefix { prefix, candidates })
+            }
+            Err(_) => Err(Error::NoSuchBranch {
+                label: label.to_string(),
+            }),
         }
     }
 
@@ -114,15 +127,27 @@ impl Graph {
         set
     }
 
-    pub(crate) fn filter_for_lineage(&self, targets: &[u32], label: &str) -> Result<Vec<u32>, Error> {
+    pub(crate) fn filter_for_lineage(
+        &self,
+        targets: &[u32],
+        label: &str,
+    ) -> Result<Vec<u32>, Error> {
         let branch = self.resolve_branch(label)?;
         let lineage = self.lineage(branch);
-        Ok(targets.iter().copied().filter(|&t| lineage.contains(t)).collect())
+        Ok(targets
+            .iter()
+            .copied()
+            .filter(|&t| lineage.contains(t))
+            .collect())
     }
 
     /// Looks up an id, a branch label or a unique id prefix; with `branch`, checks that the
     /// revision is in the branch's lineage.
-    pub(crate) fn revision_for_ident(&self, ident: &str, branch: Option<&str>) -> Result<u32, Error> {
+    pub(crate) fn revision_for_ident(
+        &self,
+        ident: &str,
+        branch: Option<&str>,
+    ) -> Result<u32, Error> {
         let branch_rev = branch.map(|b| self.resolve_branch(b)).transpose()?;
         let found = match self.idx(ident).or_else(|| self.labels.get(ident).copied()) {
             Some(i) => i,
@@ -142,7 +167,10 @@ impl Graph {
                     0 => {
                         let suggestion = crate::diagnostic::nearest(
                             ident,
-                            self.revisions.iter().map(|r| r.id.as_str()).chain(self.labels.keys().map(String::as_str)),
+                            self.revisions
+                                .iter()
+                                .map(|r| r.id.as_str())
+                                .chain(self.labels.keys().map(String::as_str)),
                         )
                         .map(str::to_string);
                         return Err(Error::UnknownRevision {
@@ -174,7 +202,11 @@ impl Graph {
     }
 
     /// The single head, within a branch when one is named; `None` for an empty history.
-    pub(crate) fn current_head(&self, branch: Option<&str>, argument: &str) -> Result<Option<u32>, Error> {
+    pub(crate) fn current_head(
+        &self,
+        branch: Option<&str>,
+        argument: &str,
+    ) -> Result<Option<u32>, Error> {
         let heads = match branch {
             Some(label) => self.filter_for_lineage(&self.heads, label)?,
             None => self.heads.clone(),
@@ -191,7 +223,12 @@ impl Graph {
 
     /// Resolves an absolute symbol (`head`, `heads`, `base`, an id, a prefix, a label) within
     /// an optional branch. `base` resolves to no revision.
-    pub(crate) fn resolve_symbol(&self, branch: Option<&str>, symbol: &str, raw: &str) -> Result<Vec<u32>, Error> {
+    pub(crate) fn resolve_symbol(
+        &self,
+        branch: Option<&str>,
+        symbol: &str,
+        raw: &str,
+    ) -> Result<Vec<u32>, Error> {
         match symbol {
             "heads" => match branch {
                 Some(label) => self.filter_for_lineage(&self.heads, label),
@@ -209,7 +246,12 @@ impl Graph {
     }
 
     /// Resolves a symbol that must name at most one position.
-    pub(crate) fn resolve_pos(&self, branch: Option<&str>, symbol: &str, raw: &str) -> Result<Pos, Error> {
+    pub(crate) fn resolve_pos(
+        &self,
+        branch: Option<&str>,
+        symbol: &str,
+        raw: &str,
+    ) -> Result<Pos, Error> {
         let revs = self.resolve_symbol(branch, symbol, raw)?;
         match revs.as_slice() {
             [] => Ok(Pos::Base),
@@ -223,7 +265,12 @@ impl Graph {
 
     /// Walks `steps` up (positive) or down (negative). Up, `branch` filters the children.
     /// `Ok(None)` when the walk leaves the history.
-    pub(crate) fn walk_steps(&self, start: Pos, steps: i64, branch: Option<&str>) -> Result<Option<Pos>, Error> {
+    pub(crate) fn walk_steps(
+        &self,
+        start: Pos,
+        steps: i64,
+        branch: Option<&str>,
+    ) -> Result<Option<Pos>, Error> {
         let lineage = match branch {
             Some(label) if steps > 0 => Some(self.lineage(self.resolve_branch(label)?)),
             _ => None,
@@ -244,7 +291,11 @@ impl Graph {
                 match pos {
                     Pos::Base => Vec::new(),
                     Pos::Rev(i) if self.parents[i as usize].is_empty() => vec![Pos::Base],
-                    Pos::Rev(i) => self.parents[i as usize].iter().copied().map(Pos::Rev).collect(),
+                    Pos::Rev(i) => self.parents[i as usize]
+                        .iter()
+                        .copied()
+                        .map(Pos::Rev)
+                        .collect(),
                 }
             };
             match next.as_slice() {
@@ -353,7 +404,9 @@ impl Graph {
                         let mut tips: Vec<u32> = active
                             .iter()
                             .copied()
-                            .filter(|&a| !active.iter().any(|&b| self.norm[b as usize].contains(&a)))
+                            .filter(|&a| {
+                                !active.iter().any(|&b| self.norm[b as usize].contains(&a))
+                            })
                             .collect();
                         tips.sort_unstable();
                         starts = tips.into_iter().map(Pos::Rev).collect();
@@ -414,12 +467,17 @@ impl Graph {
                         let mut on_branch = self.filter_for_lineage(current, label)?;
                         if on_branch.is_empty() {
                             // The branch's revisions are implied by another head.
-                            let applied: Vec<u32> = self.ancestors(current, Edges::WithDependencies).iter().collect();
+                            let applied: Vec<u32> = self
+                                .ancestors(current, Edges::WithDependencies)
+                                .iter()
+                                .collect();
                             let active = self.filter_for_lineage(&applied, label)?;
                             on_branch = active
                                 .iter()
                                 .copied()
-                                .filter(|&a| !active.iter().any(|&b| self.norm[b as usize].contains(&a)))
+                                .filter(|&a| {
+                                    !active.iter().any(|&b| self.norm[b as usize].contains(&a))
+                                })
                                 .collect();
                         }
                         match on_branch.as_slice() {

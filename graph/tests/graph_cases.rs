@@ -362,7 +362,10 @@ fn labeled() -> Vec<Revision> {
 
 fn check_error(context: &str, result: Result<(), Error>, text: &str) {
     match result {
-        Err(e) => assert!(e.to_string().contains(text), "{context}: expected error containing {text:?}, got {e}"),
+        Err(e) => assert!(
+            e.to_string().contains(text),
+            "{context}: expected error containing {text:?}, got {e}"
+        ),
         Ok(()) => panic!("{context}: expected error containing {text:?}, got success"),
     }
 }
@@ -383,7 +386,11 @@ fn graph_cases() {
     let all = cases();
     let mut numbers: Vec<u32> = all.iter().map(|c| c.number).collect();
     numbers.dedup();
-    assert_eq!(numbers, (1..=38).collect::<Vec<_>>(), "every case of GRAPH-CASES.md has a row");
+    assert_eq!(
+        numbers,
+        (1..=38).collect::<Vec<_>>(),
+        "every case of GRAPH-CASES.md has a row"
+    );
     for case in all {
         let options = GraphOptions {
             allow_multiple_heads: case.allow_multiple_heads,
@@ -392,11 +399,20 @@ fn graph_cases() {
         let graph = match (built, case.invalid) {
             (Err(diagnostics), Some(text)) => {
                 let shown = diagnostics.to_string();
-                assert!(shown.contains(text), "case {}: expected {text:?} in\n{shown}", case.number);
+                assert!(
+                    shown.contains(text),
+                    "case {}: expected {text:?} in\n{shown}",
+                    case.number
+                );
                 continue;
             }
-            (Ok(_), Some(text)) => panic!("case {}: expected the graph to be rejected with {text:?}", case.number),
-            (Err(diagnostics), None) => panic!("case {}: graph rejected:\n{diagnostics}", case.number),
+            (Ok(_), Some(text)) => panic!(
+                "case {}: expected the graph to be rejected with {text:?}",
+                case.number
+            ),
+            (Err(diagnostics), None) => {
+                panic!("case {}: graph rejected:\n{diagnostics}", case.number)
+            }
             (Ok(graph), None) => graph,
         };
         let mut rows: Vec<String> = Vec::new();
@@ -410,26 +426,62 @@ fn graph_cases() {
                 }
                 Op::Upgrade(target, expect) => (graph.plan_upgrade(&current, target), expect),
                 Op::Downgrade(target, expect) => (graph.plan_downgrade(&current, target), expect),
-                Op::Stamp(target, purge, expect) => (graph.plan_stamp(&current, target, *purge), expect),
-                Op::Sql(direction, range, expect) => (graph.plan_offline(*direction, range), expect),
+                Op::Stamp(target, purge, expect) => {
+                    (graph.plan_stamp(&current, target, *purge), expect)
+                }
+                Op::Sql(direction, range, expect) => {
+                    (graph.plan_offline(*direction, range), expect)
+                }
                 Op::Heads(expect) => {
-                    ids_check(&context, Ok(graph.heads().iter().map(|s| s.to_string()).collect()), expect);
+                    ids_check(
+                        &context,
+                        Ok(graph.heads().iter().map(|s| s.to_string()).collect()),
+                        expect,
+                    );
                     continue;
                 }
                 Op::BranchPoints(expect) => {
-                    ids_check(&context, Ok(graph.branch_points().iter().map(|s| s.to_string()).collect()), expect);
+                    ids_check(
+                        &context,
+                        Ok(graph
+                            .branch_points()
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect()),
+                        expect,
+                    );
                     continue;
                 }
                 Op::Children(id, expect) => {
-                    ids_check(&context, Ok(graph.children_of(id).iter().map(|s| s.to_string()).collect()), expect);
+                    ids_check(
+                        &context,
+                        Ok(graph
+                            .children_of(id)
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect()),
+                        expect,
+                    );
                     continue;
                 }
                 Op::Resolve(target, expect) => {
-                    ids_check(&context, graph.resolve(target).map(|v| v.iter().map(|s| s.to_string()).collect()), expect);
+                    ids_check(
+                        &context,
+                        graph
+                            .resolve(target)
+                            .map(|v| v.iter().map(|s| s.to_string()).collect()),
+                        expect,
+                    );
                     continue;
                 }
                 Op::History(range, expect) => {
-                    ids_check(&context, graph.history(*range).map(|v| v.iter().map(|r| r.id.clone()).collect()), expect);
+                    ids_check(
+                        &context,
+                        graph
+                            .history(*range)
+                            .map(|v| v.iter().map(|r| r.id.clone()).collect()),
+                        expect,
+                    );
                     continue;
                 }
                 Op::NewRevision(head, splice, expect) => {
@@ -443,22 +495,48 @@ fn graph_cases() {
             };
             match (plan, expect) {
                 (Err(e), Expect::Fails(text)) => {
-                    assert!(e.to_string().contains(text), "{context}: expected error containing {text:?}, got {e}");
+                    assert!(
+                        e.to_string().contains(text),
+                        "{context}: expected error containing {text:?}, got {e}"
+                    );
                 }
                 (Ok(plan), Expect::Fails(text)) => {
-                    panic!("{context}: expected error {text:?}, got plan {:?}", plan.steps.iter().map(|s| s.to.clone()).collect::<Vec<_>>())
+                    panic!(
+                        "{context}: expected error {text:?}, got plan {:?}",
+                        plan.steps.iter().map(|s| s.to.clone()).collect::<Vec<_>>()
+                    )
                 }
                 (Err(e), _) => panic!("{context}: unexpected error: {e}"),
                 (Ok(plan), Expect::Ran(ran, after)) => {
-                    let found: Vec<&str> = plan.steps.iter().filter_map(|s| s.revision.map(|r| r.id.as_str())).collect();
+                    let found: Vec<&str> = plan
+                        .steps
+                        .iter()
+                        .filter_map(|s| s.revision.map(|r| r.id.as_str()))
+                        .collect();
                     assert_eq!(found, ran.to_vec(), "{context}: revisions run");
-                    assert_eq!(sorted(&plan.heads_after), sorted(after), "{context}: rows after");
+                    assert_eq!(
+                        sorted(&plan.heads_after),
+                        sorted(after),
+                        "{context}: rows after"
+                    );
                     rows = plan.heads_after.iter().map(|s| s.to_string()).collect();
                 }
                 (Ok(plan), Expect::Ops(ops, after)) => {
-                    let found: Vec<String> = plan.steps.iter().flat_map(|s| s.ops.iter().map(op_text)).collect();
-                    assert_eq!(found, ops.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{context}: version-table statements");
-                    assert_eq!(sorted(&plan.heads_after), sorted(after), "{context}: rows after");
+                    let found: Vec<String> = plan
+                        .steps
+                        .iter()
+                        .flat_map(|s| s.ops.iter().map(op_text))
+                        .collect();
+                    assert_eq!(
+                        found,
+                        ops.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                        "{context}: version-table statements"
+                    );
+                    assert_eq!(
+                        sorted(&plan.heads_after),
+                        sorted(after),
+                        "{context}: rows after"
+                    );
                     rows = plan.heads_after.iter().map(|s| s.to_string()).collect();
                 }
                 (Ok(_), Expect::Ids(_)) => panic!("{context}: a plan is checked with Ran or Ops"),
