@@ -759,6 +759,23 @@ impl Graph {
 
     // ----- public queries -----
 
+    /// The graph of an empty history.
+    pub fn empty() -> Graph {
+        Graph {
+            revisions: Vec::new(),
+            index: HashMap::new(),
+            labels: HashMap::new(),
+            parents: Vec::new(),
+            deps: Vec::new(),
+            norm: Vec::new(),
+            children: Vec::new(),
+            all_children: Vec::new(),
+            heads: Vec::new(),
+            real_heads: Vec::new(),
+            bases: Vec::new(),
+        }
+    }
+
     /// The revisions in load order.
     pub fn revisions(&self) -> &[Revision] {
         &self.revisions

@@ -1,0 +1,202 @@
+//! scan the directory -> parse revisions -> validate the graph -> generate tokens.
+
+use std::path::{Path, PathBuf};
+
+use aludel_graph::{load_dir, Config, GraphOptions, History, Revision};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::LitStr;
+
+use crate::fallback;
+
+/// What a macro expands to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// `embed_migrations!`: an expression of type `Migrations`.
+    Expression,
+    /// `migrations!`: a module with a static per revision.
+    Module,
+}
+
+pub(crate) fn expand(input: TokenStream, form: Form) -> TokenStream {
+    match try_expand(input, form) {
+        Ok(tokens) => tokens,
+        Err(failure) => {
+            let errors = failure.error.to_compile_error();
+            let skeleton = fallback::skeleton(form, &failure.known_ids);
+            quote! { #errors #skeleton }
+        }
+    }
+}
+
+pub(crate) struct Failure {
+    pub(crate) error: syn::Error,
+    /// Ids of the revisions that could be read, so that the skeleton still defines them.
+    pub(crate) known_ids: Vec<String>,
+}
+
+impl From<syn::Error> for Failure {
+    fn from(error: syn::Error) -> Self {
+        Failure {
+            error,
+            known_ids: Vec::new(),
+        }
+    }
+}
+
+fn try_expand(input: TokenStream, form: Form) -> Result<TokenStream, Failure> {
+    let path: Option<LitStr> = if input.is_empty() {
+        None
+    } else {
+        Some(syn::parse2(input).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected nothing or a string literal: the versions directory relative to the crate root",
+            )
+        })?)
+    };
+    let span = path.as_ref().map_or_else(Span::call_site, LitStr::span);
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").ok_or_else(|| {
+        syn::Error::new(
+            span,
+            "CARGO_MANIFEST_DIR is not set; build the crate with cargo",
+        )
+    })?);
+    let config = Config::load(&root).map_err(|d| syn::Error::new(span, d.to_string()))?;
+    let dir = match &path {
+        Some(lit) => root.join(lit.value()),
+        None => config.versions_dir(&root),
+    };
+    let options = GraphOptions {
+        allow_multiple_heads: config.allow_multiple_heads,
+    };
+    let history = load_dir(&dir, &root, &options).map_err(|diagnostics| {
+        let mut errors = diagnostics
+            .iter()
+            .map(|d| syn::Error::new(span, format!("aludel: {d}")));
+        let mut combined = errors
+            .next()
+            .unwrap_or_else(|| syn::Error::new(span, "aludel: invalid revision history"));
+        for e in errors {
+            combined.combine(e);
+        }
+        Failure {
+            error: combined,
+            known_ids: fallback::readable_ids(&dir, &root),
+        }
+    })?;
+    generate(&history, form, span, config.allow_multiple_heads)
+}
+
+fn opt_str(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn revision_tokens(
+    revision: &Revision,
+    file: &Path,
+    span: Span,
+) -> Result<(TokenStream, TokenStream), Failure> {
+    let id = revision.id.as_str();
+    let downs = revision.down_revisions.iter().map(String::as_str);
+    let labels = revision.branch_labels.iter().map(String::as_str);
+    let deps = revision.depends_on.iter().map(String::as_str);
+    let message = revision.message.as_str();
+    let create_date = opt_str(revision.create_date.as_deref());
+    let transactional = revision.transactional;
+    let upgrade = revision.upgrade.as_str();
+    let downgrade = opt_str(revision.downgrade.as_deref());
+    let checksum = revision.checksum.as_str();
+    let path = revision.source.path.as_str();
+    let s = &revision.source;
+    let lines = [
+        s.revision_line,
+        s.down_revision_line,
+        s.branch_labels_line,
+        s.depends_on_line,
+        s.upgrade_line,
+        s.downgrade_line,
+    ];
+    let absolute = file.to_str().ok_or_else(|| {
+        syn::Error::new(
+            span,
+            format!("aludel: the path of {path} is not valid UTF-8"),
+        )
+    })?;
+    let value = quote! {
+        ::aludel::__private::revision(
+            #id,
+            &[#(#downs),*],
+            &[#(#labels),*],
+            &[#(#deps),*],
+            #message,
+            #create_date,
+            #transactional,
+            #upgrade,
+            #downgrade,
+            #checksum,
+            #path,
+            [#(#lines),*],
+        )
+    };
+    // Makes the crate rebuild when the file changes.
+    let track = quote! { const _: &[u8] = include_bytes!(#absolute); };
+    Ok((value, track))
+}
+
+fn generate(
+    history: &History,
+    form: Form,
+    span: Span,
+    allow_multiple_heads: bool,
+) -> Result<TokenStream, Failure> {
+    let graph = &history.graph;
+    let heads = graph.heads();
+    let mut statics = Vec::with_capacity(graph.len());
+    let mut names = Vec::with_capacity(graph.len());
+    for (revision, file) in graph.revisions().iter().zip(&history.files) {
+        let (value, track) = revision_tokens(revision, &file.path, span)?;
+        let name = match form {
+            Form::Module => format_ident!("rev_{}", revision.id),
+            Form::Expression => format_ident!("__ALUDEL_REV_{}", names.len()),
+        };
+        let doc = format!(
+            "Revision `{}`{}{} ({}).",
+            revision.id,
+            if revision.message.is_empty() {
+                ""
+            } else {
+                ": "
+            },
+            revision.message,
+            revision.source.path
+        );
+        statics.push(quote! {
+            #[doc = #doc]
+            #[allow(non_upper_case_globals)]
+            pub static #name: ::aludel::__private::Revision = #value;
+            #track
+        });
+        names.push(name);
+    }
+    let migrations = quote! {
+        ::aludel::__private::Migrations::__new(&[#(&#names),*], &[#(#heads),*], #allow_multiple_heads)
+    };
+    Ok(match form {
+        Form::Expression => quote! {{
+            #(#statics)*
+            #migrations
+        }},
+        Form::Module => quote! {
+            /// The revision history, embedded and validated at compile time by `aludel::migrations!`.
+            pub mod migrations {
+                #(#statics)*
+                /// Every revision of the history.
+                pub static MIGRATIONS: ::aludel::__private::Migrations = #migrations;
+            }
+        },
+    })
+}

@@ -1,0 +1,51 @@
+//! What the macros emit after an error: a skeleton of the generated items, so that one bad
+//! file gives its own errors and not a hundred follow-on ones in the code that uses them.
+
+use std::path::Path;
+
+use aludel_graph::{parse_revision, scan_dir};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::expand::Form;
+
+/// Ids of the revision files that parse, for the skeleton.
+pub(crate) fn readable_ids(dir: &Path, root: &Path) -> Vec<String> {
+    let Ok(files) = scan_dir(dir, root) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = files
+        .iter()
+        .filter_map(|f| std::fs::read(&f.path).ok().map(|bytes| (f, bytes)))
+        .filter_map(|(f, bytes)| parse_revision(&f.display, &bytes).ok())
+        .map(|r| r.id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
+    let empty = quote! { ::aludel::__private::Migrations::__new(&[], &[], false) };
+    match form {
+        Form::Expression => empty,
+        Form::Module => {
+            let names = known_ids.iter().map(|id| format_ident!("rev_{}", id));
+            let ids = known_ids.iter();
+            quote! {
+                /// The revision history (not embedded: it has errors).
+                pub mod migrations {
+                    #(
+                        #[allow(non_upper_case_globals)]
+                        pub static #names: ::aludel::__private::Revision = ::aludel::__private::revision(
+                            #ids, &[], &[], &[], "", ::core::option::Option::None, true, "",
+                            ::core::option::Option::None, "", "", [0; 6],
+                        );
+                    )*
+                    /// Every revision of the history (empty: the history has errors).
+                    pub static MIGRATIONS: ::aludel::__private::Migrations = #empty;
+                }
+            }
+        }
+    }
+}

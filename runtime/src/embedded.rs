@@ -1,0 +1,231 @@
+//! The embedded form of a revision history: `'static` data that the macros generate and that
+//! costs nothing at startup.
+
+use std::sync::OnceLock;
+
+use aludel_graph::{Graph, GraphOptions, Source};
+
+/// One revision embedded in the binary.
+///
+/// The macros generate a `static` of this type per revision; `migrations!()` makes them
+/// nameable (`migrations::rev_3f2a9c1b7d4e`), so code that refers to a revision stops
+/// compiling when the revision is removed.
+#[derive(Debug)]
+pub struct Revision {
+    pub(crate) id: &'static str,
+    pub(crate) down_revisions: &'static [&'static str],
+    pub(crate) branch_labels: &'static [&'static str],
+    pub(crate) depends_on: &'static [&'static str],
+    pub(crate) message: &'static str,
+    pub(crate) create_date: Option<&'static str>,
+    pub(crate) transactional: bool,
+    pub(crate) upgrade: &'static str,
+    pub(crate) downgrade: Option<&'static str>,
+    pub(crate) checksum: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) lines: [u32; 6],
+}
+
+impl Revision {
+    /// The revision id.
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+
+    /// The parents (`down_revision`); empty for a base, several for a merge.
+    pub fn down_revisions(&self) -> &'static [&'static str] {
+        self.down_revisions
+    }
+
+    /// The branch labels this revision carries.
+    pub fn branch_labels(&self) -> &'static [&'static str] {
+        self.branch_labels
+    }
+
+    /// The revisions or labels this revision depends on.
+    pub fn depends_on(&self) -> &'static [&'static str] {
+        self.depends_on
+    }
+
+    /// The message.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+
+    /// The creation date as written in the file.
+    pub fn create_date(&self) -> Option<&'static str> {
+        self.create_date
+    }
+
+    /// Whether the revision runs inside a transaction.
+    pub fn is_transactional(&self) -> bool {
+        self.transactional
+    }
+
+    /// The upgrade SQL.
+    pub fn upgrade_sql(&self) -> &'static str {
+        self.upgrade
+    }
+
+    /// The downgrade SQL; `None` when the revision is irreversible.
+    pub fn downgrade_sql(&self) -> Option<&'static str> {
+        self.downgrade
+    }
+
+    /// The checksum of the file (`v1:sha256:...`, see `aludel_graph::checksum`).
+    pub fn checksum(&self) -> &'static str {
+        self.checksum
+    }
+
+    /// The file the revision was read from, relative to the crate that embeds it.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// The revision as the graph crate models it.
+    pub fn to_graph_revision(&self) -> aludel_graph::Revision {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        aludel_graph::Revision {
+            id: self.id.to_string(),
+            down_revisions: owned(self.down_revisions),
+            branch_labels: owned(self.branch_labels),
+            depends_on: owned(self.depends_on),
+            message: self.message.to_string(),
+            create_date: self.create_date.map(str::to_string),
+            transactional: self.transactional,
+            upgrade: self.upgrade.to_string(),
+            downgrade: self.downgrade.map(str::to_string),
+            checksum: self.checksum.to_string(),
+            source: Source {
+                path: self.path.to_string(),
+                revision_line: self.lines[0],
+                down_revision_line: self.lines[1],
+                branch_labels_line: self.lines[2],
+                depends_on_line: self.lines[3],
+                upgrade_line: self.lines[4],
+                downgrade_line: self.lines[5],
+            },
+        }
+    }
+}
+
+/// A revision history embedded in the binary and validated at compile time.
+///
+/// Made by [`embed_migrations!`](crate::embed_migrations) or
+/// [`migrations!`](crate::migrations); usable in a `static`.
+///
+/// ```
+/// static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../migrations/versions");
+///
+/// assert!(!MIGRATIONS.heads().is_empty());
+/// for revision in MIGRATIONS.history() {
+///     println!("{} {}", revision.id(), revision.message());
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Migrations {
+    revisions: &'static [&'static Revision],
+    heads: &'static [&'static str],
+    allow_multiple_heads: bool,
+    graph: OnceLock<Graph>,
+}
+
+impl Migrations {
+    /// The revisions in load order (their files sorted by path).
+    pub fn revisions(&self) -> &'static [&'static Revision] {
+        self.revisions
+    }
+
+    /// The heads, computed at compile time, in load order.
+    pub fn heads(&self) -> &'static [&'static str] {
+        self.heads
+    }
+
+    /// The revision with this id.
+    pub fn get(&self, id: &str) -> Option<&'static Revision> {
+        self.revisions.iter().copied().find(|r| r.id == id)
+    }
+
+    /// The number of revisions.
+    pub fn len(&self) -> usize {
+        self.revisions.len()
+    }
+
+    /// True for an empty history (which the macros do not produce).
+    pub fn is_empty(&self) -> bool {
+        self.revisions.is_empty()
+    }
+
+    /// The revision graph, built on first use from the embedded data. It answers target
+    /// resolution, history and planning with the same rules the macro validated.
+    pub fn graph(&self) -> &Graph {
+        self.graph.get_or_init(|| {
+            let revisions = self
+                .revisions
+                .iter()
+                .map(|r| r.to_graph_revision())
+                .collect();
+            let options = GraphOptions {
+                allow_multiple_heads: self.allow_multiple_heads,
+            };
+            // The macro validated this exact data with the same code, so the error branch is
+            // unreachable; it yields an empty graph rather than a panic.
+            Graph::build(revisions, &options).unwrap_or_else(|_| Graph::empty())
+        })
+    }
+
+    /// Every revision from the heads down to the bases, newest first (as `alembic history`).
+    pub fn history(&self) -> Vec<&'static Revision> {
+        self.graph()
+            .walk()
+            .iter()
+            .filter_map(|r| self.get(&r.id))
+            .collect()
+    }
+
+    #[doc(hidden)]
+    pub const fn __new(
+        revisions: &'static [&'static Revision],
+        heads: &'static [&'static str],
+        allow_multiple_heads: bool,
+    ) -> Self {
+        Migrations {
+            revisions,
+            heads,
+            allow_multiple_heads,
+            graph: OnceLock::new(),
+        }
+    }
+}
+
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub const fn __revision(
+    id: &'static str,
+    down_revisions: &'static [&'static str],
+    branch_labels: &'static [&'static str],
+    depends_on: &'static [&'static str],
+    message: &'static str,
+    create_date: Option<&'static str>,
+    transactional: bool,
+    upgrade: &'static str,
+    downgrade: Option<&'static str>,
+    checksum: &'static str,
+    path: &'static str,
+    lines: [u32; 6],
+) -> Revision {
+    Revision {
+        id,
+        down_revisions,
+        branch_labels,
+        depends_on,
+        message,
+        create_date,
+        transactional,
+        upgrade,
+        downgrade,
+        checksum,
+        path,
+        lines,
+    }
+}
