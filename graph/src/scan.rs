@@ -50,10 +50,59 @@ pub fn ignore_reason(name: &str) -> Option<&'static str> {
     }
 }
 
-/// `path` as shown to people: relative to `root` when it lies below it.
+/// `path` as shown to people: relative to `root` (with `..` steps when it lies elsewhere), so
+/// that messages never depend on where a machine keeps the project. Both paths are normalised
+/// lexically first.
 pub fn display_path(path: &Path, root: &Path) -> String {
-    let shown = path.strip_prefix(root).unwrap_or(path);
+    let path = normalize(path);
+    let root = normalize(root);
+    let shown = if path.is_absolute() == root.is_absolute() {
+        let common = path
+            .components()
+            .zip(root.components())
+            .take_while(|(a, b)| a == b)
+            .count();
+        if common == 0 && path.is_absolute() {
+            path.clone()
+        } else {
+            let mut relative = PathBuf::new();
+            for _ in root.components().skip(common) {
+                relative.push("..");
+            }
+            for part in path.components().skip(common) {
+                relative.push(part);
+            }
+            relative
+        }
+    } else {
+        path.clone()
+    };
+    let shown = if shown.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        shown
+    };
     shown.to_string_lossy().replace('\\', "/")
+}
+
+/// Removes `.` and resolves `..` against the preceding component, without touching the disk.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// Lists the revision files of `dir` (recursively), strictly.
@@ -173,6 +222,27 @@ fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_paths_are_relative() {
+        let root = Path::new("/work/p/target/tests/trybuild/t");
+        assert_eq!(
+            display_path(Path::new("/work/p/target/tests/trybuild/t/m/v/a.sql"), root),
+            "m/v/a.sql"
+        );
+        assert_eq!(
+            display_path(&root.join("../../../../tests/ui/x/a.sql"), root),
+            "../../../../tests/ui/x/a.sql"
+        );
+        assert_eq!(
+            display_path(Path::new("/work/p/m/./v"), Path::new("/work/p")),
+            "m/v"
+        );
+        assert_eq!(
+            display_path(Path::new("/work/p"), Path::new("/work/p")),
+            "."
+        );
+    }
 
     #[test]
     fn ignore_rules() {

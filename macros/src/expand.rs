@@ -24,7 +24,10 @@ pub(crate) fn expand(input: TokenStream, form: Form) -> TokenStream {
         Err(failure) => {
             let errors = failure.error.to_compile_error();
             let skeleton = fallback::skeleton(form, &failure.known_ids);
-            quote! { #errors #skeleton }
+            match form {
+                Form::Expression => quote! {{ #errors #skeleton }},
+                Form::Module => quote! { #errors #skeleton },
+            }
         }
     }
 }

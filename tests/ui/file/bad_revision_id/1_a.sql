@@ -1,0 +1,5 @@
+-- revision: add-users
+-- down_revision:
+
+-- upgrade
+SELECT 1;

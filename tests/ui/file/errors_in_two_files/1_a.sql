@@ -1,0 +1,2 @@
+-- revision: aaaa0001
+-- down_revision:

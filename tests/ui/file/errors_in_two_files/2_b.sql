@@ -1,0 +1,4 @@
+-- revision: bbbb0002
+-- down_revision: aaaa0001
+-- mesage: typo
+-- upgrade

@@ -1,0 +1,5 @@
+-- revision: aaaa0001
+-- down_revision:
+
+-- Upgrade
+SELECT 1;

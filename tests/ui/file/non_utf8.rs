@@ -1,0 +1,5 @@
+static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../../../../tests/ui/file/non_utf8");
+
+fn main() {
+    let _ = MIGRATIONS.len();
+}

@@ -1,0 +1,6 @@
+-- revision: aaaa0001
+-- down_revision:
+-- transactional: no
+
+-- upgrade
+SELECT 1;

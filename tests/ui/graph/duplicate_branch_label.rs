@@ -1,0 +1,5 @@
+static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../../../../tests/ui/graph/duplicate_branch_label");
+
+fn main() {
+    let _ = MIGRATIONS.len();
+}

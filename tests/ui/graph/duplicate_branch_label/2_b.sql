@@ -1,0 +1,9 @@
+-- revision: bbbb0002
+-- down_revision: aaaa0001
+-- message: bbbb0002
+
+-- upgrade
+CREATE TABLE t_bbbb0002 (id INTEGER);
+
+-- downgrade
+DROP TABLE t_bbbb0002;

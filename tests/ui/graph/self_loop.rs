@@ -1,0 +1,5 @@
+static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../../../../tests/ui/graph/self_loop");
+
+fn main() {
+    let _ = MIGRATIONS.len();
+}
