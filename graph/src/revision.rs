@@ -455,7 +455,30 @@ impl<'p> Parser<'p> {
         let mut downgrade: Option<(usize, Vec<&str>)> = None;
         for (index, raw) in lines.iter().enumerate().skip(header_end) {
             let line_no = index + 1;
-            match marker(raw) {
+            let found = match marker(raw) {
+                Some(Err(which)) => {
+                    let exact = if which == Marker::Upgrade {
+                        "-- upgrade"
+                    } else {
+                        "-- downgrade"
+                    };
+                    self.error(
+                        line_no,
+                        1,
+                        format!(
+                            "`{}` looks like a section marker but is not written `{exact}`",
+                            raw.trim()
+                        ),
+                        Some(format!(
+                            "write the marker exactly as `{exact}` on a line of its own"
+                        )),
+                    );
+                    // Read on as if it were written right, to avoid follow-on errors.
+                    Some(Ok(which))
+                }
+                other => other,
+            };
+            match found {
                 Some(Ok(Marker::Upgrade)) => {
                     if let Some((first, _)) = &upgrade {
                         let first = *first;
@@ -502,26 +525,7 @@ impl<'p> Parser<'p> {
                     }
                     continue;
                 }
-                Some(Err(which)) => {
-                    let exact = if which == Marker::Upgrade {
-                        "-- upgrade"
-                    } else {
-                        "-- downgrade"
-                    };
-                    self.error(
-                        line_no,
-                        1,
-                        format!(
-                            "`{}` looks like a section marker but is not written `{exact}`",
-                            raw.trim()
-                        ),
-                        Some(format!(
-                            "write the marker exactly as `{exact}` on a line of its own"
-                        )),
-                    );
-                    continue;
-                }
-                None => {}
+                Some(Err(_)) | None => {}
             }
             match current {
                 Some(Marker::Upgrade) => {
