@@ -440,7 +440,7 @@ impl Graph {
     fn normalize_dependencies(&mut self) {
         let n = self.revisions.len();
         let mut norm = self.parents.clone();
-        for i in 0..n {
+        for (i, row) in norm.iter_mut().enumerate() {
             if self.deps[i].is_empty() {
                 continue;
             }
@@ -473,7 +473,7 @@ impl Graph {
                     hit
                 };
                 if !implied {
-                    norm[i].push(d);
+                    row.push(d);
                 }
             }
         }

@@ -432,10 +432,10 @@ impl Graph {
 
     /// The downgrade destination and the branch it is restricted to (Alembic's
     /// downgrade-target rules). `Pos::Base` means down to base.
-    pub(crate) fn downgrade_target<'a>(
+    pub(crate) fn downgrade_target(
         &self,
         current: &[u32],
-        target: &'a str,
+        target: &str,
     ) -> Result<(Option<String>, Pos), Error> {
         let spec = self.parse_spec(target)?;
         let Some((relative, steps)) = spec.relative else {

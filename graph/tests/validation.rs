@@ -1,5 +1,7 @@
 //! Graph validation: every problem at once, each naming its file and line, with the fix.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
 use aludel_graph::{load_files, Graph, GraphOptions, Revision};
 
 fn file(id: &str, down: &str, extra: &str) -> String {

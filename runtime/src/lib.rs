@@ -22,7 +22,7 @@
 //! crate when a revision file is *added or removed* (edits are tracked on their own), add a
 //! one-line `build.rs` next to `Cargo.toml`:
 //!
-//! ```no_run
+//! ```text
 //! fn main() { println!("cargo:rerun-if-changed=migrations"); }
 //! ```
 //!

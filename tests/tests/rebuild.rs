@@ -5,6 +5,8 @@
 //! directory and builds again. It shares one target directory across runs, so only the first
 //! run compiles aludel's dependencies.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -54,7 +56,11 @@ fn edits_additions_and_removals_rebuild_the_crate() {
     .unwrap();
     // The lock file of the workspace pins the same dependency versions, offline.
     std::fs::copy(workspace.join("Cargo.lock"), scratch.join("Cargo.lock")).unwrap();
-    std::fs::write(scratch.join("build.rs"), "fn main() { println!(\"cargo:rerun-if-changed=migrations\"); }\n").unwrap();
+    std::fs::write(
+        scratch.join("build.rs"),
+        "fn main() { println!(\"cargo:rerun-if-changed=migrations\"); }\n",
+    )
+    .unwrap();
     std::fs::write(
         scratch.join("src/main.rs"),
         "static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!();\n\nfn main() {\n    for r in MIGRATIONS.revisions() {\n        println!(\"{} {}\", r.id(), r.message());\n    }\n}\n",
@@ -66,16 +72,36 @@ fn edits_additions_and_removals_rebuild_the_crate() {
     assert_eq!(run(&scratch, &target), "aaaa0001 first\n");
 
     tick();
-    std::fs::write(versions.join("1_a.sql"), revision("aaaa0001", "", "first, edited")).unwrap();
-    assert_eq!(run(&scratch, &target), "aaaa0001 first, edited\n", "an edited file is seen");
+    std::fs::write(
+        versions.join("1_a.sql"),
+        revision("aaaa0001", "", "first, edited"),
+    )
+    .unwrap();
+    assert_eq!(
+        run(&scratch, &target),
+        "aaaa0001 first, edited\n",
+        "an edited file is seen"
+    );
 
     tick();
-    std::fs::write(versions.join("2_b.sql"), revision("bbbb0002", "aaaa0001", "second")).unwrap();
-    assert_eq!(run(&scratch, &target), "aaaa0001 first, edited\nbbbb0002 second\n", "an added file is seen");
+    std::fs::write(
+        versions.join("2_b.sql"),
+        revision("bbbb0002", "aaaa0001", "second"),
+    )
+    .unwrap();
+    assert_eq!(
+        run(&scratch, &target),
+        "aaaa0001 first, edited\nbbbb0002 second\n",
+        "an added file is seen"
+    );
 
     tick();
     std::fs::remove_file(versions.join("2_b.sql")).unwrap();
-    assert_eq!(run(&scratch, &target), "aaaa0001 first, edited\n", "a removed file is seen");
+    assert_eq!(
+        run(&scratch, &target),
+        "aaaa0001 first, edited\n",
+        "a removed file is seen"
+    );
 
     let _ = std::fs::remove_dir_all(&scratch);
 }

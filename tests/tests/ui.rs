@@ -5,6 +5,8 @@
 //! Regenerate the expected output with `TRYBUILD=overwrite cargo test -p aludel-tests --test ui`
 //! and read the diff.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
