@@ -88,7 +88,17 @@ fn try_expand(input: TokenStream, form: Form) -> Result<TokenStream, Failure> {
             known_ids: fallback::readable_ids(&dir, &root),
         }
     })?;
-    generate(&history, form, span, config.allow_multiple_heads)
+    let mut tokens = generate(&history, form, span, config.allow_multiple_heads)?;
+    // Edits of aludel.toml (which may move the history or allow several heads) rebuild too.
+    let config_file = root.join(aludel_graph::config::CONFIG_FILE);
+    if let (true, Some(path)) = (config_file.is_file(), config_file.to_str()) {
+        let track = quote! { const _: &[u8] = include_bytes!(#path); };
+        tokens = match form {
+            Form::Expression => quote! {{ #track #tokens }},
+            Form::Module => quote! { #track #tokens },
+        };
+    }
+    Ok(tokens)
 }
 
 fn opt_str(value: Option<&str>) -> TokenStream {

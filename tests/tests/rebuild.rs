@@ -15,15 +15,19 @@ fn revision(id: &str, down: &str, message: &str) -> String {
     format!("-- revision: {id}\n-- down_revision: {down}\n-- message: {message}\n\n-- upgrade\nCREATE TABLE t_{id} (id INTEGER);\n\n-- downgrade\nDROP TABLE t_{id};\n")
 }
 
-fn run(crate_dir: &Path, target: &Path) -> String {
+fn cargo_run(crate_dir: &Path, target: &Path) -> std::process::Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let output = Command::new(cargo)
+    Command::new(cargo)
         .args(["run", "--quiet", "--offline"])
         .current_dir(crate_dir)
         .env("CARGO_TARGET_DIR", target)
         .env_remove("RUSTFLAGS")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn run(crate_dir: &Path, target: &Path) -> String {
+    let output = cargo_run(crate_dir, target);
     assert!(
         output.status.success(),
         "cargo run failed:\n{}",
@@ -101,6 +105,49 @@ fn edits_additions_and_removals_rebuild_the_crate() {
         run(&scratch, &target),
         "aaaa0001 first, edited\n",
         "a removed file is seen"
+    );
+
+    // A newcomer breaks a down_revision: the build fails naming the file, the line and the
+    // missing id, with the nearest id suggested.
+    tick();
+    std::fs::write(
+        versions.join("2_b.sql"),
+        revision("bbbb0002", "aaaa0009", "second"),
+    )
+    .unwrap();
+    let output = cargo_run(&scratch, &target);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("migrations/versions/2_b.sql:2: down_revision `aaaa0009` of revision `bbbb0002` does not exist"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `aaaa0001`?"), "{stderr}");
+
+    // Two heads are refused until the project opts in (or labels the branch).
+    tick();
+    std::fs::write(
+        versions.join("2_b.sql"),
+        revision("bbbb0002", "aaaa0001", "second"),
+    )
+    .unwrap();
+    std::fs::write(
+        versions.join("3_c.sql"),
+        revision("cccc0003", "aaaa0001", "third"),
+    )
+    .unwrap();
+    let output = cargo_run(&scratch, &target);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("multiple heads are present: bbbb0002, cccc0003"),
+        "{stderr}"
+    );
+    tick();
+    std::fs::write(scratch.join("aludel.toml"), "allow_multiple_heads = true\n").unwrap();
+    std::fs::write(scratch.join("build.rs"), "fn main() { println!(\"cargo:rerun-if-changed=migrations\"); println!(\"cargo:rerun-if-changed=aludel.toml\"); }\n").unwrap();
+    assert_eq!(
+        run(&scratch, &target),
+        "aaaa0001 first, edited\nbbbb0002 second\ncccc0003 third\n"
     );
 
     let _ = std::fs::remove_dir_all(&scratch);
