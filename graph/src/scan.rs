@@ -116,7 +116,7 @@ pub fn scan_dir(dir: &Path, display_root: &Path) -> Result<Vec<ScannedFile>, Vec
             return Err(vec![Diagnostic::global(format!(
                 "migrations directory `{shown_dir}` does not exist"
             ))
-            .with_help("create it with `aludel init`, or point to the right directory (e.g. `embed_migrations!(\"path/to/versions\")`)")]);
+            .with_help("create the directory, or point aludel at the directory that holds the revision files")]);
         }
         Err(err) => {
             return Err(vec![Diagnostic::global(format!(

@@ -1,0 +1,117 @@
+//! The errors of the command line, and how each one is shown.
+
+use std::process::ExitCode;
+
+use aludel_graph::{Diagnostic, Diagnostics};
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The arguments do not parse (clap's message, with usage).
+    #[error("{}", .0.render().to_string().trim_end())]
+    Usage(clap::Error),
+
+    /// The current directory cannot be read.
+    #[error("cannot read the current directory: {0}")]
+    CurrentDir(std::io::Error),
+
+    /// Neither `--config`, `--versions` nor a project around the current directory.
+    #[error("no aludel.toml or migrations/versions directory was found in the current directory or any directory above it; run aludel inside a project, or name one with `--config <path/to/aludel.toml>` or `--versions <path/to/versions>`")]
+    NoProject,
+
+    /// The configuration file cannot be read.
+    #[error("cannot read configuration file `{path}`: {source}")]
+    ReadConfig {
+        /// The file, as shown to people.
+        path: String,
+        /// The reason.
+        source: std::io::Error,
+    },
+
+    /// The configuration file is invalid.
+    #[error("{0}")]
+    Config(Diagnostic),
+
+    /// The revision history is invalid; shown exactly as the compile-time macro shows it.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+
+    /// A target does not resolve.
+    #[error(transparent)]
+    Graph(#[from] aludel_graph::Error),
+
+    /// A history range without a colon (Alembic's wording).
+    #[error("History range requires [start]:[end], [start]:, or :[end] (got '{range}')")]
+    RangeSyntax {
+        /// The range as written.
+        range: String,
+    },
+
+    /// A target counts from the database's current revision, and no database is read.
+    #[error("'{target}' needs the database's current revision, but this command reads only the versions directory, not a database; name a revision instead (e.g. {example})")]
+    NeedsDatabase {
+        /// The target as written.
+        target: String,
+        /// An absolute target to use instead.
+        example: String,
+    },
+
+    /// A target that names no revision or several where one is required.
+    #[error("{}", not_one(.target, .revisions, .command))]
+    NotOneRevision {
+        /// The target as written.
+        target: String,
+        /// What it resolved to.
+        revisions: Vec<String>,
+        /// The command that needs one revision.
+        command: &'static str,
+    },
+
+    /// Writing to stdout failed.
+    #[error("cannot write output: {0}")]
+    Output(std::io::Error),
+}
+
+fn not_one(target: &str, revisions: &[String], command: &str) -> String {
+    if revisions.is_empty() {
+        format!(
+            "'{target}' names no revision (it is the empty state before the first revision); `{command}` takes one revision"
+        )
+    } else {
+        format!(
+            "'{target}' names {} revisions ({}); `{command}` takes one revision: name one of them",
+            revisions.len(),
+            revisions.join(", ")
+        )
+    }
+}
+
+impl CliError {
+    /// The exit code: 2 for a command line that does not parse (as clap and Alembic's argparse
+    /// do), 0 when stdout was closed early (`aludel history | head`), 1 otherwise.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Output(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+                ExitCode::SUCCESS
+            }
+            _ => ExitCode::from(1),
+        }
+    }
+
+    /// The text for stderr, without a trailing newline: `error: <message>`. Diagnostics and
+    /// clap's messages carry their own `error:` prefixes; a closed stdout prints nothing.
+    pub fn report(&self) -> String {
+        match self {
+            CliError::Usage(_) | CliError::Invalid(_) => self.to_string(),
+            CliError::Output(err) if err.kind() == std::io::ErrorKind::BrokenPipe => String::new(),
+            _ => format!("error: {self}"),
+        }
+    }
+}
+
+impl From<Diagnostics> for CliError {
+    fn from(diagnostics: Diagnostics) -> Self {
+        CliError::Invalid(diagnostics)
+    }
+}

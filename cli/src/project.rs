@@ -1,0 +1,307 @@
+//! Finding the project, loading its history, and the facts about each revision that the
+//! commands print.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use aludel_graph::config::CONFIG_FILE;
+use aludel_graph::{
+    find_project_root, load_dir, Config, Diagnostic, Graph, GraphOptions, History, Location,
+    Revision,
+};
+
+use crate::cli::ProjectArgs;
+use crate::error::CliError;
+
+/// A loaded, valid history and what the commands need to know about it.
+#[derive(Debug)]
+pub struct Project {
+    history: History,
+    /// Every branch label that covers a revision (see [`Project::branches_of`]), by id.
+    branches: HashMap<String, Vec<String>>,
+}
+
+impl Project {
+    /// Finds the project from `cwd` (or from `--config` / `--versions`) and loads its history.
+    ///
+    /// - `--config FILE`: the configuration file; its directory is the project root.
+    /// - otherwise the nearest directory from `cwd` upwards that holds `aludel.toml` (or,
+    ///   failing that, `migrations/versions`), configured by its `aludel.toml` if any.
+    /// - `--versions DIR` names the versions directory, overriding the configuration's; the
+    ///   configuration (for `allow_multiple_heads`) is still read when there is one.
+    ///
+    /// Paths are kept relative to `cwd` wherever possible, so diagnostics and output show
+    /// `migrations/versions/...` or `../migrations/versions/...`, not machine paths.
+    pub fn locate(args: &ProjectArgs, cwd: &Path) -> Result<Project, CliError> {
+        let (root, config) = match &args.config {
+            Some(file) => {
+                let config = read_config(file, cwd)?;
+                let root = file.parent().map(|p| shorten(p, cwd)).unwrap_or_default();
+                (Some(root), config)
+            }
+            None => match find_project_root(cwd) {
+                Some(root) => {
+                    let root = shorten(&root, cwd);
+                    let file = root.join(CONFIG_FILE);
+                    let config = if resolve(&file, cwd).is_file() {
+                        read_config(&file, cwd)?
+                    } else {
+                        Config::default()
+                    };
+                    (Some(root), config)
+                }
+                None => (None, Config::default()),
+            },
+        };
+        let versions = match (&args.versions, root) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(root)) => config.versions_dir(&root),
+            (None, None) => return Err(CliError::NoProject),
+        };
+        let options = GraphOptions {
+            allow_multiple_heads: config.allow_multiple_heads,
+        };
+        Ok(Project::new(load_dir(
+            &resolve(&versions, cwd),
+            cwd,
+            &options,
+        )?))
+    }
+
+    /// Wraps a loaded history.
+    pub fn new(history: History) -> Project {
+        let branches = effective_branches(&history.graph);
+        Project { history, branches }
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &Graph {
+        &self.history.graph
+    }
+
+    /// Every branch label that covers revision `id`, as Alembic shows them: its own labels,
+    /// then the labels of the revisions it descends from, then (for the revisions between a
+    /// labelled revision and the branch point or merge below it) the labels above it.
+    ///
+    /// Alembic's rule (`RevisionMap._add_branches`): a label covers the labelled revision, all
+    /// its descendants, and its ancestors down to, not including, the nearest branch point
+    /// (counting dependents) or merge point. Alembic walks that last part from an arbitrary
+    /// descendant and stops early when a merge lies above the labelled revision; aludel walks
+    /// it from the labelled revision itself.
+    pub fn branches_of(&self, id: &str) -> &[String] {
+        self.branches.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// A head that no revision depends on (Alembic's `(head)`; a head that another revision
+    /// depends on is an `(effective head)`).
+    pub fn is_real_head(&self, id: &str) -> bool {
+        self.graph().is_head(id) && self.graph().dependents_of(id).is_empty()
+    }
+
+    /// A branch point counting dependents as children (Alembic's `_is_real_branch_point`).
+    fn is_real_branch_point(graph: &Graph, id: &str) -> bool {
+        graph.children_of(id).len() + graph.dependents_of(id).len() > 1
+    }
+
+    /// The one revision `target` names (an id, a unique prefix, a label, `head`, `<rev>-1`, ...).
+    pub fn resolve_one(&self, target: &str, command: &'static str) -> Result<&Revision, CliError> {
+        self.check_absolute(target)?;
+        let ids = self.graph().resolve(target)?;
+        match ids.as_slice() {
+            [id] => self
+                .graph()
+                .get(id)
+                .ok_or_else(|| CliError::NotOneRevision {
+                    target: target.to_string(),
+                    revisions: Vec::new(),
+                    command,
+                }),
+            _ => Err(CliError::NotOneRevision {
+                target: target.to_string(),
+                revisions: ids.iter().map(|id| (*id).to_string()).collect(),
+                command,
+            }),
+        }
+    }
+
+    /// The revisions of a `history -r` range, newest first.
+    pub fn history(&self, range: Option<&str>) -> Result<Vec<&Revision>, CliError> {
+        if let Some(range) = range {
+            let Some((lower, upper)) = range.split_once(':') else {
+                return Err(CliError::RangeSyntax {
+                    range: range.to_string(),
+                });
+            };
+            for side in [lower, upper] {
+                if !side.is_empty() {
+                    self.check_absolute(side)?;
+                }
+            }
+        }
+        Ok(self.graph().history(range)?)
+    }
+
+    /// Rejects targets that count from the database's current revision: `current`, `+N`,
+    /// `-N`, `<label>@+N`, `<label>@-N` (unless a revision or label has that very name).
+    fn check_absolute(&self, target: &str) -> Result<(), CliError> {
+        let graph = self.graph();
+        let names = |s: &str| graph.get(s).is_some() || graph.by_label(s).is_some();
+        if names(target) {
+            return Ok(());
+        }
+        let (branch, rest) = match target.split_once('@') {
+            Some((branch, rest)) => (Some(branch), rest),
+            None => (None, target),
+        };
+        if names(rest) {
+            return Ok(());
+        }
+        let prefix = branch.map(|b| format!("{b}@")).unwrap_or_default();
+        let example = if rest == "current" {
+            format!("'{prefix}heads'")
+        } else {
+            let digits = rest.get(1..).unwrap_or("");
+            let relative = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            match rest.as_bytes().first() {
+                Some(b'-') if relative => format!("'{prefix}head{rest}' or '<revision>{rest}'"),
+                Some(b'+') if relative => format!("'{prefix}base{rest}' or '<revision>{rest}'"),
+                _ => return Ok(()),
+            }
+        };
+        Err(CliError::NeedsDatabase {
+            target: target.to_string(),
+            example,
+        })
+    }
+}
+
+/// Reads and parses a configuration file, showing its path relative to `cwd`.
+fn read_config(file: &Path, cwd: &Path) -> Result<Config, CliError> {
+    let shown = show(&shorten(file, cwd));
+    let bytes = std::fs::read(resolve(file, cwd)).map_err(|source| CliError::ReadConfig {
+        path: shown.clone(),
+        source,
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        CliError::Config(
+            Diagnostic::at(
+                Location::new(shown.clone(), 0, 0),
+                "configuration file is not valid UTF-8",
+            )
+            .with_help("save the file as UTF-8"),
+        )
+    })?;
+    Config::parse(&shown, text).map_err(CliError::Config)
+}
+
+/// `path` as shown to people, with `/` separators.
+pub fn show(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// `path` (relative to `cwd`, or absolute) as an absolute path. [`load_dir`] shows paths
+/// relative to `cwd` again by stripping that prefix component-wise, so `cwd/../../m` is shown
+/// as `../../m`.
+fn resolve(path: &Path, cwd: &Path) -> PathBuf {
+    cwd.join(path)
+}
+
+/// `path` relative to `cwd` when that is simple and safe: an absolute path below `cwd` loses
+/// the `cwd` prefix, an ancestor of `cwd` becomes `..` components (`""` for `cwd` itself).
+/// Relative paths, given by the user, stay as written; anything else stays absolute.
+fn shorten(path: &Path, cwd: &Path) -> PathBuf {
+    if path.is_relative() {
+        return path.to_path_buf();
+    }
+    let plain = |p: &Path| {
+        p.components()
+            .all(|c| !matches!(c, Component::ParentDir | Component::CurDir))
+    };
+    if !plain(path) || !plain(cwd) {
+        return path.to_path_buf();
+    }
+    if let Ok(below) = path.strip_prefix(cwd) {
+        return below.to_path_buf();
+    }
+    if let Ok(above) = cwd.strip_prefix(path) {
+        return above.components().map(|_| Component::ParentDir).collect();
+    }
+    path.to_path_buf()
+}
+
+/// The branch labels covering each revision (see [`Project::branches_of`]).
+fn effective_branches(graph: &Graph) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = graph
+        .revisions()
+        .iter()
+        .map(|r| (r.id.clone(), r.branch_labels.clone()))
+        .collect();
+    let mut add = |id: &str, labels: &[String]| {
+        if let Some(have) = out.get_mut(id) {
+            for label in labels {
+                if !have.contains(label) {
+                    have.push(label.clone());
+                }
+            }
+        }
+    };
+    for revision in graph
+        .revisions()
+        .iter()
+        .filter(|r| !r.branch_labels.is_empty())
+    {
+        let labels = &revision.branch_labels;
+        // The revision and everything above it.
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack: Vec<&str> = vec![revision.id.as_str()];
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            add(id, labels);
+            stack.extend(graph.children_of(id));
+        }
+        // Below it, down to the nearest branch point or merge point.
+        let mut current = revision;
+        loop {
+            if Project::is_real_branch_point(graph, &current.id)
+                || current.down_revisions.len() != 1
+            {
+                break;
+            }
+            let Some(parent) = current.down_revisions.first().and_then(|p| graph.get(p)) else {
+                break;
+            };
+            if Project::is_real_branch_point(graph, &parent.id) || parent.down_revisions.len() > 1 {
+                break;
+            }
+            add(&parent.id, labels);
+            current = parent;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorten_keeps_paths_relative() {
+        let cwd = Path::new("/p/sub/dir");
+        assert_eq!(
+            shorten(Path::new("/p/sub/dir/m/v"), cwd),
+            PathBuf::from("m/v")
+        );
+        assert_eq!(shorten(Path::new("/p"), cwd), PathBuf::from("../.."));
+        assert_eq!(shorten(Path::new("/p/sub/dir"), cwd), PathBuf::new());
+        assert_eq!(shorten(Path::new("/q/v"), cwd), PathBuf::from("/q/v"));
+        assert_eq!(shorten(Path::new("rel/v"), cwd), PathBuf::from("rel/v"));
+        assert_eq!(shorten(Path::new("/p/../q"), cwd), PathBuf::from("/p/../q"));
+        assert_eq!(
+            resolve(Path::new("../m"), cwd),
+            PathBuf::from("/p/sub/dir/../m")
+        );
+        assert_eq!(resolve(Path::new("/q"), cwd), PathBuf::from("/q"));
+    }
+}
