@@ -1009,13 +1009,13 @@ Path: db/versions/01_a1.sql
     p.run(&["heads"]).fails(
         r#"
 error: migrations directory `elsewhere/versions` does not exist
-  = help: create it with `aludel init`, or point to the right directory (e.g. `embed_migrations!("path/to/versions")`)
+  = help: create the directory, or point aludel at the directory that holds the revision files
 "#,
     );
     p.run(&["--versions", "nowhere", "heads"]).fails(
         r#"
 error: migrations directory `nowhere` does not exist
-  = help: create it with `aludel init`, or point to the right directory (e.g. `embed_migrations!("path/to/versions")`)
+  = help: create the directory, or point aludel at the directory that holds the revision files
 "#,
     );
 }
