@@ -11,15 +11,26 @@ static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../../migrati
 
 fn main() {
     let database = std::env::var("DATABASE_URL").unwrap_or_else(|_| "quickstart.db".to_string());
-    println!("Embedded history ({} revisions, validated at compile time), newest first:", MIGRATIONS.len());
+    println!(
+        "Embedded history ({} revisions, validated at compile time), newest first:",
+        MIGRATIONS.len()
+    );
     for revision in MIGRATIONS.history() {
         let parents = if revision.down_revisions().is_empty() {
             "<base>".to_string()
         } else {
             revision.down_revisions().join(", ")
         };
-        let head = if MIGRATIONS.heads().contains(&revision.id()) { " (head)" } else { "" };
-        println!("  {parents} -> {}{head}, {}", revision.id(), revision.message());
+        let head = if MIGRATIONS.heads().contains(&revision.id()) {
+            " (head)"
+        } else {
+            ""
+        };
+        println!(
+            "  {parents} -> {}{head}, {}",
+            revision.id(),
+            revision.message()
+        );
     }
     let plan = match MIGRATIONS.graph().plan_upgrade(&[], "heads") {
         Ok(plan) => plan,
