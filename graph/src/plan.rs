@@ -82,46 +82,89 @@ impl<'g> Plan<'g> {
     }
 }
 
-/// The current rows while a plan is built.
+/// The current rows while a plan is built: every operation is O(1), and the rows keep the
+/// order in which they were written.
 struct Rows {
-    rows: Vec<u32>,
+    /// Rows in write order; `None` where a row was deleted.
+    slots: Vec<Option<u32>>,
+    /// For each revision, its slot while it is a row.
+    slot_of: Vec<u32>,
 }
 
 impl Rows {
+    const NONE: u32 = u32::MAX;
+
+    fn new(n: usize, current: &[u32]) -> Self {
+        let mut rows = Rows {
+            slots: Vec::with_capacity(current.len()),
+            slot_of: vec![Self::NONE; n],
+        };
+        for &c in current {
+            rows.insert(c);
+        }
+        rows
+    }
     fn contains(&self, i: u32) -> bool {
-        self.rows.contains(&i)
+        self.slot_of[i as usize] != Self::NONE
     }
     fn insert(&mut self, i: u32) {
-        self.rows.push(i);
+        if !self.contains(i) {
+            self.slot_of[i as usize] = u32::try_from(self.slots.len()).unwrap_or(Self::NONE);
+            self.slots.push(Some(i));
+        }
     }
     fn delete(&mut self, i: u32) {
-        self.rows.retain(|&r| r != i);
+        let slot = self.slot_of[i as usize];
+        if slot != Self::NONE {
+            self.slots[slot as usize] = None;
+            self.slot_of[i as usize] = Self::NONE;
+        }
     }
     fn update(&mut self, from: u32, to: u32) {
-        if let Some(r) = self.rows.iter_mut().find(|r| **r == from) {
-            *r = to;
+        let slot = self.slot_of[from as usize];
+        if slot != Self::NONE {
+            self.slots[slot as usize] = Some(to);
+            self.slot_of[from as usize] = Self::NONE;
+            self.slot_of[to as usize] = slot;
         }
+    }
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots.iter().flatten().copied()
     }
 }
 
 impl Graph {
-    /// Checks that no target is an ancestor of another.
+    /// Checks that no target is an ancestor of another, in one traversal.
     fn check_overlap(&self, targets: &[u32]) -> Result<(), Error> {
         if targets.len() < 2 {
             return Ok(());
         }
+        let n = self.len();
+        let mut is_target = Set::new(n);
         for &t in targets {
-            let below = self.ancestors(&[t], Edges::WithDependencies);
-            let others: Vec<u32> = targets
-                .iter()
-                .copied()
-                .filter(|&o| o != t && below.contains(o))
-                .collect();
-            if !others.is_empty() {
+            is_target.insert(t);
+        }
+        // Walk down from every target's parents, remembering which target got there first.
+        let mut origin: Vec<u32> = vec![u32::MAX; n];
+        let mut stack: Vec<(u32, u32)> = Vec::new();
+        for &t in targets {
+            for &p in &self.norm[t as usize] {
+                stack.push((p, t));
+            }
+        }
+        while let Some((node, from)) = stack.pop() {
+            if origin[node as usize] != u32::MAX {
+                continue;
+            }
+            origin[node as usize] = from;
+            if is_target.contains(node) {
                 return Err(Error::Overlap {
-                    revision: self.rev(others[0]).id.clone(),
-                    others: vec![self.rev(t).id.clone()],
+                    revision: self.rev(node).id.clone(),
+                    others: vec![self.rev(from).id.clone()],
                 });
+            }
+            for &p in &self.norm[node as usize] {
+                stack.push((p, from));
             }
         }
         Ok(())
@@ -179,9 +222,19 @@ impl Graph {
 
     /// Builds steps with version-table changes for revisions in run order.
     fn steps(&self, current: &[u32], order: &[u32], direction: Direction) -> Plan<'_> {
-        let mut rows = Rows {
-            rows: current.to_vec(),
-        };
+        let n = self.len();
+        let mut rows = Rows::new(n, current);
+        // For downgrades: how many applied revisions have each revision as a parent or
+        // dependency. A parent with another applied child stays implied by that child's row.
+        let mut applied_children: Vec<u32> = Vec::new();
+        if direction == Direction::Downgrade {
+            applied_children = vec![0; n];
+            for a in self.ancestors(current, Edges::WithDependencies).iter() {
+                for &p in &self.norm[a as usize] {
+                    applied_children[p as usize] += 1;
+                }
+            }
+        }
         let mut steps = Vec::with_capacity(order.len());
         for &r in order {
             let downs = &self.norm[r as usize];
@@ -189,34 +242,14 @@ impl Graph {
             let mut ops = Vec::new();
             let step = match direction {
                 Direction::Upgrade => {
+                    // Rows are the heads of the applied set, so no row implies another: every
+                    // parent that is a row takes part in a merge.
                     let present: Vec<u32> = downs
                         .iter()
                         .copied()
                         .filter(|&d| rows.contains(d))
                         .collect();
-                    if present.is_empty() {
-                        ops.push(VersionOp::Insert(id.clone()));
-                        rows.insert(r);
-                    } else if present.len() > 1 {
-                        // Parents implied by another row stay out of the merge.
-                        let others: Vec<u32> = rows
-                            .rows
-                            .iter()
-                            .copied()
-                            .filter(|o| !present.contains(o))
-                            .collect();
-                        let implied = self.ancestors(&others, Edges::Versioned);
-                        let mut merging: Vec<u32> = present
-                            .iter()
-                            .copied()
-                            .filter(|&p| !implied.contains(p))
-                            .collect();
-                        if merging.is_empty() {
-                            merging = present.clone();
-                        }
-                        let (last, rest) = merging
-                            .split_last()
-                            .map_or((present[0], &[][..]), |(l, r)| (*l, r));
+                    if let Some((&last, rest)) = present.split_last() {
                         for &d in rest {
                             ops.push(VersionOp::Delete(self.rev(d).id.clone()));
                             rows.delete(d);
@@ -227,11 +260,8 @@ impl Graph {
                         });
                         rows.update(last, r);
                     } else {
-                        ops.push(VersionOp::Update {
-                            from: self.rev(present[0]).id.clone(),
-                            to: id.clone(),
-                        });
-                        rows.update(present[0], r);
+                        ops.push(VersionOp::Insert(id.clone()));
+                        rows.insert(r);
                     }
                     Step {
                         revision: Some(self.rev(r)),
@@ -246,33 +276,15 @@ impl Graph {
                     }
                 }
                 Direction::Downgrade => {
-                    // The parents that no other row implies come back as rows.
-                    let others: Vec<u32> = rows.rows.iter().copied().filter(|&o| o != r).collect();
-                    let implied = if others.is_empty() {
-                        Set::new(self.len())
-                    } else {
-                        self.ancestors(&others, Edges::WithDependencies)
-                    };
-                    let mut back: Vec<u32> = downs
+                    // The parents that no other applied revision implies come back as rows.
+                    for &d in downs {
+                        applied_children[d as usize] -= 1;
+                    }
+                    let back: Vec<u32> = downs
                         .iter()
                         .copied()
-                        .filter(|&d| !implied.contains(d))
+                        .filter(|&d| applied_children[d as usize] == 0)
                         .collect();
-                    if back.len() > 1 {
-                        // A parent implied by another returning parent stays implied.
-                        let kept: Vec<u32> = back
-                            .iter()
-                            .copied()
-                            .filter(|&d| {
-                                let siblings: Vec<u32> =
-                                    back.iter().copied().filter(|&o| o != d).collect();
-                                !self
-                                    .ancestors(&siblings, Edges::WithDependencies)
-                                    .contains(d)
-                            })
-                            .collect();
-                        back = kept;
-                    }
                     if !rows.contains(r) {
                         // Not a row (implied by another head's dependency): nothing to record.
                     } else if back.is_empty() {
@@ -306,7 +318,7 @@ impl Graph {
         Plan {
             heads_before: current.iter().map(|&c| self.rev(c).id.as_str()).collect(),
             steps,
-            heads_after: rows.rows.iter().map(|&c| self.rev(c).id.as_str()).collect(),
+            heads_after: rows.iter().map(|c| self.rev(c).id.as_str()).collect(),
         }
     }
 
@@ -330,9 +342,7 @@ impl Graph {
         } else {
             self.resolve_current(current)?
         };
-        let mut rows = Rows {
-            rows: current.clone(),
-        };
+        let mut rows = Rows::new(self.len(), &current);
         let spec = self.parse_spec(target)?;
         let destinations: Vec<u32> = if spec.relative.is_none() && spec.symbol == Some("head") {
             match self.current_head(spec.branch, target) {
@@ -359,8 +369,8 @@ impl Graph {
         if destinations.is_empty() {
             // To base: delete the rows of the named branch, or every row.
             let doomed: Vec<u32> = match spec.branch {
-                Some(label) => self.filter_for_lineage(&rows.rows, label)?,
-                None => rows.rows.clone(),
+                Some(label) => self.filter_for_lineage(&rows.iter().collect::<Vec<_>>(), label)?,
+                None => rows.iter().collect(),
             };
             for d in doomed {
                 rows.delete(d);
@@ -382,12 +392,7 @@ impl Graph {
                 l.union_with(&self.descendants(&[dest], Edges::WithDependencies));
                 l
             };
-            let related: Vec<u32> = rows
-                .rows
-                .iter()
-                .copied()
-                .filter(|&h| lineage.contains(h))
-                .collect();
+            let related: Vec<u32> = rows.iter().filter(|&h| lineage.contains(h)).collect();
             let above = self.descendants(&[dest], Edges::WithDependencies);
             let direction = if related.iter().any(|&h| above.contains(h)) {
                 Direction::Downgrade
@@ -427,7 +432,7 @@ impl Graph {
                 current.iter().map(|&c| self.rev(c).id.as_str()).collect()
             },
             steps,
-            heads_after: rows.rows.iter().map(|&c| self.rev(c).id.as_str()).collect(),
+            heads_after: rows.iter().map(|c| self.rev(c).id.as_str()).collect(),
         })
     }
 

@@ -247,6 +247,11 @@ fn marker(line: &str) -> Option<Result<Marker, Marker>> {
     if exact == "-- downgrade" {
         return Some(Ok(Marker::Downgrade));
     }
+    // Only a short comment line can be a near miss; SQL lines return here without allocating.
+    let trimmed = line.trim();
+    if !trimmed.starts_with("--") || trimmed.len() > 24 {
+        return None;
+    }
     let squashed: String = line
         .chars()
         .filter(|c| !c.is_whitespace())

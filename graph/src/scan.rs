@@ -194,10 +194,12 @@ fn walk(
         } else {
             format!("{prefix}/{name}")
         };
-        // Follows symbolic links, like reading the file would.
-        let is_dir = std::fs::metadata(&path)
-            .map(|m| m.is_dir())
-            .unwrap_or(false);
+        // Follows symbolic links, like reading the file would; other entries need no stat.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => std::fs::metadata(&path).is_ok_and(|m| m.is_dir()),
+            Ok(kind) => kind.is_dir(),
+            Err(_) => false,
+        };
         if is_dir {
             walk(&path, &relative, display_root, files, errors);
         } else if name.ends_with(".sql") {
