@@ -151,6 +151,10 @@ impl fmt::Display for Diagnostics {
     }
 }
 
+impl std::error::Error for Diagnostics {}
+
+impl std::error::Error for Diagnostic {}
+
 impl<'a> IntoIterator for &'a Diagnostics {
     type Item = &'a Diagnostic;
     type IntoIter = std::slice::Iter<'a, Diagnostic>;
