@@ -54,6 +54,8 @@ pub struct Graph {
     pub(crate) heads: Vec<u32>,
     pub(crate) real_heads: Vec<u32>,
     pub(crate) bases: Vec<u32>,
+    /// Each revision's position in a topological order (parents and dependencies first).
+    pub(crate) topo_pos: Vec<u32>,
 }
 
 /// Which edges a traversal follows.
@@ -251,6 +253,7 @@ impl Graph {
             heads: Vec::new(),
             real_heads: Vec::new(),
             bases: Vec::new(),
+            topo_pos: Vec::new(),
         };
         for i in 0..n {
             for &p in &graph.parents[i] {
@@ -293,10 +296,15 @@ impl Graph {
 
         if !cyclic {
             graph.normalize_dependencies();
+            let order = graph.topological_upward();
+            graph.topo_pos = vec![0; n];
+            for (position, &i) in order.iter().enumerate() {
+                graph.topo_pos[i as usize] = to_u32(position);
+            }
             // A dangling or duplicate reference makes revisions look like extra heads or
             // bases: check those only on an otherwise sound graph.
             if !options.allow_multiple_heads && diagnostics.is_empty() {
-                graph.check_declared_heads(&mut diagnostics);
+                graph.check_declared_heads(&order, &mut diagnostics);
             }
         } else {
             graph.norm = graph.parents.clone();
@@ -481,7 +489,7 @@ impl Graph {
     }
 
     /// Several heads or bases are fine when each one but one is declared with a branch label.
-    fn check_declared_heads(&self, diagnostics: &mut Diagnostics) {
+    fn check_declared_heads(&self, order: &[u32], diagnostics: &mut Diagnostics) {
         let n = self.revisions.len();
         // Bases: at most one without a branch label.
         let unlabelled: Vec<u32> = self
@@ -514,7 +522,7 @@ impl Graph {
         }
         // Which single head each revision leads to (None: none, Some(Ok(h)): only h, Err: several).
         let mut reach: Vec<Option<Result<u32, ()>>> = vec![None; n];
-        for &i in self.topological_upward().iter().rev() {
+        for &i in order.iter().rev() {
             let value = if self.children[i as usize].is_empty() {
                 Some(Ok(i))
             } else {
@@ -685,20 +693,38 @@ impl Graph {
             }
             let candidate = lanes[lane];
             if above[candidate as usize] > 0 {
-                // Hand over to the first lane that still has the candidate below it.
-                stack.push(candidate);
-                while let Some(x) = stack.pop() {
-                    for &c in &self.all_children[x as usize] {
-                        if todo.contains(c) && seen.insert(c) {
-                            visited.push(c);
-                            stack.push(c);
+                // Hand over to the first lane (in lane order) that still has the candidate
+                // below it. Each lane is searched downwards, only through unlisted revisions
+                // that lie above the candidate in topological order; what one lane's search
+                // explored is not explored again for the next lane.
+                let floor = self.topo_pos[candidate as usize];
+                let mut next = None;
+                for (j, &start) in lanes.iter().enumerate() {
+                    if j == lane || !seen.insert(start) {
+                        continue;
+                    }
+                    visited.push(start);
+                    stack.push(start);
+                    while let Some(x) = stack.pop() {
+                        if x == candidate {
+                            next = Some(j);
+                            break;
+                        }
+                        for &p in &self.norm[x as usize] {
+                            if todo.contains(p)
+                                && self.topo_pos[p as usize] >= floor
+                                && seen.insert(p)
+                            {
+                                visited.push(p);
+                                stack.push(p);
+                            }
                         }
                     }
+                    stack.clear();
+                    if next.is_some() {
+                        break;
+                    }
                 }
-                let next = lanes
-                    .iter()
-                    .enumerate()
-                    .position(|(j, &l)| j != lane && seen.contains(l));
                 for v in visited.drain(..) {
                     seen.remove(v);
                 }
@@ -708,9 +734,15 @@ impl Graph {
                         continue;
                     }
                     None => {
-                        // Not reachable from any lane (cannot happen for the sets planning
-                        // builds); emit what is ready to make progress.
+                        // Not below any lane (cannot happen for the sets planning builds):
+                        // restart the lanes from what is ready, to make progress.
+                        for &l in &lanes {
+                            in_lanes.remove(l);
+                        }
                         lanes = todo.iter().filter(|&i| above[i as usize] == 0).collect();
+                        for &l in &lanes {
+                            in_lanes.insert(l);
+                        }
                         lane = 0;
                         continue;
                     }
@@ -773,6 +805,7 @@ impl Graph {
             heads: Vec::new(),
             real_heads: Vec::new(),
             bases: Vec::new(),
+            topo_pos: Vec::new(),
         }
     }
 
