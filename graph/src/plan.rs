@@ -9,10 +9,11 @@
 //! - otherwise moves its row (UPDATE parent to `r`).
 //!
 //! A downgrade step of `r`:
-//! - *closes a branch* (DELETE `r`) when `r` is a base, or when every parent stays implied by
-//!   another current row;
-//! - *unmerges* (UPDATE `r` to its first parent that is not implied by another row, INSERT the
-//!   others) when `r` has several parents;
+//! - *closes a branch* (DELETE `r`) when `r` is a base, or when every parent stays implied:
+//!   another applied revision still stands on it (through `down_revision` or `depends_on`), so
+//!   another row already covers it;
+//! - *unmerges* (UPDATE `r` to its first parent that is not implied, INSERT the others) when
+//!   several parents come back;
 //! - otherwise moves its row back (UPDATE `r` to its parent).
 //!
 //! Dependencies count as parents for these rules (after normalisation, see [`crate::Graph`]).
@@ -278,7 +279,8 @@ impl Graph {
                 Direction::Downgrade => {
                     // The parents that no other applied revision implies come back as rows.
                     for &d in downs {
-                        applied_children[d as usize] -= 1;
+                        applied_children[d as usize] =
+                            applied_children[d as usize].saturating_sub(1);
                     }
                     let back: Vec<u32> = downs
                         .iter()
@@ -399,14 +401,10 @@ impl Graph {
             } else {
                 Direction::Upgrade
             };
+            // The related rows move to the destination as one step (like a merge); a
+            // destination on a branch without a row gets a new row.
             let mut ops = Vec::new();
-            if related.is_empty() {
-                ops.push(VersionOp::Insert(self.rev(dest).id.clone()));
-                rows.insert(dest);
-            } else {
-                let (last, rest) = related
-                    .split_last()
-                    .map_or((related[0], &[][..]), |(l, r)| (*l, r));
+            if let Some((&last, rest)) = related.split_last() {
                 for &d in rest {
                     ops.push(VersionOp::Delete(self.rev(d).id.clone()));
                     rows.delete(d);
@@ -416,6 +414,9 @@ impl Graph {
                     to: self.rev(dest).id.clone(),
                 });
                 rows.update(last, dest);
+            } else {
+                ops.push(VersionOp::Insert(self.rev(dest).id.clone()));
+                rows.insert(dest);
             }
             steps.push(Step {
                 revision: None,
