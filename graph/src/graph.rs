@@ -71,6 +71,35 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// Kahn's algorithm over `parents[i]` (the revisions `i` stands on): every revision after all
+/// of its parents, ties broken by load order. Revisions on or above a cycle are left out.
+fn kahn(parents: &[Vec<u32>]) -> Vec<u32> {
+    use std::cmp::Reverse;
+    let n = parents.len();
+    let mut pending: Vec<usize> = parents.iter().map(Vec::len).collect();
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (i, list) in parents.iter().enumerate() {
+        for &p in list {
+            children[p as usize].push(to_u32(i));
+        }
+    }
+    let mut ready: std::collections::BinaryHeap<Reverse<u32>> = (0..n)
+        .filter(|&i| pending[i] == 0)
+        .map(|i| Reverse(to_u32(i)))
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    while let Some(Reverse(i)) = ready.pop() {
+        out.push(i);
+        for &c in &children[i as usize] {
+            pending[c as usize] -= 1;
+            if pending[c as usize] == 0 {
+                ready.push(Reverse(c));
+            }
+        }
+    }
+    out
+}
+
 impl Graph {
     /// Builds and validates a graph from revisions in load order. Every problem is reported at
     /// once: duplicate ids (naming both files), unknown `down_revision` or `depends_on` (with the
@@ -329,28 +358,12 @@ impl Graph {
     /// Finds cycles with Kahn's algorithm and reports each one found with its path.
     fn report_cycles(&self, edges: Edges, diagnostics: &mut Diagnostics) -> bool {
         let n = self.revisions.len();
-        let mut pending: Vec<usize> = (0..n)
-            .map(|i| self.edges(to_u32(i), edges).count())
+        let lists: Vec<Vec<u32>> = (0..n)
+            .map(|i| self.edges(to_u32(i), edges).collect())
             .collect();
-        let mut ready: Vec<u32> = (0..n).filter(|&i| pending[i] == 0).map(to_u32).collect();
         let mut done = vec![false; n];
-        let reverse: Vec<Vec<u32>> = {
-            let mut reverse = vec![Vec::new(); n];
-            for i in 0..n {
-                for p in self.edges(to_u32(i), edges) {
-                    reverse[p as usize].push(to_u32(i));
-                }
-            }
-            reverse
-        };
-        while let Some(i) = ready.pop() {
+        for i in kahn(&lists) {
             done[i as usize] = true;
-            for &c in &reverse[i as usize] {
-                pending[c as usize] -= 1;
-                if pending[c as usize] == 0 {
-                    ready.push(c);
-                }
-            }
         }
         if done.iter().all(|&d| d) {
             return false;
@@ -576,37 +589,7 @@ impl Graph {
     /// Every revision, parents before children (following parents and dependencies), ties
     /// broken by load order.
     pub(crate) fn topological_upward(&self) -> Vec<u32> {
-        let n = self.revisions.len();
-        let mut pending: Vec<usize> = (0..n).map(|i| self.norm_or_parents(i).len()).collect();
-        let mut out = Vec::with_capacity(n);
-        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<u32>> = (0..n)
-            .filter(|&i| pending[i] == 0)
-            .map(|i| std::cmp::Reverse(to_u32(i)))
-            .collect();
-        let mut reverse: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for i in 0..n {
-            for &p in self.norm_or_parents(i) {
-                reverse[p as usize].push(to_u32(i));
-            }
-        }
-        while let Some(std::cmp::Reverse(i)) = ready.pop() {
-            out.push(i);
-            for &c in &reverse[i as usize] {
-                pending[c as usize] -= 1;
-                if pending[c as usize] == 0 {
-                    ready.push(std::cmp::Reverse(c));
-                }
-            }
-        }
-        out
-    }
-
-    fn norm_or_parents(&self, i: usize) -> &[u32] {
-        if self.norm.is_empty() {
-            &self.parents[i]
-        } else {
-            &self.norm[i]
-        }
+        kahn(&self.norm)
     }
 
     /// The ids of `indices`.
