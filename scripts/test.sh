@@ -16,4 +16,8 @@ else
     echo "note: Alembic is not installed (pip install alembic); the comparison with real Alembic is skipped" >&2
 fi
 
+# The database servers of the project's machines; set the variables to use others.
+export ALUDEL_TEST_POSTGRES_URL="${ALUDEL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export ALUDEL_TEST_MYSQL_URL="${ALUDEL_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
+
 cargo test --workspace --all-features

@@ -31,17 +31,30 @@ pub fn checksum(bytes: &[u8]) -> String {
         }
     }
     hasher.update(&bytes[start..]);
-    let digest = hasher.finalize();
+    hex_digest(&hasher.finalize())
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// SHA-256 over `parts` (each followed by a NUL byte), as `v1:sha256:<hex>`.
+pub(crate) fn digest_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hex_digest(&hasher.finalize())
+}
+
+fn hex_digest(digest: &[u8]) -> String {
     let mut out = String::with_capacity(CHECKSUM_PREFIX.len() + 64);
     out.push_str(CHECKSUM_PREFIX);
-    for byte in digest {
+    for &byte in digest {
         out.push(char::from(HEX[usize::from(byte >> 4)]));
         out.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     out
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {

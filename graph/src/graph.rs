@@ -807,6 +807,12 @@ impl Graph {
         self.revisions.is_empty()
     }
 
+    /// The position of a revision in load order (the index into [`Graph::revisions`] and
+    /// [`Graph::lineage_digests`]).
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.idx(id).map(|i| i as usize)
+    }
+
     /// The revision with this exact id.
     pub fn get(&self, id: &str) -> Option<&Revision> {
         self.idx(id).map(|i| self.rev(i))
@@ -900,6 +906,25 @@ impl Graph {
             .into_iter()
             .map(|i| self.rev(i))
             .collect()
+    }
+
+    /// The lineage digest of every revision, in load order: `v1:sha256:` over
+    /// `aludel-lineage-v1`, the revision's id and checksum, then the digests of its parents
+    /// (in `down_revision` order) and of its dependencies (in `depends_on` order), each part
+    /// followed by a NUL byte. Equal head digests mean equal files all the way down.
+    pub fn lineage_digests(&self) -> Vec<String> {
+        let n = self.revisions.len();
+        let mut digests: Vec<String> = vec![String::new(); n];
+        for i in kahn(&self.norm) {
+            let i = i as usize;
+            let revision = &self.revisions[i];
+            let mut parts: Vec<&str> = vec!["aludel-lineage-v1", &revision.id, &revision.checksum];
+            for &p in self.parents[i].iter().chain(&self.deps[i]) {
+                parts.push(&digests[p as usize]);
+            }
+            digests[i] = crate::checksum::digest_parts(parts);
+        }
+        digests
     }
 
     /// A location of a revision's header line, for diagnostics.

@@ -110,6 +110,7 @@ fn opt_str(value: Option<&str>) -> TokenStream {
 
 fn revision_tokens(
     revision: &Revision,
+    digest: &str,
     file: &Path,
     span: Span,
 ) -> Result<(TokenStream, TokenStream), Failure> {
@@ -151,6 +152,7 @@ fn revision_tokens(
             #upgrade,
             #downgrade,
             #checksum,
+            #digest,
             #path,
             [#(#lines),*],
         )
@@ -170,8 +172,9 @@ fn generate(
     let heads = graph.heads();
     let mut statics = Vec::with_capacity(graph.len());
     let mut names = Vec::with_capacity(graph.len());
-    for (revision, file) in graph.revisions().iter().zip(&history.files) {
-        let (value, track) = revision_tokens(revision, &file.path, span)?;
+    let digests = graph.lineage_digests();
+    for ((revision, file), digest) in graph.revisions().iter().zip(&history.files).zip(&digests) {
+        let (value, track) = revision_tokens(revision, digest, &file.path, span)?;
         let name = match form {
             Form::Module => format_ident!("rev_{}", revision.id),
             Form::Expression => format_ident!("__ALUDEL_REV_{}", names.len()),
@@ -195,8 +198,17 @@ fn generate(
         });
         names.push(name);
     }
+    let head_names: Vec<&proc_macro2::Ident> = heads
+        .iter()
+        .filter_map(|h| graph.index_of(h).map(|i| &names[i]))
+        .collect();
     let migrations = quote! {
-        ::aludel::__private::Migrations::__new(&[#(&#names),*], &[#(#heads),*], #allow_multiple_heads)
+        ::aludel::__private::Migrations::__new(
+            &[#(&#names),*],
+            &[#(#heads),*],
+            &[#(&#head_names),*],
+            #allow_multiple_heads,
+        )
     };
     Ok(match form {
         Form::Expression => quote! {{

@@ -26,7 +26,7 @@ pub(crate) fn readable_ids(dir: &Path, root: &Path) -> Vec<String> {
 }
 
 pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
-    let empty = quote! { ::aludel::__private::Migrations::__new(&[], &[], false) };
+    let empty = quote! { ::aludel::__private::Migrations::__new(&[], &[], &[], false) };
     match form {
         Form::Expression => empty,
         Form::Module => {
@@ -39,7 +39,7 @@ pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
                         #[allow(non_upper_case_globals)]
                         pub static #names: ::aludel::__private::Revision = ::aludel::__private::revision(
                             #ids, &[], &[], &[], "", ::core::option::Option::None, true, "",
-                            ::core::option::Option::None, "", "", [0; 6],
+                            ::core::option::Option::None, "", "", "", [0; 6],
                         );
                     )*
                     /// Every revision of the history (empty: the history has errors).

@@ -22,6 +22,7 @@ pub struct Revision {
     pub(crate) upgrade: &'static str,
     pub(crate) downgrade: Option<&'static str>,
     pub(crate) checksum: &'static str,
+    pub(crate) digest: &'static str,
     pub(crate) path: &'static str,
     pub(crate) lines: [u32; 6],
 }
@@ -77,6 +78,12 @@ impl Revision {
         self.checksum
     }
 
+    /// The lineage digest: a checksum over this file and, through its parents' digests, every
+    /// file below it (see `aludel_graph::Graph::lineage_digests`).
+    pub fn lineage_digest(&self) -> &'static str {
+        self.digest
+    }
+
     /// The file the revision was read from, relative to the crate that embeds it.
     pub fn path(&self) -> &'static str {
         self.path
@@ -126,8 +133,10 @@ impl Revision {
 pub struct Migrations {
     revisions: &'static [&'static Revision],
     heads: &'static [&'static str],
+    head_revisions: &'static [&'static Revision],
     allow_multiple_heads: bool,
     graph: OnceLock<Graph>,
+    digests: OnceLock<Vec<String>>,
 }
 
 impl Migrations {
@@ -183,17 +192,38 @@ impl Migrations {
             .collect()
     }
 
+    /// The lineage digests in load order (aligned with [`Graph::revisions`]).
+    pub(crate) fn digests(&self) -> &[String] {
+        self.digests.get_or_init(|| {
+            self.revisions
+                .iter()
+                .map(|r| r.digest.to_string())
+                .collect()
+        })
+    }
+
+    /// The heads with their lineage digests, straight from the embedded data.
+    pub(crate) fn head_digests(&self) -> Vec<(&'static str, &'static str)> {
+        self.head_revisions
+            .iter()
+            .map(|r| (r.id, r.digest))
+            .collect()
+    }
+
     #[doc(hidden)]
     pub const fn __new(
         revisions: &'static [&'static Revision],
         heads: &'static [&'static str],
+        head_revisions: &'static [&'static Revision],
         allow_multiple_heads: bool,
     ) -> Self {
         Migrations {
             revisions,
             heads,
+            head_revisions,
             allow_multiple_heads,
             graph: OnceLock::new(),
+            digests: OnceLock::new(),
         }
     }
 }
@@ -211,6 +241,7 @@ pub const fn __revision(
     upgrade: &'static str,
     downgrade: Option<&'static str>,
     checksum: &'static str,
+    digest: &'static str,
     path: &'static str,
     lines: [u32; 6],
 ) -> Revision {
@@ -225,6 +256,7 @@ pub const fn __revision(
         upgrade,
         downgrade,
         checksum,
+        digest,
         path,
         lines,
     }

@@ -29,11 +29,22 @@
 //! [`migrations!`] generates a module instead, with a `static` per revision so that code can
 //! name revisions and the compiler catches a removed one.
 
+mod db;
 mod embedded;
+mod error;
+mod offline;
+mod options;
+mod run;
 
 pub use aludel_graph as graph;
+pub use aludel_graph::sql::Dialect;
+pub use aludel_graph::{Direction, Plan, VersionOp};
 pub use aludel_macros::{embed_migrations, migrations};
+pub use db::MigrationConnection;
 pub use embedded::{Migrations, Revision};
+pub use error::{Completed, Error};
+pub use options::{Options, TransactionMode};
+pub use run::{LoadedMigrations, Migrator, Report, Target};
 
 #[doc(hidden)]
 pub mod __private {

@@ -1,0 +1,142 @@
+//! The runtime's errors: each names what failed and what to do about it.
+
+use std::time::Duration;
+
+use aludel_graph::Direction;
+
+/// A revision applied or reverted before a failure stopped the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completed {
+    /// The revision id.
+    pub revision: String,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// An error of the runtime.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Target resolution or planning failed (unknown revision, ambiguous target, a database
+    /// at a revision this history does not contain, ...). Nothing was changed.
+    #[error(transparent)]
+    Graph(#[from] aludel_graph::Error),
+
+    /// A revision's SQL failed.
+    #[error("{} of revision {revision} ({path}) failed: {message}{}{}", direction_word(*.direction), partial_note(*.partial), completed_note(.completed))]
+    RevisionFailed {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The database's message.
+        message: String,
+        /// True when the database could not roll the revision back (MySQL's DDL commits
+        /// implicitly): the revision may be partly applied.
+        partial: bool,
+        /// What was applied before the failure; it stays applied.
+        completed: Vec<Completed>,
+    },
+
+    /// A downgrade would cross a revision without a downgrade section.
+    #[error("revision {revision} ({path}) is irreversible: it has no `-- downgrade` section, so the downgrade stops before running anything; add a downgrade section, or stamp past it if the schema was reverted by hand")]
+    Irreversible {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+    },
+
+    /// An applied revision's file was changed afterwards.
+    #[error("revision {revision} ({path}) was changed after it was applied (applied as {applied_checksum}, the file is now {current_checksum}); restore the file, or accept the change on purpose with `Migrator::accept_changes` (CLI: `aludel stamp heads --accept-changes`)")]
+    Drift {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// The checksum recorded when it was applied.
+        applied_checksum: String,
+        /// The file's checksum now.
+        current_checksum: String,
+    },
+
+    /// The applied history differs below a head in a way no single file explains (for
+    /// example a `down_revision` was edited).
+    #[error("the history below revision {revision} ({path}) changed after it was applied (recorded lineage {applied}, now {current}); restore the files, or accept the change on purpose with `Migrator::accept_changes`")]
+    LineageChanged {
+        /// The head whose lineage differs.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// The lineage digest recorded in the database.
+        applied: String,
+        /// The lineage digest of the embedded history.
+        current: String,
+    },
+
+    /// The migration lock could not be taken in time.
+    #[error("could not take the migration lock within {timeout:?}: another process is migrating this database; try again once it has finished")]
+    LockTimeout {
+        /// How long aludel waited.
+        timeout: Duration,
+    },
+
+    /// The database refused an operation aludel needs.
+    #[error("{context}: {source}")]
+    Database {
+        /// What aludel was doing.
+        context: String,
+        /// The database's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+
+    /// An option this database cannot honour.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+fn direction_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Upgrade => "upgrade",
+        Direction::Downgrade => "downgrade",
+    }
+}
+
+fn partial_note(partial: bool) -> &'static str {
+    if partial {
+        "; this database commits DDL implicitly, so the revision may be partly applied: check the schema, repair it by hand, then run again (the version table records only revisions that completed)"
+    } else {
+        "; the revision was rolled back, the schema and version table are as before it"
+    }
+}
+
+fn completed_note(completed: &[Completed]) -> String {
+    if completed.is_empty() {
+        String::new()
+    } else {
+        let ids: Vec<&str> = completed.iter().map(|c| c.revision.as_str()).collect();
+        format!(" (completed before it: {})", ids.join(", "))
+    }
+}
+
+/// Errors of `BEGIN`, `COMMIT` and `ROLLBACK` themselves.
+impl From<diesel::result::Error> for Error {
+    fn from(source: diesel::result::Error) -> Self {
+        Error::Database {
+            context: "transaction failed".to_string(),
+            source,
+        }
+    }
+}
+
+impl Error {
+    pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Database { context, source }
+    }
+}

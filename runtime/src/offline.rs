@@ -1,0 +1,75 @@
+//! Offline SQL scripts (`upgrade --sql`): what a DBA runs instead of a live migration.
+
+use std::fmt::Write;
+
+use aludel_graph::sql::Dialect;
+use aludel_graph::{Direction, Plan, VersionOp};
+
+use crate::db::Tables;
+
+/// The script of a plan: the version table's `CREATE TABLE` when the plan starts from an empty
+/// database, then per revision a `-- Running upgrade a -> b` comment, its SQL and its
+/// version-table statements, inside `BEGIN;`/`COMMIT;` unless it is `transactional: false`.
+pub(crate) fn script(tables: &Tables, direction: Direction, plan: &Plan<'_>) -> String {
+    let dialect = tables.dialect;
+    let begin = match dialect {
+        Dialect::Mysql => "START TRANSACTION;",
+        _ => "BEGIN;",
+    };
+    let mut out = String::new();
+    if plan.heads_before.is_empty() && direction == Direction::Upgrade {
+        let _ = writeln!(out, "{};\n", tables.create_version_table());
+    }
+    let quote = |v: &str| dialect.quote_string(v);
+    for step in &plan.steps {
+        let Some(revision) = step.revision else {
+            continue;
+        };
+        let (word, sql) = match direction {
+            Direction::Upgrade => ("upgrade", revision.upgrade.as_str()),
+            Direction::Downgrade => ("downgrade", revision.downgrade.as_deref().unwrap_or("")),
+        };
+        let _ = writeln!(
+            out,
+            "-- Running {word} {} -> {} ({})",
+            step.from.join(", "),
+            step.to.join(", "),
+            revision.source.path
+        );
+        if revision.transactional {
+            let _ = writeln!(out, "{begin}");
+        }
+        if !sql.trim().is_empty() {
+            out.push_str(sql.trim_end());
+            out.push('\n');
+        }
+        for op in &step.ops {
+            let _ = match op {
+                VersionOp::Insert(v) => writeln!(
+                    out,
+                    "INSERT INTO {} (version_num) VALUES ({});",
+                    tables.version,
+                    quote(v)
+                ),
+                VersionOp::Update { from, to } => writeln!(
+                    out,
+                    "UPDATE {} SET version_num = {} WHERE version_num = {};",
+                    tables.version,
+                    quote(to),
+                    quote(from)
+                ),
+                VersionOp::Delete(v) => writeln!(
+                    out,
+                    "DELETE FROM {} WHERE version_num = {};",
+                    tables.version,
+                    quote(v)
+                ),
+            };
+        }
+        if revision.transactional {
+            let _ = writeln!(out, "COMMIT;");
+        }
+        out.push('\n');
+    }
+    out
+}

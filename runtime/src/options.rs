@@ -1,0 +1,84 @@
+//! How a run is configured.
+
+use std::time::Duration;
+
+/// Options of a [`Migrator`](crate::Migrator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// The version table, Alembic's `alembic_version` by default.
+    pub version_table: String,
+    /// The schema of the version table and the revision log (PostgreSQL); `None` uses the
+    /// connection's search path.
+    pub schema: Option<String>,
+    /// aludel's log of applied and reverted revisions, `aludel_revision_log` by default.
+    pub log_table: String,
+    /// One transaction per revision (the default) or one for the whole run.
+    pub transaction: TransactionMode,
+    /// How long to wait for another process's migration lock (and, on SQLite, for a busy
+    /// database).
+    pub lock_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            version_table: "alembic_version".to_string(),
+            schema: None,
+            log_table: "aludel_revision_log".to_string(),
+            transaction: TransactionMode::PerRevision,
+            lock_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Options {
+    /// Sets the version table.
+    #[must_use]
+    pub fn version_table(mut self, name: impl Into<String>) -> Self {
+        self.version_table = name.into();
+        self
+    }
+
+    /// Sets the schema of aludel's tables (PostgreSQL).
+    #[must_use]
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// Sets the revision log table.
+    #[must_use]
+    pub fn log_table(mut self, name: impl Into<String>) -> Self {
+        self.log_table = name.into();
+        self
+    }
+
+    /// Sets the transaction mode.
+    #[must_use]
+    pub fn transaction(mut self, mode: TransactionMode) -> Self {
+        self.transaction = mode;
+        self
+    }
+
+    /// Sets the lock timeout.
+    #[must_use]
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+}
+
+/// How revisions are grouped into transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransactionMode {
+    /// Each revision's SQL and its version-table change commit together; a failure leaves the
+    /// revisions before it applied. Revisions marked `transactional: false` run outside a
+    /// transaction.
+    PerRevision,
+    /// The whole run commits or rolls back as one (PostgreSQL and SQLite, whose DDL is
+    /// transactional; refused on MySQL, and for runs that contain a `transactional: false`
+    /// revision).
+    All,
+}
