@@ -25,7 +25,7 @@ pub enum Error {
     Graph(#[from] aludel_graph::Error),
 
     /// A revision's SQL failed.
-    #[error("{} of revision {revision} ({path}) failed: {message}{}{}", direction_word(*.direction), partial_note(*.partial), completed_note(.completed))]
+    #[error("{} of revision {revision} ({path}) failed: {message}{}{}", direction_word(*.direction), partial_note(*.partial, *.outside_transaction), completed_note(.completed))]
     RevisionFailed {
         /// The revision.
         revision: String,
@@ -35,9 +35,11 @@ pub enum Error {
         direction: Direction,
         /// The database's message.
         message: String,
-        /// True when the database could not roll the revision back (MySQL's DDL commits
-        /// implicitly): the revision may be partly applied.
+        /// True when the database could not roll the revision back (it ran outside a
+        /// transaction, or MySQL committed its DDL implicitly): it may be partly applied.
         partial: bool,
+        /// True when the revision ran outside a transaction (`transactional: false`).
+        outside_transaction: bool,
         /// What was applied before the failure; it stays applied.
         completed: Vec<Completed>,
     },
@@ -107,11 +109,11 @@ fn direction_word(direction: Direction) -> &'static str {
     }
 }
 
-fn partial_note(partial: bool) -> &'static str {
-    if partial {
-        "; this database commits DDL implicitly, so the revision may be partly applied: check the schema, repair it by hand, then run again (the version table records only revisions that completed)"
-    } else {
-        "; the revision was rolled back, the schema and version table are as before it"
+fn partial_note(partial: bool, outside_transaction: bool) -> &'static str {
+    match (partial, outside_transaction) {
+        (true, true) => "; the revision runs outside a transaction (`transactional: false`), so it may be partly applied: check the schema, repair it by hand, then run again (the version table records only revisions that completed)",
+        (true, false) => "; this database commits DDL implicitly, so the revision may be partly applied: check the schema, repair it by hand, then run again (the version table records only revisions that completed)",
+        (false, _) => "; the revision was rolled back, the schema and version table are as before it",
     }
 }
 

@@ -631,6 +631,7 @@ impl<'a> Migrator<'a> {
                     direction,
                     message,
                     partial: false,
+                    outside_transaction: false,
                     completed: completed.clone(),
                 }),
                 Err(e) => Err(e),
@@ -701,6 +702,7 @@ fn run_step<C: Backend>(
         direction: step.direction,
         message,
         partial,
+        outside_transaction,
         completed: completed.to_vec(),
     };
     if !sql.trim().is_empty() {
