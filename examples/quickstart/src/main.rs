@@ -1,15 +1,15 @@
-//! aludel's quickstart: embeds `migrations/versions` at compile time (a broken history would not
-//! compile), then shows the validated history and the plan for the SQLite file named by
-//! `DATABASE_URL` (default `quickstart.db`).
-//!
-//! Applying the plan to the file is the runtime's job (`MIGRATIONS.run_pending(&mut conn)`),
-//! which lands with the runtime; until then the quickstart prints what it would run.
+//! aludel's quickstart: embeds `migrations/versions` at compile time (a broken history would
+//! not compile), shows the validated history, and brings the SQLite file named by
+//! `DATABASE_URL` (default `quickstart.db`) up to date. Run it twice: the second run finds
+//! nothing to do.
 
-use aludel::graph::VersionOp;
+use std::process::ExitCode;
+
+use diesel::{Connection, SqliteConnection};
 
 static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../../migrations/versions");
 
-fn main() {
+fn run() -> Result<(), String> {
     let database = std::env::var("DATABASE_URL").unwrap_or_else(|_| "quickstart.db".to_string());
     println!(
         "Embedded history ({} revisions, validated at compile time), newest first:",
@@ -32,28 +32,30 @@ fn main() {
             revision.message()
         );
     }
-    let plan = match MIGRATIONS.graph().plan_upgrade(&[], "heads") {
-        Ok(plan) => plan,
+    let mut conn = SqliteConnection::establish(&database)
+        .map_err(|e| format!("cannot open {database}: {e}"))?;
+    let report = MIGRATIONS
+        .run_pending(&mut conn)
+        .map_err(|e| e.to_string())?;
+    println!();
+    if report.is_empty() {
+        println!("{database} is up to date.");
+    } else {
+        println!("Upgraded {database}:");
+        for step in &report.steps {
+            println!("  {} ({:.1?})", step.revision, step.duration);
+        }
+    }
+    println!("Current revision: {}", report.heads_after.join(", "));
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
-            std::process::exit(1);
+            ExitCode::FAILURE
         }
-    };
-    println!();
-    println!("Upgrade plan for a new database {database}:");
-    for step in &plan.steps {
-        let ops: Vec<String> = step
-            .ops
-            .iter()
-            .map(|op| match op {
-                VersionOp::Insert(v) => format!("INSERT {v}"),
-                VersionOp::Update { from, to } => format!("UPDATE {from} -> {to}"),
-                VersionOp::Delete(v) => format!("DELETE {v}"),
-            })
-            .collect();
-        let revision = step.revision.map_or("", |r| r.id.as_str());
-        println!("  upgrade {revision}: alembic_version {}", ops.join("; "));
     }
-    println!();
-    println!("The database ends at: {}", plan.heads_after.join(", "));
 }
