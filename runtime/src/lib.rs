@@ -8,13 +8,17 @@
 //! malformed file) into a compile error that names the file and line.
 //!
 //! ```
+//! use diesel::{Connection, SqliteConnection};
+//!
 //! // In a service: the history is embedded and validated at compile time.
 //! static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../migrations/versions");
 //!
-//! let newest = MIGRATIONS.heads();
-//! assert_eq!(newest.len(), 1);
-//! let plan = MIGRATIONS.graph().plan_upgrade(&[], "heads").unwrap();
-//! assert_eq!(plan.steps.len(), MIGRATIONS.len());
+//! let mut conn = SqliteConnection::establish(":memory:").unwrap();
+//! let report = MIGRATIONS.run_pending(&mut conn).unwrap();
+//! assert_eq!(report.steps.len(), MIGRATIONS.len());
+//! assert_eq!(MIGRATIONS.current(&mut conn).unwrap(), MIGRATIONS.heads());
+//! // Every later start costs one query.
+//! assert!(MIGRATIONS.run_pending(&mut conn).unwrap().is_empty());
 //! ```
 //!
 //! `embed_migrations!()` without a path reads `migrations/versions` below the crate root (or
