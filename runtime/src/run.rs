@@ -319,7 +319,7 @@ impl<'a> Migrator<'a> {
         let plan = graph.plan_stamp(&current, &target, false)?;
         let started = Instant::now();
         let digests = self.source.digests();
-        guard.in_transaction(&mut |c| {
+        guard.in_transaction(&mut |c| -> Result<(), Error> {
             if purge {
                 c.exec(&tables.delete_all_versions(), &[])
                     .map_err(Error::db("cannot empty the version table"))?;
@@ -407,7 +407,7 @@ impl<'a> Migrator<'a> {
             }
         }
         let mut accepted: Vec<String> = Vec::new();
-        guard.in_transaction(&mut |c| {
+        guard.in_transaction(&mut |c| -> Result<(), Error> {
             accepted.clear();
             for r in &applied {
                 let Some(i) = graph.index_of(&r.id) else {
@@ -603,10 +603,10 @@ impl<'a> Migrator<'a> {
         if self.options.transaction == TransactionMode::All {
             let mut done: Vec<Completed> = Vec::new();
             let before: Vec<String> = plan.heads_before.iter().map(|s| s.to_string()).collect();
-            let result = conn.in_transaction(&mut |c| {
+            let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
                 done.clear();
                 if c.dialect() == Dialect::Sqlite && !rows_are(c, tables, &before)? {
-                    return Err(Error::Unsupported(RACED.to_string()));
+                    return Err(Flow::Raced);
                 }
                 for step in &plan.steps {
                     done.push(run_step(c, tables, graph, digests, step, &done, false)?);
@@ -618,14 +618,14 @@ impl<'a> Migrator<'a> {
                     completed.extend(done);
                     Ok(Outcome::Done)
                 }
-                Err(Error::Unsupported(message)) if message == RACED => Ok(Outcome::Raced),
-                Err(Error::RevisionFailed {
+                Err(Flow::Raced) => Ok(Outcome::Raced),
+                Err(Flow::Failed(Error::RevisionFailed {
                     revision,
                     path,
                     direction,
                     message,
                     ..
-                }) => Err(Error::RevisionFailed {
+                })) => Err(Error::RevisionFailed {
                     revision,
                     path,
                     direction,
@@ -634,7 +634,7 @@ impl<'a> Migrator<'a> {
                     outside_transaction: false,
                     completed: completed.clone(),
                 }),
-                Err(e) => Err(e),
+                Err(Flow::Failed(e)) => Err(e),
             };
         }
         let mut expected: Vec<String> = plan.heads_before.iter().map(|s| s.to_string()).collect();
@@ -644,17 +644,17 @@ impl<'a> Migrator<'a> {
             };
             let check_race = conn.dialect() == Dialect::Sqlite;
             let result = if revision.transactional {
-                conn.in_transaction(&mut |c| {
+                conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                     if check_race && !rows_are(c, tables, &expected)? {
-                        return Err(Error::Unsupported(RACED.to_string()));
+                        return Err(Flow::Raced);
                     }
-                    run_step(c, tables, graph, digests, step, completed, false)
+                    Ok(run_step(c, tables, graph, digests, step, completed, false)?)
                 })
             } else {
                 if check_race && !rows_are(conn, tables, &expected)? {
                     return Ok(Outcome::Raced);
                 }
-                run_step(conn, tables, graph, digests, step, completed, true)
+                run_step(conn, tables, graph, digests, step, completed, true).map_err(Flow::Failed)
             };
             match result {
                 Ok(done) => {
@@ -662,15 +662,33 @@ impl<'a> Migrator<'a> {
                     completed.push(done);
                     apply_to_rows(&mut expected, &step.ops);
                 }
-                Err(Error::Unsupported(message)) if message == RACED => return Ok(Outcome::Raced),
-                Err(e) => return Err(e),
+                Err(Flow::Raced) => return Ok(Outcome::Raced),
+                Err(Flow::Failed(e)) => return Err(e),
             }
         }
         Ok(Outcome::Done)
     }
 }
 
-const RACED: &str = "aludel: the version table changed under the plan";
+/// How a step's transaction ends when it does not commit.
+enum Flow {
+    /// SQLite: another process changed the version table since the plan was made.
+    Raced,
+    /// An error, rolled back.
+    Failed(Error),
+}
+
+impl From<Error> for Flow {
+    fn from(error: Error) -> Self {
+        Flow::Failed(error)
+    }
+}
+
+impl From<diesel::result::Error> for Flow {
+    fn from(error: diesel::result::Error) -> Self {
+        Flow::Failed(error.into())
+    }
+}
 
 enum Outcome {
     Done,
@@ -746,7 +764,7 @@ fn run_step<C: Backend>(
         )
     };
     if outside_transaction {
-        conn.in_transaction(&mut |c| record(c))?;
+        conn.in_transaction(&mut |c| -> Result<(), Error> { record(c) })?;
     } else {
         record(conn)?;
     }

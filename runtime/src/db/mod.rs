@@ -51,10 +51,10 @@ pub(crate) mod private {
             binds: &[Bind<'_>],
         ) -> QueryResult<Vec<(String, Option<String>)>>;
         /// Runs `f` in a transaction (on SQLite an immediate one, which takes the write lock).
-        fn in_transaction<T>(
+        fn in_transaction<T, E: From<diesel::result::Error>>(
             &mut self,
-            f: &mut dyn FnMut(&mut Self) -> Result<T, Error>,
-        ) -> Result<T, Error>;
+            f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
+        ) -> Result<T, E>;
         /// Takes the session's migration lock, waiting at most `timeout`.
         fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), Error>;
         /// Releases the migration lock.

@@ -18,10 +18,10 @@ impl Backend for SqliteConnection {
 
     super::common_backend_methods!(Sqlite);
 
-    fn in_transaction<T>(
+    fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
-        f: &mut dyn FnMut(&mut Self) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+        f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.immediate_transaction(|conn| f(conn))
     }
 
