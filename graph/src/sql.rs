@@ -40,13 +40,15 @@
 //! |---|---|---|---|
 //! | line comments | `--` | `--` | `-- ` (followed by whitespace), `#` |
 //! | block comments | `/* */` | `/* */`, nesting | `/* */`; `/*! */` and `/*M! */` are SQL and stay in the statement |
-//! | strings | `'..''..'` | `'..''..'`; `E'..\'..'` with backslash escapes; `$$..$$`, `$tag$..$tag$` | `'..'` and `".."` with `''` and backslash escapes |
+//! | strings | `'..''..'` | `'..''..'` (also `B'`, `X'`, `N'`, `U&'`); `E'..\'..'` with backslash escapes; `$$..$$`, `$tag$..$tag$` | `'..'` and `".."` with `''` and backslash escapes |
 //! | quoted identifiers | `".."`, `` `..` ``, `[..]` | `".."` | `` `..` `` |
 //! | bodies holding `;` | `CREATE [TEMP] TRIGGER .. BEGIN ..; END` | `CREATE [OR REPLACE] FUNCTION/PROCEDURE .. BEGIN ATOMIC ..; END`; `;` inside parentheses (`CREATE RULE .. DO (..; ..)`) | `CREATE [DEFINER = ..] TRIGGER/PROCEDURE/FUNCTION/EVENT .. BEGIN ..; END`; `BEGIN NOT ATOMIC ..; END`; `DELIMITER` lines |
 //!
 //! Each follows the database's own client: SQLite's `sqlite3_complete()` state machine, psql's
 //! lexer (standard-conforming strings, parentheses, `BEGIN ATOMIC` tracking) and the mysql
-//! client's `DELIMITER` command (default `sql_mode`: backslashes escape in strings).
+//! client's `DELIMITER` command (default `sql_mode`: backslashes escape in strings). Unlike the
+//! mysql client, MySQL compound statements written without `DELIMITER` stay whole, as the
+//! server parses them.
 //!
 //! In MySQL compound bodies `BEGIN` and `CASE` open a block and `END` closes one; `END IF`,
 //! `END LOOP`, `END WHILE` and `END REPEAT` close constructs that need no counting, and
@@ -689,8 +691,18 @@ impl<'a> Splitter<'a> {
         {
             return Ok(());
         }
-        if self.dialect == Dialect::Postgres && is(word, "e") && self.at(end) == Some(b'\'') {
-            return self.quoted(start, end, b'\'', true);
+        if self.dialect == Dialect::Postgres {
+            // Prefixed literals are one token, as in psql's lexer: E'..' (backslash escapes),
+            // B'..', X'..', N'..', U&'..' and the identifier U&"..".
+            let next = self.at(end);
+            if next == Some(b'\'') && ["e", "b", "x", "n"].iter().any(|p| is(word, p)) {
+                return self.quoted(start, end, b'\'', is(word, "e"));
+            }
+            if is(word, "u") && next == Some(b'&') {
+                if let Some(quote @ (b'\'' | b'"')) = self.at(end + 1) {
+                    return self.quoted(start, end + 1, quote, false);
+                }
+            }
         }
         self.pos = end;
         self.significant(start, Token::Word(word));
