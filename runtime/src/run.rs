@@ -437,6 +437,110 @@ impl<'a> Migrator<'a> {
         Ok(accepted)
     }
 
+    /// Takes over a database that diesel_migrations manages: reads the versions diesel
+    /// recorded in `__diesel_schema_migrations`, maps them to the revisions that
+    /// `aludel import diesel` made of the same migrations, and stamps the newest. Returns the
+    /// stamped revision, or `None` when the version table already holds it.
+    ///
+    /// Refused, changing nothing, when diesel recorded a version the history lacks, when the
+    /// recorded versions are not exactly the oldest revisions of the history (diesel runs
+    /// forgotten older migrations later, so a gap means the schema is not what any revision
+    /// describes), or when the version table already holds other revisions.
+    pub fn take_over_diesel<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Option<String>, Error> {
+        let tables = Tables::new(conn.dialect(), &self.options)?;
+        conn.prepare(&self.options)?;
+        let mut guard = LockGuard::acquire(conn, &tables.lock_key, self.options.lock_timeout)?;
+        if !table_exists(&mut *guard, &tables, "__diesel_schema_migrations")? {
+            return Err(Error::Unsupported(
+                "this database has no __diesel_schema_migrations table, so diesel_migrations does not manage it; for a new database use run_pending".to_string(),
+            ));
+        }
+        let null = match guard.dialect() {
+            Dialect::Mysql => "CAST(NULL AS CHAR)",
+            _ => "CAST(NULL AS TEXT)",
+        };
+        let versions = guard
+            .pairs(
+                &format!("SELECT version AS a, {null} AS b FROM __diesel_schema_migrations"),
+                &[],
+            )
+            .map_err(Error::db("cannot read __diesel_schema_migrations"))?;
+        let graph = self.source.graph();
+        let mut ids: Vec<&str> = Vec::new();
+        for (version, _) in &versions {
+            let id = aludel_graph::import::revision_id_for_version(version);
+            match graph.get(&id) {
+                Some(r) => ids.push(&r.id),
+                None => {
+                    return Err(Error::Unsupported(format!(
+                        "diesel recorded version {version}, but the history has no revision {id} for it; import the diesel migrations with `aludel import diesel DIR` first"
+                    )))
+                }
+            }
+        }
+        // The newest recorded revision, whose ancestors must be exactly the recorded ones.
+        let mut newest: Option<(&str, usize)> = None;
+        for id in &ids {
+            let below = graph.history(Some(&format!("base:{id}")))?.len();
+            if newest.is_none_or(|(_, n)| below > n) {
+                newest = Some((id, below));
+            }
+        }
+        let Some((head, below)) = newest else {
+            return Err(Error::Unsupported(
+                "__diesel_schema_migrations is empty: diesel applied nothing; use run_pending"
+                    .to_string(),
+            ));
+        };
+        if below != ids.len() {
+            let recorded: std::collections::HashSet<&str> = ids.iter().copied().collect();
+            let missing: Vec<String> = graph
+                .history(Some(&format!("base:{head}")))?
+                .iter()
+                .filter(|r| !recorded.contains(r.id.as_str()))
+                .map(|r| r.id.clone())
+                .collect();
+            return Err(Error::Unsupported(format!(
+                "diesel applied {head} but not the older {}; run diesel's pending migrations (or apply those revisions by hand) before taking over",
+                missing.join(", ")
+            )));
+        }
+        ensure_tables(&mut *guard, &tables)?;
+        let state = self
+            .read_state(&mut *guard, &tables)?
+            .unwrap_or(State { rows: Vec::new() });
+        match state.ids().as_slice() {
+            [] => {}
+            [only] if *only == head => return Ok(None),
+            rows => {
+                return Err(Error::Unsupported(format!(
+                    "the version table {} already holds {}; this database is already managed by aludel or Alembic",
+                    tables.version,
+                    rows.join(", ")
+                )))
+            }
+        }
+        let index = graph.index_of(head).unwrap_or(0);
+        let revision = &graph.revisions()[index];
+        let digest = &self.source.digests()[index];
+        guard.in_transaction(&mut |c| -> Result<(), Error> {
+            apply_ops(c, &tables, vec![&VersionOp::Insert(head.to_string())])?;
+            log(
+                c,
+                &tables,
+                head,
+                "stamp",
+                &revision.checksum,
+                digest,
+                Duration::ZERO,
+            )
+        })?;
+        Ok(Some(head.to_string()))
+    }
+
     /// The offline SQL script of a range (`to`, or `from:to`; downgrades need `from:to`), as
     /// `alembic upgrade --sql` prints it: each revision's SQL followed by its version-table
     /// statements, transactional revisions wrapped in `BEGIN`/`COMMIT`. Needs no connection.

@@ -491,3 +491,109 @@ fn offline_sql_script() {
         .to_string()
         .contains("downgrade with --sql requires <fromrev>:<torev>"));
 }
+
+#[test]
+fn takes_over_a_database_diesel_migrations_manages() {
+    use aludel_graph::import::read_diesel_dir;
+    let diesel = aludel_tests::TempDir::new("diesel-project");
+    for (dir, up, down) in [
+        (
+            "2024-01-01-000000_create_users",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+            "DROP TABLE users;",
+        ),
+        (
+            "2024-02-01-000000_create_posts",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY);",
+            "DROP TABLE posts;",
+        ),
+        (
+            "2024-03-01-000000_create_tags",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY);",
+            "DROP TABLE tags;",
+        ),
+    ] {
+        diesel.write(&format!("{dir}/up.sql"), up);
+        diesel.write(&format!("{dir}/down.sql"), down);
+    }
+    let import = read_diesel_dir(&diesel.0).unwrap();
+    let files: Vec<(String, Vec<u8>)> = import
+        .to_revisions()
+        .into_iter()
+        .map(|(n, t)| (n, t.into_bytes()))
+        .collect();
+    let migrations = aludel::LoadedMigrations::new(
+        aludel_graph::load_files(&files, &aludel_graph::GraphOptions::default()).unwrap(),
+    );
+    for db in backends() {
+        let mut conn = db.connect();
+        // What diesel_migrations leaves behind after running the first two migrations.
+        conn.batch("CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)").unwrap();
+        conn.batch("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        conn.batch("CREATE TABLE posts (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        conn.batch("INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000')")
+            .unwrap();
+        conn.batch("INSERT INTO __diesel_schema_migrations (version) VALUES ('20240201000000')")
+            .unwrap();
+        let m = migrations.migrator();
+        let stamped = with_conn!(&mut conn, c => m.take_over_diesel(c)).unwrap();
+        assert_eq!(
+            stamped.as_deref(),
+            Some("d20240201000000"),
+            "{:?}",
+            db.backend
+        );
+        assert_eq!(conn.versions(), vec!["d20240201000000"]);
+        assert_eq!(
+            with_conn!(&mut conn, c => m.take_over_diesel(c)).unwrap(),
+            None,
+            "taking over twice changes nothing"
+        );
+        let report = with_conn!(&mut conn, c => m.run_pending(c)).unwrap();
+        let ran: Vec<&str> = report.steps.iter().map(|s| s.revision.as_str()).collect();
+        assert_eq!(
+            ran,
+            vec!["d20240301000000"],
+            "only diesel's pending migration runs"
+        );
+        assert!(conn.has_table("tags"));
+    }
+    for db in backends() {
+        let mut conn = db.connect();
+        conn.batch("CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)").unwrap();
+        conn.batch("INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000')")
+            .unwrap();
+        conn.batch("INSERT INTO __diesel_schema_migrations (version) VALUES ('20240301000000')")
+            .unwrap();
+        let err =
+            with_conn!(&mut conn, c => migrations.migrator().take_over_diesel(c)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("diesel applied d20240301000000 but not the older d20240201000000"),
+            "{err}"
+        );
+        conn.batch("INSERT INTO __diesel_schema_migrations (version) VALUES ('20990101000000')")
+            .unwrap();
+        let err =
+            with_conn!(&mut conn, c => migrations.migrator().take_over_diesel(c)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("diesel recorded version 20990101000000"),
+            "{err}"
+        );
+        assert!(
+            !conn.has_table("alembic_version"),
+            "a refused takeover changes nothing"
+        );
+    }
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let err =
+        with_conn!(&mut db.connect(), c => migrations.migrator().take_over_diesel(c)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no __diesel_schema_migrations table"),
+        "{err}"
+    );
+}
