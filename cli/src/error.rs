@@ -68,9 +68,57 @@ pub enum CliError {
         command: &'static str,
     },
 
+    /// `init`, `revision`, `merge` or `edit` cannot do what was asked (an invalid `--rev-id`, a
+    /// file that exists, an unsupported time zone, ...); the message says what to do.
+    #[error("{message}")]
+    Authoring {
+        /// What is wrong and what to do.
+        message: String,
+    },
+
+    /// The new revision would make the history invalid, so its file was not written.
+    #[error("the new revision would make the revision history invalid, so {path} was not written:\n{diagnostics}")]
+    WouldBreak {
+        /// The file that was not written, as shown to people.
+        path: String,
+        /// What validation of the history with the new revision found.
+        diagnostics: Diagnostics,
+    },
+
+    /// A file or directory cannot be created, read or written.
+    #[error("cannot {action} `{path}`: {source}")]
+    Io {
+        /// What was being done, e.g. `create directory`.
+        action: &'static str,
+        /// The path, as shown to people.
+        path: String,
+        /// The reason.
+        source: std::io::Error,
+    },
+
+    /// The editor or a post-write hook could not start or failed.
+    #[error("{message}")]
+    External {
+        /// What ran, how it failed, and what became of the file.
+        message: String,
+    },
+
     /// Writing to stdout failed.
     #[error("cannot write output: {0}")]
     Output(std::io::Error),
+
+    /// A command that connects to a database failed (no URL, cannot connect, a revision
+    /// failed, ...). Passwords are already masked in the message.
+    #[error(transparent)]
+    Database(#[from] crate::database::DatabaseError),
+
+    /// A command (or option) that reads or writes revision files, run by a binary that embeds
+    /// its revisions.
+    #[error("`{what}` works on revision files, but this program embeds its revisions; run it with the `aludel` command in the project instead")]
+    Embedded {
+        /// The command or option, e.g. `revision` or `--versions`.
+        what: String,
+    },
 }
 
 fn not_one(target: &str, revisions: &[String], command: &str) -> String {

@@ -96,3 +96,132 @@ pub fn render<T: Serialize + ?Sized>(value: &T) -> Result<String, CliError> {
     text.push('\n');
     Ok(text)
 }
+
+/// One step of a plan (`upgrade`, `downgrade` and `stamp` with `--dry-run --format json`).
+#[derive(Debug, Serialize)]
+pub struct StepJson<'a> {
+    /// `upgrade`, `downgrade`, or `stamp` (a step that runs no SQL).
+    pub action: &'static str,
+    /// The revision whose SQL runs, or `null` for a stamp step.
+    pub revision: Option<&'a str>,
+    /// Its message (`null` for a stamp step).
+    pub message: Option<&'a str>,
+    /// The version-table rows the step moves from (as in Alembic's `Running upgrade a -> b`).
+    pub from: &'a [&'a str],
+    /// The rows it moves to.
+    pub to: &'a [&'a str],
+    /// The version-table changes, in order.
+    pub version_changes: Vec<VersionChangeJson<'a>>,
+}
+
+/// A change to the version table: `{"op": "insert", "version": "a1"}`,
+/// `{"op": "update", "from": "a1", "to": "b2"}` or `{"op": "delete", "version": "b2"}`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum VersionChangeJson<'a> {
+    /// A row is added.
+    Insert {
+        /// The revision.
+        version: &'a str,
+    },
+    /// A row changes.
+    Update {
+        /// Its old value.
+        from: &'a str,
+        /// Its new value.
+        to: &'a str,
+    },
+    /// A row is removed.
+    Delete {
+        /// The revision.
+        version: &'a str,
+    },
+}
+
+impl<'a> StepJson<'a> {
+    /// The object for `step`.
+    pub fn new(step: &'a aludel::Step<'a>) -> Self {
+        use aludel::{Direction, VersionOp};
+        StepJson {
+            action: match (step.revision, step.direction) {
+                (None, _) => "stamp",
+                (Some(_), Direction::Upgrade) => "upgrade",
+                (Some(_), Direction::Downgrade) => "downgrade",
+            },
+            revision: step.revision.map(|r| r.id.as_str()),
+            message: step.revision.map(|r| r.message.as_str()),
+            from: &step.from,
+            to: &step.to,
+            version_changes: step
+                .ops
+                .iter()
+                .map(|op| match op {
+                    VersionOp::Insert(v) => VersionChangeJson::Insert { version: v },
+                    VersionOp::Update { from, to } => VersionChangeJson::Update { from, to },
+                    VersionOp::Delete(v) => VersionChangeJson::Delete { version: v },
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What an `upgrade` or `downgrade` did (`--format json` without `--dry-run`).
+#[derive(Debug, Serialize)]
+pub struct ReportJson<'a> {
+    /// The version table's rows before the run.
+    pub heads_before: &'a [String],
+    /// The revisions applied or reverted, in order.
+    pub steps: Vec<CompletedJson<'a>>,
+    /// The version table's rows after the run.
+    pub heads_after: &'a [String],
+}
+
+/// One revision a run applied or reverted.
+#[derive(Debug, Serialize)]
+pub struct CompletedJson<'a> {
+    /// The revision.
+    pub revision: &'a str,
+    /// `upgrade` or `downgrade`.
+    pub direction: &'static str,
+    /// How long its SQL took, in milliseconds.
+    pub duration_ms: f64,
+}
+
+impl<'a> ReportJson<'a> {
+    /// The object for `report`.
+    pub fn new(report: &'a aludel::Report) -> Self {
+        ReportJson {
+            heads_before: &report.heads_before,
+            steps: report
+                .steps
+                .iter()
+                .map(|c| CompletedJson {
+                    revision: &c.revision,
+                    direction: match c.direction {
+                        aludel::Direction::Upgrade => "upgrade",
+                        aludel::Direction::Downgrade => "downgrade",
+                    },
+                    duration_ms: c.duration.as_secs_f64() * 1000.0,
+                })
+                .collect(),
+            heads_after: &report.heads_after,
+        }
+    }
+}
+
+/// One row of the version table (`current --format json`): the revision's object, or for a
+/// revision this history does not contain (a database migrated by a newer version)
+/// `{"revision": "<id>", "unknown": true}`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum CurrentJson<'a> {
+    /// A revision of the history.
+    Known(RevisionJson<'a>),
+    /// A revision the history does not contain.
+    Unknown {
+        /// The row's value.
+        revision: &'a str,
+        /// Always `true`.
+        unknown: bool,
+    },
+}

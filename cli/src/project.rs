@@ -19,6 +19,39 @@ pub struct Project {
     history: History,
     /// Every branch label that covers a revision (see [`Project::branches_of`]), by id.
     branches: HashMap<String, Vec<String>>,
+    /// The configuration (defaults when there is no aludel.toml).
+    config: Config,
+    /// The aludel.toml that was read, relative to the current directory where possible.
+    config_file: Option<PathBuf>,
+    /// Where the revisions come from.
+    origin: Origin,
+}
+
+/// Where a project's revisions come from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// Revision files in a versions directory (the `aludel` binary).
+    Files {
+        /// The versions directory, relative to the current directory where possible.
+        versions: PathBuf,
+    },
+    /// Revisions embedded in the binary that runs the command line (see
+    /// [`crate::run_embedded`]); there are no files to read or write.
+    Embedded(&'static aludel::Migrations),
+}
+
+impl ProjectArgs {
+    /// Fails with a clear message when the revisions are embedded in the binary, for commands
+    /// that read or write revision files before (or without) loading a [`Project`], e.g.
+    /// `init`.
+    pub fn require_files(&self, command: &str) -> Result<(), CliError> {
+        match self.embedded {
+            Some(_) => Err(CliError::Embedded {
+                what: command.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Project {
@@ -33,6 +66,9 @@ impl Project {
     /// Paths are kept relative to `cwd` wherever possible, so diagnostics and output show
     /// `migrations/versions/...` or `../migrations/versions/...`, not machine paths.
     pub fn locate(args: &ProjectArgs, cwd: &Path) -> Result<Project, CliError> {
+        if let Some(migrations) = args.embedded {
+            return Project::embedded(migrations, args, cwd);
+        }
         let (root, config) = match &args.config {
             Some(file) => {
                 let config = read_config(file, cwd)?;
@@ -53,25 +89,97 @@ impl Project {
                 None => (None, Config::default()),
             },
         };
-        let versions = match (&args.versions, root) {
+        let versions = match (&args.versions, &root) {
             (Some(dir), _) => dir.clone(),
-            (None, Some(root)) => config.versions_dir(&root),
+            (None, Some(root)) => config.versions_dir(root),
             (None, None) => return Err(CliError::NoProject),
         };
         let options = GraphOptions {
             allow_multiple_heads: config.allow_multiple_heads,
         };
-        Ok(Project::new(load_dir(
-            &resolve(&versions, cwd),
-            cwd,
-            &options,
-        )?))
+        let config_file = match (&args.config, &root) {
+            (Some(file), _) => Some(shorten(file, cwd)),
+            (None, Some(root)) => {
+                Some(root.join(CONFIG_FILE)).filter(|f| resolve(f, cwd).is_file())
+            }
+            (None, None) => None,
+        };
+        let mut project = Project::new(load_dir(&resolve(&versions, cwd), cwd, &options)?);
+        project.config = config;
+        project.config_file = config_file;
+        project.origin = Origin::Files { versions };
+        Ok(project)
     }
 
-    /// Wraps a loaded history.
+    /// The project of a binary that embeds its revisions: the history compiled into it, and
+    /// the configuration of `--config FILE` or of an aludel.toml in `cwd` (for `database_url`
+    /// and the version table), if there is one. `--versions` is an error.
+    fn embedded(
+        migrations: &'static aludel::Migrations,
+        args: &ProjectArgs,
+        cwd: &Path,
+    ) -> Result<Project, CliError> {
+        if args.versions.is_some() {
+            return Err(CliError::Embedded {
+                what: "--versions".to_string(),
+            });
+        }
+        let config_file = match &args.config {
+            Some(file) => Some(shorten(file, cwd)),
+            None => Some(PathBuf::from(CONFIG_FILE)).filter(|f| resolve(f, cwd).is_file()),
+        };
+        let config = match &config_file {
+            Some(file) => read_config(file, cwd)?,
+            None => Config::default(),
+        };
+        let mut project = Project::new(History {
+            graph: migrations.graph().clone(),
+            files: Vec::new(),
+        });
+        project.config = config;
+        project.config_file = config_file;
+        project.origin = Origin::Embedded(migrations);
+        Ok(project)
+    }
+
+    /// Wraps a loaded history (with the default configuration).
     pub fn new(history: History) -> Project {
         let branches = effective_branches(&history.graph);
-        Project { history, branches }
+        Project {
+            history,
+            branches,
+            config: Config::default(),
+            config_file: None,
+            origin: Origin::Files {
+                versions: PathBuf::new(),
+            },
+        }
+    }
+
+    /// The configuration: the project's aludel.toml, or the defaults.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The aludel.toml that was read, relative to the current directory where possible.
+    pub fn config_file(&self) -> Option<&Path> {
+        self.config_file.as_deref()
+    }
+
+    /// Where the revisions come from.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The versions directory, for commands that read or write revision files; a clear error
+    /// naming `command` when the revisions are embedded in the binary instead.
+    pub fn require_files(&self, command: &str) -> Result<&Path, CliError> {
+        match &self.origin {
+            Origin::Files { versions } => Ok(versions),
+            Origin::Embedded(_) => Err(CliError::Embedded {
+                what: command.to_string(),
+            }),
+        }
     }
 
     /// The graph.
@@ -171,6 +279,58 @@ impl Project {
         Err(CliError::NeedsDatabase {
             target: target.to_string(),
             example,
+        })
+    }
+}
+
+/// Where a project's files are, for the commands that write revisions (`revision`, `merge`,
+/// `edit`): found as [`Project::locate`] finds a project, without loading the history, which
+/// may not exist yet.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The project root, relative to the current directory where possible (empty for it, and
+    /// when only `--versions` names the directory).
+    pub root: PathBuf,
+    /// The configuration: the project's aludel.toml, or the defaults.
+    pub config: Config,
+    /// The aludel.toml that was read, as shown to people.
+    pub config_file: Option<String>,
+    /// The versions directory, relative to the current directory where possible.
+    pub versions: PathBuf,
+}
+
+impl Layout {
+    /// Finds the project from `cwd`, or from `--config` / `--versions`, like
+    /// [`Project::locate`].
+    pub fn locate(args: &ProjectArgs, cwd: &Path) -> Result<Layout, CliError> {
+        let (root, file) = match &args.config {
+            Some(file) => {
+                let root = file.parent().map(|p| shorten(p, cwd)).unwrap_or_default();
+                (Some(root), Some(file.clone()))
+            }
+            None => {
+                let root = find_project_root(cwd).map(|root| shorten(&root, cwd));
+                let file = root
+                    .as_ref()
+                    .map(|root| root.join(CONFIG_FILE))
+                    .filter(|file| resolve(file, cwd).is_file());
+                (root, file)
+            }
+        };
+        let config = match &file {
+            Some(file) => read_config(file, cwd)?,
+            None => Config::default(),
+        };
+        let versions = match (&args.versions, &root) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(root)) => config.versions_dir(root),
+            (None, None) => return Err(CliError::NoProject),
+        };
+        Ok(Layout {
+            root: root.unwrap_or_default(),
+            config,
+            config_file: file.map(|f| show(&shorten(&f, cwd))),
+            versions,
         })
     }
 }

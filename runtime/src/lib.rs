@@ -42,13 +42,13 @@ mod run;
 
 pub use aludel_graph as graph;
 pub use aludel_graph::sql::Dialect;
-pub use aludel_graph::{Direction, Plan, VersionOp};
+pub use aludel_graph::{Direction, Plan, Step, VersionOp};
 pub use aludel_macros::{embed_migrations, migrations};
 pub use db::MigrationConnection;
 pub use embedded::{Migrations, Revision};
 pub use error::{Completed, Error};
 pub use options::{Options, TransactionMode};
-pub use run::{LoadedMigrations, Migrator, Report, Target};
+pub use run::{LoadedMigrations, Migrator, Progress, Report, Target};
 
 #[doc(hidden)]
 pub mod __private {

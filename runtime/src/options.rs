@@ -75,7 +75,9 @@ impl Options {
 pub enum TransactionMode {
     /// Each revision's SQL and its version-table change commit together; a failure leaves the
     /// revisions before it applied. Revisions marked `transactional: false` run outside a
-    /// transaction.
+    /// transaction; on SQLite, which has no session lock, such a revision is not protected
+    /// against another process starting the same revision at the same moment, so keep
+    /// SQLite histories transactional where concurrent starters are possible.
     PerRevision,
     /// The whole run commits or rolls back as one (PostgreSQL and SQLite, whose DDL is
     /// transactional; refused on MySQL, and for runs that contain a `transactional: false`

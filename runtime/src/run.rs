@@ -81,6 +81,7 @@ impl LoadedMigrations {
         Migrator {
             source: Source::Loaded(self),
             options: Options::default(),
+            progress: None,
         }
     }
 }
@@ -124,10 +125,43 @@ impl<'a> Source<'a> {
 /// Applies a history to a database. Made by [`Migrations::migrator`] or
 /// [`LoadedMigrations::migrator`]; [`Migrations::run_pending`] and friends use one with default
 /// options.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Migrator<'a> {
     source: Source<'a>,
     options: Options,
+    progress: Option<&'a dyn Fn(Progress<'_>)>,
+}
+
+impl std::fmt::Debug for Migrator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("source", &self.source)
+            .field("options", &self.options)
+            .field("progress", &self.progress.map(|_| "Fn(Progress)"))
+            .finish()
+    }
+}
+
+/// What an upgrade or downgrade reports while it runs, to the reporter given to
+/// [`Migrator::with_progress`]. The runtime itself never prints; a command line shows these as
+/// they happen (the run's [`Report`] comes only at the end).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Progress<'p> {
+    /// A revision's SQL is about to run. `step.from` and `step.to` are the revisions the
+    /// version table moves between, as in Alembic's `Running upgrade a -> b`.
+    Started {
+        /// The step.
+        step: &'p Step<'p>,
+    },
+    /// The revision's SQL and its version-table change completed (and committed, unless the
+    /// whole run is one transaction, [`TransactionMode::All`]).
+    Finished {
+        /// The step.
+        step: &'p Step<'p>,
+        /// The revision, direction and duration, as the [`Report`] lists them.
+        completed: &'p Completed,
+    },
 }
 
 /// The version table's rows with the lineage digest recorded for each (when aludel recorded
@@ -148,6 +182,7 @@ impl Migrations {
         Migrator {
             source: Source::Embedded(self),
             options: Options::default(),
+            progress: None,
         }
     }
 
@@ -228,6 +263,42 @@ impl<'a> Migrator<'a> {
     /// The options.
     pub fn options(&self) -> &Options {
         &self.options
+    }
+
+    /// Calls `report` as each revision of an upgrade or downgrade starts and finishes, so that
+    /// a long run can show its progress (`run_pending`, `upgrade` and `downgrade`; a stamp
+    /// runs no SQL and reports nothing).
+    ///
+    /// A [`Progress::Started`] is followed by its [`Progress::Finished`], except when the
+    /// revision fails (the run returns the error) or, on SQLite, when another process changed
+    /// the version table meanwhile and the run plans again from the new state.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use diesel::{Connection, SqliteConnection};
+    ///
+    /// static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../migrations/versions");
+    ///
+    /// let mut conn = SqliteConnection::establish(":memory:").unwrap();
+    /// let seen = RefCell::new(Vec::new());
+    /// let report = |event: aludel::Progress<'_>| {
+    ///     if let aludel::Progress::Finished { completed, .. } = event {
+    ///         seen.borrow_mut().push(completed.revision.clone());
+    ///     }
+    /// };
+    /// MIGRATIONS.migrator().with_progress(&report).run_pending(&mut conn).unwrap();
+    /// assert_eq!(seen.borrow().len(), MIGRATIONS.len());
+    /// ```
+    #[must_use]
+    pub fn with_progress(mut self, report: &'a dyn Fn(Progress<'_>)) -> Self {
+        self.progress = Some(report);
+        self
+    }
+
+    fn report(&self, event: Progress<'_>) {
+        if let Some(report) = self.progress {
+            report(event);
+        }
     }
 
     /// Applies every pending revision: upgrade to `heads`.
@@ -713,7 +784,13 @@ impl<'a> Migrator<'a> {
                     return Err(Flow::Raced);
                 }
                 for step in &plan.steps {
-                    done.push(run_step(c, tables, graph, digests, step, &done, false)?);
+                    self.report(Progress::Started { step });
+                    let completed = run_step(c, tables, graph, digests, step, &done, false)?;
+                    self.report(Progress::Finished {
+                        step,
+                        completed: &completed,
+                    });
+                    done.push(completed);
                 }
                 Ok(())
             });
@@ -747,6 +824,7 @@ impl<'a> Migrator<'a> {
                 continue;
             };
             let check_race = conn.dialect() == Dialect::Sqlite;
+            self.report(Progress::Started { step });
             let result = if revision.transactional {
                 conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                     if check_race && !rows_are(c, tables, &expected)? {
@@ -763,6 +841,10 @@ impl<'a> Migrator<'a> {
             match result {
                 Ok(done) => {
                     tracing::info!(revision = %done.revision, direction = ?done.direction, duration_ms = done.duration.as_millis() as u64, "revision done");
+                    self.report(Progress::Finished {
+                        step,
+                        completed: &done,
+                    });
                     completed.push(done);
                     apply_to_rows(&mut expected, &step.ops);
                 }

@@ -2,9 +2,18 @@
 //! returns the text for stdout; the caller writes it.
 
 pub mod branches;
+pub mod check;
+pub mod current;
+pub mod downgrade;
+pub mod edit;
 pub mod heads;
 pub mod history;
+pub mod init;
+pub mod merge;
+pub mod revision;
 pub mod show;
+pub mod stamp;
+pub mod upgrade;
 
 use aludel_graph::Revision;
 
