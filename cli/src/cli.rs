@@ -58,6 +58,28 @@ pub enum Command {
     Current(CurrentArgs),
     /// Exit 1 unless the history is valid and the database is at its heads.
     Check(CheckArgs),
+    /// Turn another tool's migrations into an aludel history (`import diesel DIR`).
+    Import(ImportArgs),
+}
+
+/// Options of `aludel import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Where the migrations come from.
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// The tools `aludel import` reads.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImportSource {
+    /// A diesel migrations folder (`<version>_<name>/up.sql`, `down.sql`, `metadata.toml`),
+    /// imported as a linear history in diesel's order into the empty versions directory.
+    Diesel {
+        /// The diesel migrations folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// One `-x KEY=VALUE`.

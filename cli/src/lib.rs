@@ -253,6 +253,10 @@ pub fn execute(cli: &Cli, cwd: &std::path::Path) -> Result<String, CliError> {
             cli.project.require_files("edit")?;
             commands::edit::run(&cli.project, args, cwd, &mut std::io::stderr())
         }
+        Command::Import(args) => {
+            cli.project.require_files("import")?;
+            commands::import::run(&cli.project, args, cwd, &mut std::io::stderr())
+        }
     }
 }
 

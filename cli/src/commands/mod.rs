@@ -8,6 +8,7 @@ pub mod downgrade;
 pub mod edit;
 pub mod heads;
 pub mod history;
+pub mod import;
 pub mod init;
 pub mod merge;
 pub mod revision;

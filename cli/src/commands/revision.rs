@@ -73,6 +73,11 @@ pub(crate) fn load_for_authoring(layout: &Layout, cwd: &Path) -> Result<Graph, C
 
 /// Whether `dir` holds anything the scan reads (a file that no ignore rule covers, in it or in
 /// a subdirectory). Entries that cannot be read count, so that the scan reports them.
+/// Whether a versions directory holds anything but ignored files (dotfiles, backups, READMEs).
+pub(crate) fn has_revisions(dir: &Path) -> bool {
+    has_entries(dir)
+}
+
 fn has_entries(dir: &Path) -> bool {
     let Ok(mut entries) = std::fs::read_dir(dir) else {
         return dir.exists();
