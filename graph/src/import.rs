@@ -589,22 +589,10 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<String, ImportError> {
 
 /// The marker aludel's revision parser would read `line` as, if any: the exact markers and
 /// their near misses (`--upgrade`, `-- Upgrade:`, `  --  DOWNGRADE`), which it rejects.
-/// This mirrors `marker` in [`crate::revision`]; a test keeps the two in step.
 fn marker_like(line: &str) -> Option<&'static str> {
-    let trimmed = line.trim();
-    if !trimmed.starts_with("--") || trimmed.len() > 24 {
-        return None;
-    }
-    let squashed: String = line
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect();
-    match squashed.as_str() {
-        "--upgrade" | "--upgrade:" => Some("-- upgrade"),
-        "--downgrade" | "--downgrade:" => Some("-- downgrade"),
-        _ => None,
-    }
+    crate::revision::marker(line).map(|found| match found {
+        Ok(marker) | Err(marker) => marker.text(),
+    })
 }
 
 /// Reads `run_in_transaction` from a `metadata.toml`: only `run_in_transaction = true|false`

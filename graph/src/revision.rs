@@ -233,13 +233,23 @@ fn header_line(line: &str) -> Option<HeaderLine<'_>> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Marker {
+pub(crate) enum Marker {
     Upgrade,
     Downgrade,
 }
 
+impl Marker {
+    /// The marker as it must be written.
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            Marker::Upgrade => "-- upgrade",
+            Marker::Downgrade => "-- downgrade",
+        }
+    }
+}
+
 /// Recognises `-- upgrade` and `-- downgrade`. `Err` for a near miss.
-fn marker(line: &str) -> Option<Result<Marker, Marker>> {
+pub(crate) fn marker(line: &str) -> Option<Result<Marker, Marker>> {
     let exact = line.trim_end();
     if exact == "-- upgrade" {
         return Some(Ok(Marker::Upgrade));
@@ -462,11 +472,7 @@ impl<'p> Parser<'p> {
             let line_no = index + 1;
             let found = match marker(raw) {
                 Some(Err(which)) => {
-                    let exact = if which == Marker::Upgrade {
-                        "-- upgrade"
-                    } else {
-                        "-- downgrade"
-                    };
+                    let exact = which.text();
                     self.error(
                         line_no,
                         1,
