@@ -127,34 +127,32 @@ impl TestDb {
                 })
             }
             Backend::Postgres => {
-                let admin = server_url("ALUDEL_TEST_POSTGRES_URL")?;
-                let mut conn = PgConnection::establish(&admin)
-                    .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {admin}: {e}"));
-                conn.batch_execute(&format!("CREATE DATABASE {name}"))
-                    .unwrap();
-                Some(TestDb {
-                    backend,
-                    url: with_database(&admin, &name),
-                    admin_url: Some(admin),
-                    name,
-                    _dir: None,
-                })
+                Self::on_server::<PgConnection>(backend, "ALUDEL_TEST_POSTGRES_URL", name)
             }
             Backend::Mysql => {
-                let admin = server_url("ALUDEL_TEST_MYSQL_URL")?;
-                let mut conn = MysqlConnection::establish(&admin)
-                    .unwrap_or_else(|e| panic!("cannot connect to MySQL at {admin}: {e}"));
-                conn.batch_execute(&format!("CREATE DATABASE {name}"))
-                    .unwrap();
-                Some(TestDb {
-                    backend,
-                    url: with_database(&admin, &name),
-                    admin_url: Some(admin),
-                    name,
-                    _dir: None,
-                })
+                Self::on_server::<MysqlConnection>(backend, "ALUDEL_TEST_MYSQL_URL", name)
             }
         }
+    }
+
+    /// A fresh database on the server named by `var`, through an admin connection of type `C`.
+    fn on_server<C: Connection + SimpleConnection>(
+        backend: Backend,
+        var: &str,
+        name: String,
+    ) -> Option<TestDb> {
+        let admin = server_url(var)?;
+        let mut conn = C::establish(&admin)
+            .unwrap_or_else(|e| panic!("cannot connect to {backend:?} at {admin}: {e}"));
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        Some(TestDb {
+            backend,
+            url: with_database(&admin, &name),
+            admin_url: Some(admin),
+            name,
+            _dir: None,
+        })
     }
 
     /// A new connection to the test's database.
