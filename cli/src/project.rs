@@ -69,45 +69,16 @@ impl Project {
         if let Some(migrations) = args.embedded {
             return Project::embedded(migrations, args, cwd);
         }
-        let (root, config) = match &args.config {
-            Some(file) => {
-                let config = read_config(file, cwd)?;
-                let root = file.parent().map(|p| shorten(p, cwd)).unwrap_or_default();
-                (Some(root), config)
-            }
-            None => match find_project_root(cwd) {
-                Some(root) => {
-                    let root = shorten(&root, cwd);
-                    let file = root.join(CONFIG_FILE);
-                    let config = if resolve(&file, cwd).is_file() {
-                        read_config(&file, cwd)?
-                    } else {
-                        Config::default()
-                    };
-                    (Some(root), config)
-                }
-                None => (None, Config::default()),
-            },
-        };
-        let versions = match (&args.versions, &root) {
-            (Some(dir), _) => dir.clone(),
-            (None, Some(root)) => config.versions_dir(root),
-            (None, None) => return Err(CliError::NoProject),
-        };
+        let layout = Layout::locate(args, cwd)?;
         let options = GraphOptions {
-            allow_multiple_heads: config.allow_multiple_heads,
+            allow_multiple_heads: layout.config.allow_multiple_heads,
         };
-        let config_file = match (&args.config, &root) {
-            (Some(file), _) => Some(shorten(file, cwd)),
-            (None, Some(root)) => {
-                Some(root.join(CONFIG_FILE)).filter(|f| resolve(f, cwd).is_file())
-            }
-            (None, None) => None,
+        let mut project = Project::new(load_dir(&resolve(&layout.versions, cwd), cwd, &options)?);
+        project.config = layout.config;
+        project.config_file = layout.config_file.map(PathBuf::from);
+        project.origin = Origin::Files {
+            versions: layout.versions,
         };
-        let mut project = Project::new(load_dir(&resolve(&versions, cwd), cwd, &options)?);
-        project.config = config;
-        project.config_file = config_file;
-        project.origin = Origin::Files { versions };
         Ok(project)
     }
 
