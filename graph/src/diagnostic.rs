@@ -163,6 +163,33 @@ impl<'a> IntoIterator for &'a Diagnostics {
     }
 }
 
+/// How many items a message lists before it counts the rest: a history of ten thousand heads
+/// gives a message of a few lines, not ten thousand.
+pub(crate) const LISTED: usize = 10;
+
+/// `items` joined with `separator`, the first [`LISTED`] of them followed by "and N more".
+pub(crate) fn list_some<T: AsRef<str>>(items: &[T], separator: &str) -> String {
+    let shown: Vec<&str> = items.iter().take(LISTED).map(AsRef::as_ref).collect();
+    let mut out = shown.join(separator);
+    if items.len() > LISTED {
+        out.push_str(&format!(" and {} more", thousands(items.len() - LISTED)));
+    }
+    out
+}
+
+/// `n` with thousands separators: `9,990`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The nearest of `candidates` to `word` by edit distance, when it is close enough to be a
 /// plausible typo (at most a third of the word's length, and at least one edit).
 pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -196,6 +223,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lists_are_cut() {
+        let few = ["a", "b"];
+        assert_eq!(list_some(&few, ", "), "a, b");
+        let many: Vec<String> = (0..10_000).map(|i| format!("h{i}")).collect();
+        assert_eq!(
+            list_some(&many, ", "),
+            "h0, h1, h2, h3, h4, h5, h6, h7, h8, h9 and 9,990 more"
+        );
+        assert_eq!(
+            list_some(&many[..11], " -> "),
+            "h0 -> h1 -> h2 -> h3 -> h4 -> h5 -> h6 -> h7 -> h8 -> h9 and 1 more"
+        );
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
 
     #[test]
     fn nearest_finds_a_one_character_typo() {

@@ -2,7 +2,7 @@
 //! has a message, so that people who know Alembic recognise them; where Alembic is vague,
 //! aludel says more.
 
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{list_some, Diagnostics};
 
 /// An error of the revision graph crate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,7 +31,7 @@ pub enum Error {
         candidates: Vec<String>,
     },
     /// `head` (or `label@head`) with several heads.
-    #[error("Multiple head revisions are present for given argument '{argument}'; please specify a specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all heads (heads: {})", .heads.join(", "))]
+    #[error("Multiple head revisions are present for given argument '{argument}'; please specify a specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all heads (heads: {})", list_some(.heads, ", "))]
     MultipleHeads {
         /// The argument, e.g. `head`.
         argument: String,
@@ -69,13 +69,13 @@ pub enum Error {
         steps: u64,
     },
     /// `+N` from several current heads.
-    #[error("Ambiguous upgrade from multiple current revisions ({}); name a branch, e.g. '<branchname>@+1'", .current.join(", "))]
+    #[error("Ambiguous upgrade from multiple current revisions ({}); name a branch, e.g. '<branchname>@+1'", list_some(.current, ", "))]
     AmbiguousUpgrade {
         /// The current heads.
         current: Vec<String>,
     },
     /// `-N` from several current heads (Alembic only warns and picks one by row order).
-    #[error("downgrade {relative} from multiple heads is ambiguous (current heads: {}); name the branch, e.g. '{}@{relative}'", .current.join(", "), .current.first().map(String::as_str).unwrap_or("<branchname>"))]
+    #[error("downgrade {relative} from multiple heads is ambiguous (current heads: {}); name the branch, e.g. '{}@{relative}'", list_some(.current, ", "), .current.first().map(String::as_str).unwrap_or("<branchname>"))]
     AmbiguousDowngrade {
         /// The relative part, e.g. `-1`.
         relative: String,
@@ -83,7 +83,7 @@ pub enum Error {
         current: Vec<String>,
     },
     /// A relative walk through a merge or a branch point.
-    #[error("Ambiguous walk: {revision} has several {}: {}; name one of them as the target", if *.downward { "parents" } else { "children" }, .candidates.join(", "))]
+    #[error("Ambiguous walk: {revision} has several {}: {}; name one of them as the target", if *.downward { "parents" } else { "children" }, list_some(.candidates, ", "))]
     AmbiguousWalk {
         /// Where the walk stopped.
         revision: String,
@@ -107,7 +107,7 @@ pub enum Error {
         upper: String,
     },
     /// Several targets where one is an ancestor of another.
-    #[error("Requested revision {revision} overlaps with other requested revisions {}", .others.join(", "))]
+    #[error("Requested revision {revision} overlaps with other requested revisions {}", list_some(.others, ", "))]
     Overlap {
         /// The revision.
         revision: String,
@@ -121,7 +121,7 @@ pub enum Error {
         revision: String,
     },
     /// `stamp head` with several heads.
-    #[error("Multiple heads are present; please specify a single target revision (heads: {})", .heads.join(", "))]
+    #[error("Multiple heads are present; please specify a single target revision (heads: {})", list_some(.heads, ", "))]
     StampMultipleHeads {
         /// The heads.
         heads: Vec<String>,
@@ -130,7 +130,7 @@ pub enum Error {
     #[error("downgrade with --sql requires <fromrev>:<torev>")]
     SqlRangeRequired,
     /// `revision` with several heads and no `--head`.
-    #[error("Multiple heads are present; please specify the head revision on which the new revision should be based, or perform a merge. (heads: {})", .heads.join(", "))]
+    #[error("Multiple heads are present; please specify the head revision on which the new revision should be based, or perform a merge. (heads: {})", list_some(.heads, ", "))]
     RevisionMultipleHeads {
         /// The heads.
         heads: Vec<String>,
@@ -142,7 +142,7 @@ pub enum Error {
         revision: String,
     },
     /// `merge` with fewer than two heads.
-    #[error("nothing to merge: {}", if .revisions.is_empty() { "there are no revisions".to_string() } else { format!("{} is the only head", .revisions.join(", ")) })]
+    #[error("nothing to merge: {}", if .revisions.is_empty() { "there are no revisions".to_string() } else { format!("{} is the only head", list_some(.revisions, ", ")) })]
     NothingToMerge {
         /// The revisions given.
         revisions: Vec<String>,
@@ -165,9 +165,6 @@ fn suggestion_text(suggestion: &Option<String>) -> String {
 }
 
 fn quoted(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|i| format!("'{i}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let quoted: Vec<String> = items.iter().map(|i| format!("'{i}'")).collect();
+    list_some(&quoted, ", ")
 }

@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostic::{nearest, Diagnostic, Diagnostics, Location};
+use crate::diagnostic::{list_some, nearest, Diagnostic, Diagnostics, Location, LISTED};
 use crate::revision::Revision;
 use crate::set::Set;
 
@@ -67,6 +67,11 @@ pub(crate) enum Edges {
     WithDependencies,
 }
 
+/// How many candidate ids all suggestions of one validation may compare (see
+/// [`Graph::build`]): a few suggestions in a history of a hundred thousand revisions, every
+/// suggestion in an ordinary one.
+const SUGGESTION_BUDGET: usize = 250_000;
+
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -103,8 +108,9 @@ fn kahn(parents: &[Vec<u32>]) -> Vec<u32> {
 impl Graph {
     /// Builds and validates a graph from revisions in load order. Every problem is reported at
     /// once: duplicate ids (naming both files), unknown `down_revision` or `depends_on` (with the
-    /// nearest id), self-loops and cycles (with the path), branch labels used twice, and
-    /// several heads or bases that are not declared with branch labels.
+    /// nearest id, while a budget of comparisons lasts: see `SUGGESTION_BUDGET`), self-loops and
+    /// cycles (with the path), branch labels used twice, and several heads or bases that are not
+    /// declared with branch labels. Messages list at most ten revisions and count the rest.
     pub fn build(revisions: Vec<Revision>, options: &GraphOptions) -> Result<Graph, Diagnostics> {
         let mut diagnostics = Diagnostics::default();
 
@@ -175,8 +181,17 @@ impl Graph {
             }
         }
 
-        // Parents and dependencies.
+        // Parents and dependencies. Finding the nearest id for an unknown reference is a pass
+        // over every id and label; the passes share a budget, so that a history whose older half
+        // is missing (an error in every file) still validates in linear time. The references
+        // found first get suggestions; the rest get the plain help.
+        let budget = std::cell::Cell::new(SUGGESTION_BUDGET);
         let suggest = |missing: &str| -> Option<String> {
+            let cost = index.len() + labels.len();
+            if budget.get() < cost {
+                return None;
+            }
+            budget.set(budget.get() - cost);
             let mut prefixed: Vec<&str> = index
                 .keys()
                 .filter(|id| id.starts_with(missing))
@@ -435,18 +450,27 @@ impl Graph {
                 .depends_on_line
                 .max(first.source.down_revision_line),
         };
-        let mut path: Vec<&str> = ids.clone();
-        path.push(ids[0]);
+        let path = if ids.len() <= LISTED {
+            let mut path: Vec<&str> = ids.clone();
+            path.push(ids[0]);
+            path.join(" -> ")
+        } else {
+            format!(
+                "{} -> ... ({} more) -> {}",
+                ids[..LISTED].join(" -> "),
+                crate::diagnostic::thousands(ids.len() - LISTED),
+                ids[0]
+            )
+        };
         let mut d = Diagnostic::at(
             first.source.at(line),
-            format!("{kind} is detected in revisions ({})", listed.join(", ")),
+            format!("{kind} is detected in revisions ({})", list_some(&listed, ", ")),
         )
         .with_help(format!(
-            "each revision names the next as its parent: {}; break the cycle by fixing one down_revision{}",
-            path.join(" -> "),
+            "each revision names the next as its parent: {path}; break the cycle by fixing one down_revision{}",
             if edges == Edges::WithDependencies { " or depends_on" } else { "" }
         ));
-        for &i in &cycle[1..] {
+        for &i in cycle[1..].iter().take(LISTED - 1) {
             let r = &self.revisions[i as usize];
             d = d.with_related(
                 r.source.at(r.source.down_revision_line),
@@ -517,11 +541,11 @@ impl Graph {
                 last.source.at(last.source.down_revision_line),
                 format!(
                     "multiple bases without a branch label: {}",
-                    self.ids(&unlabelled).join(", ")
+                    list_some(&self.ids(&unlabelled), ", ")
                 ),
             )
             .with_help("a history has one unlabelled base; give each further base a branch label (`-- branch_labels: name`), set its down_revision, or set `allow_multiple_heads`");
-            for &b in &unlabelled[..unlabelled.len() - 1] {
+            for &b in unlabelled[..unlabelled.len() - 1].iter().take(LISTED - 1) {
                 let r = &self.revisions[b as usize];
                 d = d.with_related(
                     r.source.at(r.source.down_revision_line),
@@ -571,11 +595,11 @@ impl Graph {
                 last.source.at(last.source.revision_line),
                 format!(
                     "multiple heads are present: {}",
-                    self.ids(&undeclared).join(", ")
+                    list_some(&self.ids(&undeclared), ", ")
                 ),
             )
             .with_help("join them with `aludel merge heads -m \"merge\"`, or declare the branch on purpose with a branch label (`-- branch_labels: name`) on its first revision");
-            for &h in &undeclared[..undeclared.len() - 1] {
+            for &h in undeclared[..undeclared.len() - 1].iter().take(LISTED - 1) {
                 let r = &self.revisions[h as usize];
                 d = d.with_related(
                     r.source.at(r.source.revision_line),
