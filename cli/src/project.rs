@@ -294,7 +294,10 @@ impl Layout {
         };
         let versions = match (&args.versions, &root) {
             (Some(dir), _) => dir.clone(),
-            (None, Some(root)) => config.versions_dir(root),
+            (None, Some(root)) => {
+                check_script_location(&config, file.as_deref(), cwd)?;
+                config.versions_dir(root)
+            }
             (None, None) => return Err(CliError::NoProject),
         };
         Ok(Layout {
@@ -304,6 +307,31 @@ impl Layout {
             versions,
         })
     }
+}
+
+/// Refuses a `script_location` from the configuration that points outside the project (an
+/// absolute path, or `..` above the root): a directory elsewhere is named explicitly, with
+/// `--versions`.
+pub(crate) fn check_script_location(
+    config: &Config,
+    file: Option<&Path>,
+    cwd: &Path,
+) -> Result<(), CliError> {
+    let Some(reason) = config.script_location_escapes() else {
+        return Ok(());
+    };
+    let location = show(&config.script_location);
+    let file = file.map_or_else(|| CONFIG_FILE.to_string(), |f| show(&shorten(f, cwd)));
+    Err(CliError::Config(
+        Diagnostic::at(
+            Location::new(file, 0, 0),
+            format!("script_location `{location}` points outside the project: {reason}"),
+        )
+        .with_help(format!(
+            "keep the migrations inside the project, or name the directory on purpose: `--versions {}`",
+            show(&config.versions_dir(Path::new("")))
+        )),
+    ))
 }
 
 /// Reads and parses a configuration file, showing its path relative to `cwd`.

@@ -1067,6 +1067,70 @@ Path: ../db/versions/01_a1.sql
 }
 
 #[test]
+fn script_location_outside_the_project_is_refused() {
+    // The project lives in `app/`; a history beside it, in `shared/`, is outside it.
+    let p = Project::new("script-location");
+    p.write(
+        "shared/versions/01_a1.sql",
+        &revision("a1", "", &[], "first", true),
+    )
+    .write("app/aludel.toml", "script_location = \"../shared\"\n");
+    let refused = r#"
+error: aludel.toml: script_location `../shared` points outside the project: it climbs out of the project with `..`
+  = help: keep the migrations inside the project, or name the directory on purpose: `--versions ../shared/versions`
+"#;
+    p.run_in("app", &["heads"]).fails(refused);
+    // Every command that finds the project refuses it, the writing ones before writing.
+    p.run_in("app", &["revision", "-m", "second"])
+        .fails(refused);
+    p.run_in("app", &["history"]).fails(refused);
+    p.run_in("app", &["init"]).fails(refused);
+    assert!(!p.root.join("app/migrations").exists());
+    assert_eq!(
+        std::fs::read_dir(p.root.join("shared/versions"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // From below the project, through --config, the same.
+    p.mkdir("app/src");
+    p.run_in("app/src", &["heads"])
+        .fails(&refused.replace("error: aludel.toml", "error: ../aludel.toml"));
+    p.run(&["--config", "app/aludel.toml", "heads"])
+        .fails(&refused.replace("error: aludel.toml", "error: app/aludel.toml"));
+    // Named explicitly, the directory is used.
+    p.run_in("app", &["--versions", "../shared/versions", "heads"])
+        .ok("a1 (head)\n");
+    // An absolute path is refused too, unless given with --versions.
+    let absolute = p.root.join("shared");
+    p.write(
+        "app/aludel.toml",
+        &format!("script_location = \"{}\"\n", absolute.display()),
+    );
+    let run = p.run_in("app", &["heads"]);
+    assert_eq!((run.code, run.stdout.as_str()), (Some(1), ""));
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: aludel.toml: script_location `{}` points outside the project: it is an absolute path\n",
+            absolute.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    let versions = absolute.join("versions");
+    p.run_in("app", &["--versions", versions.to_str().unwrap(), "heads"])
+        .ok("a1 (head)\n");
+    // `..` that stays inside the project is fine.
+    p.write(
+        "app/db/versions/01_b1.sql",
+        &revision("b1", "", &[], "inside", true),
+    )
+    .write("app/aludel.toml", "script_location = \"tools/../db\"\n")
+    .mkdir("app/tools");
+    p.run_in("app", &["heads"]).ok("b1 (head)\n");
+}
+
+#[test]
 fn config_allow_multiple_heads_is_respected() {
     let p = Project::new("multiple-heads");
     p.write(

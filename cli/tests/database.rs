@@ -707,6 +707,115 @@ error: cannot use database URL oracle://app:***@h/db: unknown scheme `oracle://`
 }
 
 #[test]
+fn passwords_never_appear_in_successful_runs() {
+    // The project's PostgreSQL server trusts local connections, so a URL with a password
+    // connects: every command runs for real, and the password shows up nowhere.
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let p = Project::branched("masked-ok");
+    // A revision that fails, so that the database's error message is shown too.
+    p.write(
+        "migrations/versions/06_e2.sql",
+        "-- revision: e2\n-- down_revision: c2\n-- message: fails\n\n-- upgrade\nSELECT * FROM missing_table;\n",
+    );
+    let secret = "s3cret%40pw";
+    let decoded = "s3cret@pw";
+    let (scheme, rest) = db.url.split_once("://").unwrap();
+    let (user, host) = rest.split_once('@').unwrap();
+    let url = format!("{scheme}://{user}:{secret}@{host}");
+    // Each command with its exit code (`upgrade heads` stops at the failing revision, `check`
+    // finds it pending).
+    let commands: &[(&[&str], i32)] = &[
+        (&["upgrade", "c2"], 0),
+        (&["upgrade", "feat1@head"], 0),
+        (&["upgrade", "heads"], 1),
+        (&["current"], 0),
+        (&["current", "--format", "json"], 0),
+        (&["current", "--verbose"], 0),
+        (&["check"], 1),
+        (&["upgrade", "heads", "--dry-run"], 0),
+        (&["upgrade", "heads", "--sql"], 0),
+        (&["downgrade", "feat1@-1"], 0),
+        (&["stamp", "heads"], 0),
+        (&["downgrade", "base", "--dry-run"], 0),
+    ];
+    // The failing revision's error, and the run stopped by it.
+    let run = p.run(&["upgrade", "heads", "--database-url", &url]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("missing_table"), "{}", run.stderr);
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    for (command, code) in commands {
+        let mut args = command.to_vec();
+        args.extend(["--database-url", url.as_str()]);
+        let by_flag = p.run(&args);
+        let by_env = p.run_env("", command, &[("DATABASE_URL", url.as_str())]);
+        for run in [by_flag, by_env] {
+            assert_eq!(run.code, Some(*code), "{command:?}: {}", run.stderr);
+            for text in [&run.stdout, &run.stderr] {
+                assert!(
+                    !text.contains(secret) && !text.contains(decoded) && !text.contains("s3cret"),
+                    "{command:?}: {text}"
+                );
+                assert!(!text.contains("panicked"), "{command:?}: {text}");
+            }
+        }
+    }
+    // From aludel.toml.
+    p.write("aludel.toml", &format!("database_url = \"{url}\"\n"));
+    for (command, _) in commands {
+        let run = p.run(command);
+        assert!(run.code.is_some(), "{command:?}");
+        assert!(
+            !run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"),
+            "{command:?}"
+        );
+    }
+    // A user the server does not know: the client's error, masked.
+    let unknown = format!("{scheme}://nobody:{secret}@{host}");
+    let run = p.run(&["current", "--database-url", &unknown]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: cannot connect to {scheme}://nobody:***@{host}: "
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+}
+
+#[test]
+fn a_wrong_mysql_password_is_masked() {
+    // The project's MariaDB refuses a wrong password: the server's message, masked.
+    let Some(db) = TestDb::new(Backend::Mysql) else {
+        return;
+    };
+    let p = Project::branched("masked-mysql");
+    let (scheme, rest) = db.url.split_once("://").unwrap();
+    let (user, host) = rest.split_once('@').unwrap();
+    let url = format!("{scheme}://{user}:s3cretpw@{host}");
+    for command in [&["current"][..], &["upgrade", "heads"], &["check"]] {
+        let mut args = command.to_vec();
+        args.extend(["--database-url", url.as_str()]);
+        let run = p.run(&args);
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (Some(1), ""),
+            "{command:?}"
+        );
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: cannot connect to {scheme}://{user}:***@{host}: "
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("s3cretpw"), "{}", run.stderr);
+    }
+}
+
+#[test]
 fn sql_scripts_never_connect() {
     let p = Project::branched("sql");
     // Unreachable, with a password: --sql reads only the scheme.

@@ -17,7 +17,7 @@
 //! Every key is optional; an unknown key, a value of the wrong type or a line that is not
 //! `key = value` is an error with its line.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostic::{nearest, Diagnostic, Location};
 
@@ -80,6 +80,27 @@ impl Config {
     /// The versions directory for a project rooted at `root`.
     pub fn versions_dir(&self, root: &Path) -> PathBuf {
         root.join(&self.script_location).join("versions")
+    }
+
+    /// Why `script_location` points outside the project, if it does: an absolute path, or one
+    /// that climbs above the project root with `..`. The check is on the path as written (a
+    /// symbolic link inside the project is the project's own choice). A directory outside the
+    /// project must be named where it is used, explicitly: `--versions DIR` on the command line,
+    /// `embed_migrations!("DIR")` in code.
+    pub fn script_location_escapes(&self) -> Option<&'static str> {
+        let mut depth: usize = 0;
+        for component in self.script_location.components() {
+            match component {
+                Component::Prefix(_) | Component::RootDir => return Some("it is an absolute path"),
+                Component::CurDir => {}
+                Component::ParentDir => match depth.checked_sub(1) {
+                    Some(up) => depth = up,
+                    None => return Some("it climbs out of the project with `..`"),
+                },
+                Component::Normal(_) => depth += 1,
+            }
+        }
+        None
     }
 
     /// Reads `root/aludel.toml` when it exists; defaults otherwise.
@@ -249,6 +270,30 @@ mod tests {
         );
         assert_eq!(config.timezone, "UTC");
         assert_eq!(Config::parse("x", "").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn script_location_stays_in_the_project() {
+        let escapes = |location: &str| {
+            Config {
+                script_location: PathBuf::from(location),
+                ..Config::default()
+            }
+            .script_location_escapes()
+        };
+        for inside in [
+            "migrations",
+            "db/migrations",
+            "./db",
+            "a/../b",
+            "a/b/../../c",
+            "",
+        ] {
+            assert_eq!(escapes(inside), None, "{inside}");
+        }
+        for outside in ["..", "../elsewhere", "a/../../b", "./../x", "/etc", "/"] {
+            assert!(escapes(outside).is_some(), "{outside}");
+        }
     }
 
     #[test]

@@ -68,7 +68,21 @@ fn try_expand(input: TokenStream, form: Form) -> Result<TokenStream, Failure> {
     let config = Config::load(&root).map_err(|d| syn::Error::new(span, d.to_string()))?;
     let dir = match &path {
         Some(lit) => root.join(lit.value()),
-        None => config.versions_dir(&root),
+        None => {
+            if let Some(reason) = config.script_location_escapes() {
+                let versions = config.versions_dir(std::path::Path::new(""));
+                return Err(syn::Error::new(
+                    span,
+                    format!(
+                        "aludel: script_location `{}` in aludel.toml points outside the crate: {reason}; keep the migrations inside the crate, or name the directory on purpose: `embed_migrations!(\"{}\")`",
+                        config.script_location.display(),
+                        versions.display()
+                    ),
+                )
+                .into());
+            }
+            config.versions_dir(&root)
+        }
     };
     let options = GraphOptions {
         allow_multiple_heads: config.allow_multiple_heads,

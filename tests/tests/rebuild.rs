@@ -150,5 +150,21 @@ fn edits_additions_and_removals_rebuild_the_crate() {
         "aaaa0001 first, edited\nbbbb0002 second\ncccc0003 third\n"
     );
 
+    // A script_location outside the crate is refused; the directory must be named in the
+    // macro call instead.
+    tick();
+    std::fs::write(
+        scratch.join("aludel.toml"),
+        "allow_multiple_heads = true\nscript_location = \"../elsewhere\"\n",
+    )
+    .unwrap();
+    let output = cargo_run(&scratch, &target);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("aludel: script_location `../elsewhere` in aludel.toml points outside the crate: it climbs out of the project with `..`; keep the migrations inside the crate, or name the directory on purpose: `embed_migrations!(\"../elsewhere/versions\")`"),
+        "{stderr}"
+    );
+
     let _ = std::fs::remove_dir_all(&scratch);
 }

@@ -89,6 +89,9 @@ pub fn run(args: &InitArgs, cwd: &Path, messages: &mut dyn Write) -> Result<Stri
         (Config::default(), true)
     };
 
+    if !config_written {
+        crate::project::check_script_location(&config, Some(&config_path), cwd)?;
+    }
     let versions = config.versions_dir(Path::new(""));
     let versions_shown = shown(&versions);
     let versions_path = here.join(&versions);
