@@ -88,7 +88,7 @@ pub enum Error {
     },
 
     /// The database refused an operation aludel needs.
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", database_message(.source))]
     Database {
         /// What aludel was doing.
         context: String,
@@ -126,13 +126,44 @@ fn completed_note(completed: &[Completed]) -> String {
     }
 }
 
+/// The context of errors of `BEGIN`, `COMMIT` and `ROLLBACK` themselves.
+pub(crate) const TRANSACTION_FAILED: &str = "transaction failed";
+
 /// Errors of `BEGIN`, `COMMIT` and `ROLLBACK` themselves.
 impl From<diesel::result::Error> for Error {
     fn from(source: diesel::result::Error) -> Self {
         Error::Database {
-            context: "transaction failed".to_string(),
+            context: TRANSACTION_FAILED.to_string(),
             source,
         }
+    }
+}
+
+/// The database's message on one line (libpq's messages about a lost connection end with a
+/// newline and may span several lines); a lost connection says so in words.
+pub(crate) fn database_message(error: &diesel::result::Error) -> String {
+    let text = error.to_string();
+    let text = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    // diesel marks a lost PostgreSQL connection; the MySQL client's messages for it (errors
+    // 2006 and 2013) are recognised by their text.
+    let lost = matches!(
+        error,
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            _,
+        )
+    ) || text.starts_with("Server has gone away")
+        || text.starts_with("MySQL server has gone away")
+        || text.starts_with("Lost connection to");
+    if lost {
+        format!("the connection to the database was lost ({text})")
+    } else {
+        text
     }
 }
 
@@ -140,5 +171,40 @@ impl Error {
     pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> Error {
         let context = context.into();
         move |source| Error::Database { context, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn database_messages_are_one_line_and_name_a_lost_connection() {
+        let lost = database_error(
+            DatabaseErrorKind::ClosedConnection,
+            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.\n",
+        );
+        assert_eq!(
+            database_message(&lost),
+            "the connection to the database was lost (server closed the connection unexpectedly This probably means the server terminated abnormally before or while processing the request.)"
+        );
+        let mysql = database_error(DatabaseErrorKind::Unknown, "Server has gone away");
+        assert_eq!(
+            database_message(&mysql),
+            "the connection to the database was lost (Server has gone away)"
+        );
+        let plain = database_error(
+            DatabaseErrorKind::Unknown,
+            "relation \"missing\" does not exist",
+        );
+        assert_eq!(
+            database_message(&plain),
+            "relation \"missing\" does not exist"
+        );
     }
 }

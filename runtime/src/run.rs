@@ -10,7 +10,7 @@ use aludel_graph::{Direction, Graph, Plan, Step, VersionOp};
 use crate::db::private::Backend;
 use crate::db::{now_iso, table_exists, Bind, LockGuard, MigrationConnection, Tables};
 use crate::embedded::{Migrations, Revision as EmbeddedRevision};
-use crate::error::{Completed, Error};
+use crate::error::{database_message, Completed, Error, TRANSACTION_FAILED};
 use crate::options::{Options, TransactionMode};
 
 /// A revision to go to: a target in Alembic's grammar (`head`, `heads`, `base`, an id or
@@ -849,6 +849,17 @@ impl<'a> Migrator<'a> {
                     apply_to_rows(&mut expected, &step.ops);
                 }
                 Err(Flow::Raced) => return Ok(Outcome::Raced),
+                Err(Flow::Failed(Error::Database { context, source }))
+                    if context == TRANSACTION_FAILED =>
+                {
+                    return Err(Error::Database {
+                        context: format!(
+                            "the transaction of revision {} ({}) failed to begin or commit; if the connection was lost while committing, the version table shows whether the revision was applied",
+                            revision.id, revision.source.path
+                        ),
+                        source,
+                    });
+                }
                 Err(Flow::Failed(e)) => return Err(e),
             }
         }
@@ -922,13 +933,14 @@ fn run_step<C: Backend>(
             for statement in statements {
                 conn.batch(statement.text).map_err(|e| {
                     fail(format!(
-                        "{e} (in the statement at line {})",
+                        "{} (in the statement at line {})",
+                        database_message(&e),
                         first_line + statement.line.saturating_sub(1)
                     ))
                 })?;
             }
         } else {
-            conn.batch(sql).map_err(|e| fail(e.to_string()))?;
+            conn.batch(sql).map_err(|e| fail(database_message(&e)))?;
         }
     }
     let duration = started.elapsed();
@@ -1024,19 +1036,23 @@ fn log<C: Backend>(
     )))
 }
 
+/// Creates the version table and the revision log when missing, in one transaction: on a new
+/// database that is one commit (one fsync) instead of one per statement.
 fn ensure_tables<C: Backend>(conn: &mut C, tables: &Tables) -> Result<(), Error> {
-    conn.batch(&tables.create_version_table())
-        .map_err(Error::db(format!(
-            "cannot create the version table {}",
-            tables.version
-        )))?;
-    for sql in tables.create_log_table() {
-        conn.batch(&sql).map_err(Error::db(format!(
-            "cannot create the revision log {}",
-            tables.log
-        )))?;
-    }
-    Ok(())
+    conn.in_transaction(&mut |c| -> Result<(), Error> {
+        c.batch(&tables.create_version_table())
+            .map_err(Error::db(format!(
+                "cannot create the version table {}",
+                tables.version
+            )))?;
+        for sql in tables.create_log_table() {
+            c.batch(&sql).map_err(Error::db(format!(
+                "cannot create the revision log {}",
+                tables.log
+            )))?;
+        }
+        Ok(())
+    })
 }
 
 fn recorded_checksums<C: Backend>(

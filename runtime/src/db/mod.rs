@@ -151,7 +151,7 @@ impl Tables {
     pub(crate) fn create_version_table(&self) -> String {
         let pk = self
             .dialect
-            .quote_identifier(&format!("{}_pkc", self.version_name));
+            .quote_identifier(&derived_name(&self.version_name, "_pkc"));
         format!(
             "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))",
             self.version
@@ -162,7 +162,7 @@ impl Tables {
     pub(crate) fn create_log_table(&self) -> Vec<String> {
         let index = self
             .dialect
-            .quote_identifier(&format!("{}_revision", self.log_name));
+            .quote_identifier(&derived_name(&self.log_name, "_revision"));
         let columns = "revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, checksum VARCHAR(80) NOT NULL, lineage VARCHAR(80) NOT NULL, recorded_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL";
         match self.dialect {
             Dialect::Sqlite => vec![
@@ -268,6 +268,46 @@ impl Tables {
     }
 }
 
+/// Runs `f` in a transaction that `begin` opens (diesel's `transaction` or
+/// `immediate_transaction`). When `f` fails, its error is returned even if the ROLLBACK fails
+/// too: diesel would return the ROLLBACK's error then (on a lost MySQL connection, "Server has
+/// gone away"), hiding which revision failed and why.
+pub(crate) fn keep_first_error<C, T, E: From<diesel::result::Error>>(
+    conn: &mut C,
+    begin: impl FnOnce(&mut C, &mut dyn FnMut(&mut C) -> QueryResult<T>) -> QueryResult<T>,
+    f: &mut dyn FnMut(&mut C) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut failed: Option<E> = None;
+    let result = begin(conn, &mut |c| {
+        f(c).map_err(|error| {
+            failed = Some(error);
+            diesel::result::Error::RollbackTransaction
+        })
+    });
+    match (result, failed) {
+        (Ok(value), _) => Ok(value),
+        (Err(_), Some(error)) => Err(error),
+        (Err(error), None) => Err(E::from(error)),
+    }
+}
+
+/// The name of a constraint or index of table `base`: `<base><suffix>` (Alembic's
+/// `alembic_version_pkc`), shortened to PostgreSQL's 63 bytes when the table's name is long:
+/// the name keeps its first bytes and gains 8 hex digits of its hash. Unshortened, PostgreSQL
+/// would cut `<63 characters>_pkc` back to the table's own name and refuse the constraint.
+pub(crate) fn derived_name(base: &str, suffix: &str) -> String {
+    const LIMIT: usize = 63;
+    if base.len() + suffix.len() <= LIMIT {
+        return format!("{base}{suffix}");
+    }
+    let hash = u64::from_ne_bytes(lock_number(base).to_ne_bytes()) & 0xffff_ffff;
+    let mut keep = LIMIT.saturating_sub(suffix.len() + 9);
+    while !base.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}_{hash:08x}{suffix}", &base[..keep])
+}
+
 /// Whether a table exists.
 pub(crate) fn table_exists<C: Backend>(
     conn: &mut C,
@@ -370,6 +410,44 @@ mod tests {
     }
 
     #[test]
+    fn derived_names_fit_postgres() {
+        assert_eq!(
+            derived_name("alembic_version", "_pkc"),
+            "alembic_version_pkc"
+        );
+        let long = "v".repeat(63);
+        let name = derived_name(&long, "_pkc");
+        assert_eq!(name.len(), 63);
+        assert!(
+            name.starts_with(&"v".repeat(50)) && name.ends_with("_pkc"),
+            "{name}"
+        );
+        assert_ne!(name, derived_name(&"v".repeat(62), "_pkc"));
+        let wide = "ü".repeat(31); // 62 bytes
+        let name = derived_name(&wide, "_revision");
+        assert!(name.len() <= 63 && name.ends_with("_revision"), "{name}");
+    }
+
+    #[test]
+    fn placeholders_outside_quotes() {
+        let found = |sql: &str| -> Vec<String> {
+            placeholders(sql)
+                .into_iter()
+                .map(|(start, end, n)| format!("{}{n:?}", &sql[start..end]))
+                .collect()
+        };
+        assert_eq!(
+            found("SELECT a FROM \"t?$1\" WHERE x = ? AND y = ?"),
+            ["?None", "?None"]
+        );
+        assert_eq!(
+            found("UPDATE `a``?` SET v = $2 WHERE v = $1 AND w = '$3'"),
+            ["$2Some(2)", "$1Some(1)"]
+        );
+        assert_eq!(found("SELECT '$' || $"), Vec::<String>::new());
+    }
+
+    #[test]
     fn lock_numbers_are_stable() {
         assert_eq!(
             lock_number("aludel:alembic_version"),
@@ -388,9 +466,107 @@ pub(crate) struct Pair {
     pub(crate) b: Option<String>,
 }
 
+/// One of aludel's own statements with its bound values, run so that diesel keeps it prepared
+/// on the connection: the statement cache is keyed by the SQL text, so the no-op check and the
+/// version-table statements of every revision are parsed and planned once per connection.
+/// (diesel's `sql_query` is never cached.)
+pub(crate) struct Statement<'a> {
+    sql: &'a str,
+    binds: &'a [Bind<'a>],
+}
+
+impl<'a> Statement<'a> {
+    pub(crate) fn new(sql: &'a str, binds: &'a [Bind<'a>]) -> Statement<'a> {
+        Statement { sql, binds }
+    }
+}
+
+/// Where the placeholders of `sql` are (`?`, or `$n` with its number), outside quoted
+/// identifiers and string literals: a table named `a?b` is not a placeholder.
+fn placeholders(sql: &str) -> Vec<(usize, usize, Option<usize>)> {
+    let bytes = sql.as_bytes();
+    let mut found = Vec::new();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            // A doubled quote inside quotes closes and reopens: the same state either way.
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'?' => found.push((i, i + 1, None)),
+                b'$' => {
+                    let digits = bytes[i + 1..]
+                        .iter()
+                        .take_while(|d| d.is_ascii_digit())
+                        .count();
+                    if digits > 0 {
+                        let end = i + 1 + digits;
+                        found.push((i, end, sql[i + 1..end].parse().ok()));
+                        i = end;
+                        continue;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    found
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for Statement<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Text>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        let mut last = 0;
+        for (n, (start, end, number)) in placeholders(self.sql).into_iter().enumerate() {
+            out.push_sql(&self.sql[last..start]);
+            let index = number.map_or(n, |k| k.saturating_sub(1));
+            match self.binds.get(index) {
+                Some(Bind::Text(text)) => {
+                    out.push_bind_param::<diesel::sql_types::Text, str>(*text)?;
+                }
+                Some(Bind::Int(int)) => {
+                    out.push_bind_param::<diesel::sql_types::BigInt, i64>(int)?;
+                }
+                None => {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        format!("placeholder {} of `{}` has no value", n + 1, self.sql).into(),
+                    ))
+                }
+            }
+            last = end;
+        }
+        out.push_sql(&self.sql[last..]);
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for Statement<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Statement<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for Statement<'_> {}
+
 /// The parts of [`private::Backend`] that are the same for every diesel connection.
 macro_rules! common_backend_methods {
-    ($db:ty) => {
+    () => {
         fn batch(&mut self, sql: &str) -> diesel::result::QueryResult<()> {
             diesel::connection::SimpleConnection::batch_execute(self, sql)
         }
@@ -401,14 +577,7 @@ macro_rules! common_backend_methods {
             binds: &[$crate::db::Bind<'_>],
         ) -> diesel::result::QueryResult<usize> {
             use diesel::RunQueryDsl;
-            let mut query = diesel::sql_query(sql).into_boxed::<$db>();
-            for bind in binds {
-                query = match *bind {
-                    $crate::db::Bind::Text(t) => query.bind::<diesel::sql_types::Text, _>(t),
-                    $crate::db::Bind::Int(i) => query.bind::<diesel::sql_types::BigInt, _>(i),
-                };
-            }
-            query.execute(self)
+            $crate::db::Statement::new(sql, binds).execute(self)
         }
 
         fn pairs(
@@ -417,14 +586,7 @@ macro_rules! common_backend_methods {
             binds: &[$crate::db::Bind<'_>],
         ) -> diesel::result::QueryResult<Vec<(String, Option<String>)>> {
             use diesel::RunQueryDsl;
-            let mut query = diesel::sql_query(sql).into_boxed::<$db>();
-            for bind in binds {
-                query = match *bind {
-                    $crate::db::Bind::Text(t) => query.bind::<diesel::sql_types::Text, _>(t),
-                    $crate::db::Bind::Int(i) => query.bind::<diesel::sql_types::BigInt, _>(i),
-                };
-            }
-            let rows: Vec<$crate::db::Pair> = query.load(self)?;
+            let rows: Vec<$crate::db::Pair> = $crate::db::Statement::new(sql, binds).load(self)?;
             Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
         }
     };

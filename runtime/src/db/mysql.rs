@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aludel_graph::sql::Dialect;
-use diesel::mysql::{Mysql, MysqlConnection};
+use diesel::mysql::MysqlConnection;
 use diesel::Connection;
 
 use super::private::Backend;
@@ -22,13 +22,13 @@ impl Backend for MysqlConnection {
         Dialect::Mysql
     }
 
-    super::common_backend_methods!(Mysql);
+    super::common_backend_methods!();
 
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
         f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.transaction(|conn| f(conn))
+        super::keep_first_error(self, |conn, f| conn.transaction(|c| f(c)), f)
     }
 
     fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), Error> {

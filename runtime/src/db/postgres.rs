@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use aludel_graph::sql::Dialect;
-use diesel::pg::{Pg, PgConnection};
+use diesel::pg::PgConnection;
 use diesel::Connection;
 
 use super::private::Backend;
@@ -16,13 +16,13 @@ impl Backend for PgConnection {
         Dialect::Postgres
     }
 
-    super::common_backend_methods!(Pg);
+    super::common_backend_methods!();
 
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
         f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.transaction(|conn| f(conn))
+        super::keep_first_error(self, |conn, f| conn.transaction(|c| f(c)), f)
     }
 
     fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), Error> {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aludel_graph::sql::Dialect;
-use diesel::sqlite::{Sqlite, SqliteConnection};
+use diesel::sqlite::SqliteConnection;
 
 use super::private::Backend;
 use crate::error::Error;
@@ -16,13 +16,13 @@ impl Backend for SqliteConnection {
         Dialect::Sqlite
     }
 
-    super::common_backend_methods!(Sqlite);
+    super::common_backend_methods!();
 
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
         f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.immediate_transaction(|conn| f(conn))
+        super::keep_first_error(self, |conn, f| conn.immediate_transaction(|c| f(c)), f)
     }
 
     fn lock(&mut self, _key: &str, _timeout: Duration) -> Result<(), Error> {
