@@ -38,7 +38,7 @@ pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
                     #(
                         #[allow(non_upper_case_globals)]
                         pub static #names: ::aludel::__private::Revision = ::aludel::__private::revision(
-                            #ids, &[], &[], &[], "", ::core::option::Option::None, true, "",
+                            #ids, "", "", "", "", ::core::option::Option::None, true, "",
                             ::core::option::Option::None, "", "", "", [0; 6],
                         );
                     )*

@@ -1,6 +1,7 @@
 //! The embedded form of a revision history: `'static` data that the macros generate and that
 //! costs nothing at startup.
 
+use std::str::SplitAsciiWhitespace;
 use std::sync::OnceLock;
 
 use aludel_graph::{Graph, GraphOptions, Source};
@@ -13,9 +14,10 @@ use aludel_graph::{Graph, GraphOptions, Source};
 #[derive(Debug)]
 pub struct Revision {
     pub(crate) id: &'static str,
-    pub(crate) down_revisions: &'static [&'static str],
-    pub(crate) branch_labels: &'static [&'static str],
-    pub(crate) depends_on: &'static [&'static str],
+    /// Space-separated, as are the two lists below.
+    pub(crate) down_revisions: &'static str,
+    pub(crate) branch_labels: &'static str,
+    pub(crate) depends_on: &'static str,
     pub(crate) message: &'static str,
     pub(crate) create_date: Option<&'static str>,
     pub(crate) transactional: bool,
@@ -33,19 +35,19 @@ impl Revision {
         self.id
     }
 
-    /// The parents (`down_revision`); empty for a base, several for a merge.
-    pub fn down_revisions(&self) -> &'static [&'static str] {
-        self.down_revisions
+    /// The parents (`down_revision`); none for a base, several for a merge.
+    pub fn down_revisions(&self) -> SplitAsciiWhitespace<'static> {
+        self.down_revisions.split_ascii_whitespace()
     }
 
     /// The branch labels this revision carries.
-    pub fn branch_labels(&self) -> &'static [&'static str] {
-        self.branch_labels
+    pub fn branch_labels(&self) -> SplitAsciiWhitespace<'static> {
+        self.branch_labels.split_ascii_whitespace()
     }
 
     /// The revisions or labels this revision depends on.
-    pub fn depends_on(&self) -> &'static [&'static str] {
-        self.depends_on
+    pub fn depends_on(&self) -> SplitAsciiWhitespace<'static> {
+        self.depends_on.split_ascii_whitespace()
     }
 
     /// The message.
@@ -91,7 +93,11 @@ impl Revision {
 
     /// The revision as the graph crate models it.
     pub fn to_graph_revision(&self) -> aludel_graph::Revision {
-        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let owned = |v: &str| {
+            v.split_ascii_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
         aludel_graph::Revision {
             id: self.id.to_string(),
             down_revisions: owned(self.down_revisions),
@@ -131,18 +137,40 @@ impl Revision {
 /// ```
 #[derive(Debug)]
 pub struct Migrations {
-    revisions: &'static [&'static Revision],
+    storage: Storage,
     heads: &'static [&'static str],
-    head_revisions: &'static [&'static Revision],
+    /// The heads' positions in load order.
+    head_indices: &'static [usize],
     allow_multiple_heads: bool,
     graph: OnceLock<Graph>,
     digests: OnceLock<Vec<String>>,
+    refs: OnceLock<Vec<&'static Revision>>,
+}
+
+/// How the macros laid the revisions out.
+#[derive(Debug, Clone, Copy)]
+enum Storage {
+    /// One array (`embed_migrations!`): the cheapest form for the compiler.
+    Array(&'static [Revision]),
+    /// A static per revision (`migrations!`, which names each one).
+    Refs(&'static [&'static Revision]),
 }
 
 impl Migrations {
     /// The revisions in load order (their files sorted by path).
-    pub fn revisions(&self) -> &'static [&'static Revision] {
-        self.revisions
+    pub fn revisions(&self) -> &[&'static Revision] {
+        match self.storage {
+            Storage::Refs(refs) => refs,
+            Storage::Array(array) => self.refs.get_or_init(|| array.iter().collect()),
+        }
+    }
+
+    /// The revision at `index` in load order.
+    fn at(&self, index: usize) -> Option<&'static Revision> {
+        match self.storage {
+            Storage::Refs(refs) => refs.get(index).copied(),
+            Storage::Array(array) => array.get(index),
+        }
     }
 
     /// The heads, computed at compile time, in load order.
@@ -152,17 +180,20 @@ impl Migrations {
 
     /// The revision with this id.
     pub fn get(&self, id: &str) -> Option<&'static Revision> {
-        self.revisions.iter().copied().find(|r| r.id == id)
+        self.revisions().iter().copied().find(|r| r.id == id)
     }
 
     /// The number of revisions.
     pub fn len(&self) -> usize {
-        self.revisions.len()
+        match self.storage {
+            Storage::Refs(refs) => refs.len(),
+            Storage::Array(array) => array.len(),
+        }
     }
 
     /// True for an empty history (which the macros do not produce).
     pub fn is_empty(&self) -> bool {
-        self.revisions.is_empty()
+        self.len() == 0
     }
 
     /// The revision graph, built on first use from the embedded data. It answers target
@@ -170,7 +201,7 @@ impl Migrations {
     pub fn graph(&self) -> &Graph {
         self.graph.get_or_init(|| {
             let revisions = self
-                .revisions
+                .revisions()
                 .iter()
                 .map(|r| r.to_graph_revision())
                 .collect();
@@ -185,17 +216,18 @@ impl Migrations {
 
     /// Every revision from the heads down to the bases, newest first (as `alembic history`).
     pub fn history(&self) -> Vec<&'static Revision> {
-        self.graph()
+        let graph = self.graph();
+        graph
             .walk()
             .iter()
-            .filter_map(|r| self.get(&r.id))
+            .filter_map(|r| graph.index_of(&r.id).and_then(|i| self.at(i)))
             .collect()
     }
 
     /// The lineage digests in load order (aligned with [`Graph::revisions`]).
     pub(crate) fn digests(&self) -> &[String] {
         self.digests.get_or_init(|| {
-            self.revisions
+            self.revisions()
                 .iter()
                 .map(|r| r.digest.to_string())
                 .collect()
@@ -204,8 +236,9 @@ impl Migrations {
 
     /// The heads with their lineage digests, straight from the embedded data.
     pub(crate) fn head_digests(&self) -> Vec<(&'static str, &'static str)> {
-        self.head_revisions
+        self.head_indices
             .iter()
+            .filter_map(|&i| self.at(i))
             .map(|r| (r.id, r.digest))
             .collect()
     }
@@ -214,16 +247,46 @@ impl Migrations {
     pub const fn __new(
         revisions: &'static [&'static Revision],
         heads: &'static [&'static str],
-        head_revisions: &'static [&'static Revision],
+        head_indices: &'static [usize],
+        allow_multiple_heads: bool,
+    ) -> Self {
+        Migrations::with_storage(
+            Storage::Refs(revisions),
+            heads,
+            head_indices,
+            allow_multiple_heads,
+        )
+    }
+
+    #[doc(hidden)]
+    pub const fn __from_array(
+        revisions: &'static [Revision],
+        heads: &'static [&'static str],
+        head_indices: &'static [usize],
+        allow_multiple_heads: bool,
+    ) -> Self {
+        Migrations::with_storage(
+            Storage::Array(revisions),
+            heads,
+            head_indices,
+            allow_multiple_heads,
+        )
+    }
+
+    const fn with_storage(
+        storage: Storage,
+        heads: &'static [&'static str],
+        head_indices: &'static [usize],
         allow_multiple_heads: bool,
     ) -> Self {
         Migrations {
-            revisions,
+            storage,
             heads,
-            head_revisions,
+            head_indices,
             allow_multiple_heads,
             graph: OnceLock::new(),
             digests: OnceLock::new(),
+            refs: OnceLock::new(),
         }
     }
 }
@@ -232,9 +295,9 @@ impl Migrations {
 #[allow(clippy::too_many_arguments)]
 pub const fn __revision(
     id: &'static str,
-    down_revisions: &'static [&'static str],
-    branch_labels: &'static [&'static str],
-    depends_on: &'static [&'static str],
+    down_revisions: &'static str,
+    branch_labels: &'static str,
+    depends_on: &'static str,
     message: &'static str,
     create_date: Option<&'static str>,
     transactional: bool,

@@ -16,10 +16,11 @@ fn run() -> Result<(), String> {
         MIGRATIONS.len()
     );
     for revision in MIGRATIONS.history() {
-        let parents = if revision.down_revisions().is_empty() {
+        let parents: Vec<&str> = revision.down_revisions().collect();
+        let parents = if parents.is_empty() {
             "<base>".to_string()
         } else {
-            revision.down_revisions().join(", ")
+            parents.join(", ")
         };
         let head = if MIGRATIONS.heads().contains(&revision.id()) {
             " (head)"

@@ -165,8 +165,10 @@ impl Tables {
             .quote_identifier(&derived_name(&self.log_name, "_revision"));
         let columns = "revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, checksum VARCHAR(80) NOT NULL, lineage VARCHAR(80) NOT NULL, recorded_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL";
         match self.dialect {
+            // The log is append-only, so SQLite's rowid (the largest id plus one) already grows;
+            // AUTOINCREMENT would add a write to `sqlite_sequence` to every revision's commit.
             Dialect::Sqlite => vec![
-                format!("CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY AUTOINCREMENT, {columns})", self.log),
+                format!("CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY, {columns})", self.log),
                 format!("CREATE INDEX IF NOT EXISTS {index} ON {} (revision, id)", self.log),
             ],
             Dialect::Postgres => vec![
