@@ -20,6 +20,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=lib/section.sh
+source "$root/scripts/lib/section.sh"
 out_file="$root/BENCHMARKS.md"
 python=${PYTHON:-python3}
 alembic_sizes=${ALEMBIC_SIZES:-1000 5000}
@@ -241,19 +243,6 @@ a script that anyone can rerun on their machine; each script replaces only its o
 - Revision graph (parse, validate, plan, walk; aludel beside Alembic): `scripts/bench-graph.sh`
 EOF
 fi
-if grep -q '^<!-- graph-bench:start -->$' "$out_file"; then
-    if ! grep -q '^<!-- graph-bench:end -->$' "$out_file"; then
-        echo "error: $out_file has <!-- graph-bench:start --> but no <!-- graph-bench:end -->" >&2
-        exit 1
-    fi
-    awk -v section="$section" '
-        /^<!-- graph-bench:start -->$/ { while ((getline line < section) > 0) print line; skip = 1; next }
-        /^<!-- graph-bench:end -->$/ { skip = 0; next }
-        !skip { print }
-    ' "$out_file" >"$work/BENCHMARKS.md"
-else
-    { cat "$out_file"; [[ -z "$(tail -c1 "$out_file")" ]] || echo; echo; cat "$section"; } >"$work/BENCHMARKS.md"
-fi
-cp "$work/BENCHMARKS.md" "$out_file"
+replace_section graph-bench "$section" "$out_file" "$work"
 echo "== wrote the Revision graph section of ${out_file#"$root"/}" >&2
 echo "$comparison" >&2

@@ -16,6 +16,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=lib/section.sh
+source "$root/scripts/lib/section.sh"
 out_file="$root/BENCHMARKS.md"
 rounds=${ROUNDS:-10}
 cases=${PROPTEST_CASES:-10000}
@@ -236,20 +238,7 @@ recursion.
 <!-- reliability:end -->
 EOF
 
-if grep -q '^<!-- reliability:start -->$' "$out_file"; then
-    if ! grep -q '^<!-- reliability:end -->$' "$out_file"; then
-        echo "error: $out_file has <!-- reliability:start --> but no <!-- reliability:end -->" >&2
-        exit 1
-    fi
-    awk -v section="$section" '
-        /^<!-- reliability:start -->$/ { while ((getline line < section) > 0) print line; skip = 1; next }
-        /^<!-- reliability:end -->$/ { skip = 0; next }
-        !skip { print }
-    ' "$out_file" >"$work/BENCHMARKS.md"
-else
-    { cat "$out_file"; [[ -z "$(tail -c1 "$out_file")" ]] || echo; echo; cat "$section"; } >"$work/BENCHMARKS.md"
-fi
-cp "$work/BENCHMARKS.md" "$out_file"
+replace_section reliability "$section" "$out_file" "$work"
 echo "== wrote the Reliability section of ${out_file#"$root"/}" >&2
 cat "$work/results" | sort | uniq -c >&2
 if grep -q FAILED "$work/results"; then
