@@ -40,6 +40,8 @@ set -euo pipefail
 
 started=$(date +%s)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/section.sh
+source "$root/scripts/lib/section.sh"
 bench="$root/bench"
 out_file="$root/BENCHMARKS.md"
 read -r -a sizes <<<"${BENCH_SIZES:-10 100 1000}"
@@ -233,18 +235,5 @@ fi
 if [[ ! -f "$out_file" ]]; then
     printf '# Benchmarks\n' >"$out_file"
 fi
-if grep -q '^<!-- peers-bench:start -->$' "$out_file"; then
-    if ! grep -q '^<!-- peers-bench:end -->$' "$out_file"; then
-        echo "error: $out_file has <!-- peers-bench:start --> but no <!-- peers-bench:end -->" >&2
-        exit 1
-    fi
-    awk -v section="$section" '
-        /^<!-- peers-bench:start -->$/ { while ((getline line < section) > 0) print line; skip = 1; next }
-        /^<!-- peers-bench:end -->$/ { skip = 0; next }
-        !skip { print }
-    ' "$out_file" >"$work/BENCHMARKS.md"
-else
-    { cat "$out_file"; [[ -z "$(tail -c1 "$out_file")" ]] || echo; echo; cat "$section"; } >"$work/BENCHMARKS.md"
-fi
-cp "$work/BENCHMARKS.md" "$out_file"
+replace_section peers-bench "$section" "$out_file" "$work"
 echo "== wrote the Migrations section of ${out_file#"$root"/} ($((elapsed / 60)) min $((elapsed % 60)) s)" >&2
