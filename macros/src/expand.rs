@@ -115,33 +115,12 @@ fn try_expand(input: TokenStream, form: Form) -> Result<TokenStream, Failure> {
     Ok(tokens)
 }
 
-fn opt_str(value: Option<&str>) -> TokenStream {
-    match value {
-        Some(v) => quote!(::core::option::Option::Some(#v)),
-        None => quote!(::core::option::Option::None),
-    }
-}
-
 fn revision_tokens(
     revision: &Revision,
     digest: &str,
     file: &Path,
     span: Span,
 ) -> Result<(TokenStream, String), Failure> {
-    let id = revision.id.as_str();
-    // Lists are one string each, separated by spaces (ids and labels hold none): a slice
-    // literal per list would be a promoted constant per list, which costs the compiler about
-    // a quarter of a millisecond each.
-    let downs = revision.down_revisions.join(" ");
-    let labels = revision.branch_labels.join(" ");
-    let deps = revision.depends_on.join(" ");
-    let message = revision.message.as_str();
-    let create_date = opt_str(revision.create_date.as_deref());
-    let transactional = revision.transactional;
-    let upgrade = revision.upgrade.as_str();
-    let downgrade = opt_str(revision.downgrade.as_deref());
-    let checksum = revision.checksum.as_str();
-    let path = revision.source.path.as_str();
     let s = &revision.source;
     let lines = [
         s.revision_line,
@@ -151,28 +130,53 @@ fn revision_tokens(
         s.upgrade_line,
         s.downgrade_line,
     ];
+    let path = s.path.as_str();
     let absolute = file.to_str().ok_or_else(|| {
         syn::Error::new(
             span,
             format!("aludel: the path of {path} is not valid UTF-8"),
         )
     })?;
+    // Every text field in one string, with where each ends (the runtime's `Field` order): one
+    // pointer per revision in the binary, and no slice literal for the compiler to promote.
+    // Lists are separated by spaces (ids and labels hold none).
+    let fields = [
+        revision.id.clone(),
+        revision.down_revisions.join(" "),
+        revision.branch_labels.join(" "),
+        revision.depends_on.join(" "),
+        revision.message.clone(),
+        revision.create_date.clone().unwrap_or_default(),
+        revision.upgrade.clone(),
+        revision.downgrade.clone().unwrap_or_default(),
+        revision.checksum.clone(),
+        digest.to_string(),
+        path.to_string(),
+    ];
+    let mut text = String::new();
+    let mut ends = Vec::with_capacity(fields.len());
+    for field in &fields {
+        text.push_str(field);
+        let end = u32::try_from(text.len()).map_err(|_| {
+            syn::Error::new(
+                span,
+                format!("aludel: {path} is larger than 4 GiB, which cannot be embedded"),
+            )
+        })?;
+        ends.push(end);
+    }
+    let mut flags = vec![quote!(0)];
+    if revision.transactional {
+        flags.push(quote!(::aludel::__private::TRANSACTIONAL));
+    }
+    if revision.create_date.is_some() {
+        flags.push(quote!(::aludel::__private::HAS_CREATE_DATE));
+    }
+    if revision.downgrade.is_some() {
+        flags.push(quote!(::aludel::__private::HAS_DOWNGRADE));
+    }
     let value = quote! {
-        ::aludel::__private::revision(
-            #id,
-            #downs,
-            #labels,
-            #deps,
-            #message,
-            #create_date,
-            #transactional,
-            #upgrade,
-            #downgrade,
-            #checksum,
-            #digest,
-            #path,
-            [#(#lines),*],
-        )
+        ::aludel::__private::revision(#text, [#(#ends),*], #(#flags)|*, [#(#lines),*])
     };
     Ok((value, absolute.to_string()))
 }

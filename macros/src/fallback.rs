@@ -32,14 +32,17 @@ pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
         Form::Module => {
             let names = known_ids.iter().map(|id| format_ident!("rev_{}", id));
             let ids = known_ids.iter();
+            // Every field but the id is empty: each ends where the id does.
+            let ends = known_ids
+                .iter()
+                .map(|id| u32::try_from(id.len()).unwrap_or(0));
             quote! {
                 /// The revision history (not embedded: it has errors).
                 pub mod migrations {
                     #(
                         #[allow(non_upper_case_globals)]
                         pub static #names: ::aludel::__private::Revision = ::aludel::__private::revision(
-                            #ids, "", "", "", "", ::core::option::Option::None, true, "",
-                            ::core::option::Option::None, "", "", "", [0; 6],
+                            #ids, [#ends; 11], ::aludel::__private::TRANSACTIONAL, [0; 6],
                         );
                     )*
                     /// Every revision of the history (empty: the history has errors).

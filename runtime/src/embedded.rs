@@ -13,82 +13,121 @@ use aludel_graph::{Graph, GraphOptions, Source};
 /// compiling when the revision is removed.
 #[derive(Debug)]
 pub struct Revision {
-    pub(crate) id: &'static str,
-    /// Space-separated, as are the two lists below.
-    pub(crate) down_revisions: &'static str,
-    pub(crate) branch_labels: &'static str,
-    pub(crate) depends_on: &'static str,
-    pub(crate) message: &'static str,
-    pub(crate) create_date: Option<&'static str>,
-    pub(crate) transactional: bool,
-    pub(crate) upgrade: &'static str,
-    pub(crate) downgrade: Option<&'static str>,
-    pub(crate) checksum: &'static str,
-    pub(crate) digest: &'static str,
-    pub(crate) path: &'static str,
-    pub(crate) lines: [u32; 6],
+    /// Every text field, one after another, in the order of [`Field`]: one pointer (and one
+    /// relocation in a position-independent binary) per revision instead of one per field.
+    text: &'static str,
+    /// Where each field ends in `text`.
+    ends: [u32; FIELDS],
+    /// [`TRANSACTIONAL`], [`HAS_CREATE_DATE`], [`HAS_DOWNGRADE`].
+    flags: u8,
+    /// The lines of the header keys and section markers (see [`Source`]).
+    lines: [u32; 6],
 }
 
+/// The text fields of a [`Revision`], in their order in its text. The three lists are
+/// space-separated (ids and labels hold no spaces).
+#[derive(Clone, Copy)]
+enum Field {
+    Id,
+    DownRevisions,
+    BranchLabels,
+    DependsOn,
+    Message,
+    CreateDate,
+    Upgrade,
+    Downgrade,
+    Checksum,
+    Digest,
+    Path,
+}
+
+const FIELDS: usize = 11;
+
+#[doc(hidden)]
+pub const TRANSACTIONAL: u8 = 1;
+#[doc(hidden)]
+pub const HAS_CREATE_DATE: u8 = 2;
+#[doc(hidden)]
+pub const HAS_DOWNGRADE: u8 = 4;
+
 impl Revision {
+    fn field(&self, field: Field) -> &'static str {
+        let i = field as usize;
+        let start = match i.checked_sub(1) {
+            Some(before) => self.ends[before] as usize,
+            None => 0,
+        };
+        // The macro wrote the text and its offsets together; a mismatch yields "".
+        self.text
+            .get(start..self.ends[i] as usize)
+            .unwrap_or_default()
+    }
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
     /// The revision id.
     pub fn id(&self) -> &'static str {
-        self.id
+        self.field(Field::Id)
     }
 
     /// The parents (`down_revision`); none for a base, several for a merge.
     pub fn down_revisions(&self) -> SplitAsciiWhitespace<'static> {
-        self.down_revisions.split_ascii_whitespace()
+        self.field(Field::DownRevisions).split_ascii_whitespace()
     }
 
     /// The branch labels this revision carries.
     pub fn branch_labels(&self) -> SplitAsciiWhitespace<'static> {
-        self.branch_labels.split_ascii_whitespace()
+        self.field(Field::BranchLabels).split_ascii_whitespace()
     }
 
     /// The revisions or labels this revision depends on.
     pub fn depends_on(&self) -> SplitAsciiWhitespace<'static> {
-        self.depends_on.split_ascii_whitespace()
+        self.field(Field::DependsOn).split_ascii_whitespace()
     }
 
     /// The message.
     pub fn message(&self) -> &'static str {
-        self.message
+        self.field(Field::Message)
     }
 
-    /// The creation date as written in the file.
+    /// The `create_date` header, when present.
     pub fn create_date(&self) -> Option<&'static str> {
-        self.create_date
+        self.has(HAS_CREATE_DATE)
+            .then(|| self.field(Field::CreateDate))
     }
 
     /// Whether the revision runs inside a transaction.
     pub fn is_transactional(&self) -> bool {
-        self.transactional
+        self.has(TRANSACTIONAL)
     }
 
     /// The upgrade SQL.
     pub fn upgrade_sql(&self) -> &'static str {
-        self.upgrade
+        self.field(Field::Upgrade)
     }
 
     /// The downgrade SQL; `None` when the revision is irreversible.
     pub fn downgrade_sql(&self) -> Option<&'static str> {
-        self.downgrade
+        self.has(HAS_DOWNGRADE)
+            .then(|| self.field(Field::Downgrade))
     }
 
     /// The checksum of the file (`v1:sha256:...`, see `aludel_graph::checksum`).
     pub fn checksum(&self) -> &'static str {
-        self.checksum
+        self.field(Field::Checksum)
     }
 
     /// The lineage digest: a checksum over this file and, through its parents' digests, every
     /// file below it (see `aludel_graph::Graph::lineage_digests`).
     pub fn lineage_digest(&self) -> &'static str {
-        self.digest
+        self.field(Field::Digest)
     }
 
     /// The file the revision was read from, relative to the crate that embeds it.
     pub fn path(&self) -> &'static str {
-        self.path
+        self.field(Field::Path)
     }
 
     /// The revision as the graph crate models it.
@@ -99,18 +138,18 @@ impl Revision {
                 .collect::<Vec<_>>()
         };
         aludel_graph::Revision {
-            id: self.id.to_string(),
-            down_revisions: owned(self.down_revisions),
-            branch_labels: owned(self.branch_labels),
-            depends_on: owned(self.depends_on),
-            message: self.message.to_string(),
-            create_date: self.create_date.map(str::to_string),
-            transactional: self.transactional,
-            upgrade: self.upgrade.to_string(),
-            downgrade: self.downgrade.map(str::to_string),
-            checksum: self.checksum.to_string(),
+            id: self.id().to_string(),
+            down_revisions: owned(self.field(Field::DownRevisions)),
+            branch_labels: owned(self.field(Field::BranchLabels)),
+            depends_on: owned(self.field(Field::DependsOn)),
+            message: self.message().to_string(),
+            create_date: self.create_date().map(str::to_string),
+            transactional: self.is_transactional(),
+            upgrade: self.upgrade_sql().to_string(),
+            downgrade: self.downgrade_sql().map(str::to_string),
+            checksum: self.checksum().to_string(),
             source: Source {
-                path: self.path.to_string(),
+                path: self.path().to_string(),
                 revision_line: self.lines[0],
                 down_revision_line: self.lines[1],
                 branch_labels_line: self.lines[2],
@@ -180,7 +219,7 @@ impl Migrations {
 
     /// The revision with this id.
     pub fn get(&self, id: &str) -> Option<&'static Revision> {
-        self.revisions().iter().copied().find(|r| r.id == id)
+        self.revisions().iter().copied().find(|r| r.id() == id)
     }
 
     /// The number of revisions.
@@ -229,7 +268,7 @@ impl Migrations {
         self.digests.get_or_init(|| {
             self.revisions()
                 .iter()
-                .map(|r| r.digest.to_string())
+                .map(|r| r.lineage_digest().to_string())
                 .collect()
         })
     }
@@ -239,7 +278,7 @@ impl Migrations {
         self.head_indices
             .iter()
             .filter_map(|&i| self.at(i))
-            .map(|r| (r.id, r.digest))
+            .map(|r| (r.id(), r.lineage_digest()))
             .collect()
     }
 
@@ -292,35 +331,16 @@ impl Migrations {
 }
 
 #[doc(hidden)]
-#[allow(clippy::too_many_arguments)]
 pub const fn __revision(
-    id: &'static str,
-    down_revisions: &'static str,
-    branch_labels: &'static str,
-    depends_on: &'static str,
-    message: &'static str,
-    create_date: Option<&'static str>,
-    transactional: bool,
-    upgrade: &'static str,
-    downgrade: Option<&'static str>,
-    checksum: &'static str,
-    digest: &'static str,
-    path: &'static str,
+    text: &'static str,
+    ends: [u32; FIELDS],
+    flags: u8,
     lines: [u32; 6],
 ) -> Revision {
     Revision {
-        id,
-        down_revisions,
-        branch_labels,
-        depends_on,
-        message,
-        create_date,
-        transactional,
-        upgrade,
-        downgrade,
-        checksum,
-        digest,
-        path,
+        text,
+        ends,
+        flags,
         lines,
     }
 }

@@ -52,5 +52,7 @@ pub use run::{LoadedMigrations, Migrator, Progress, Report, Target};
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::embedded::{__revision as revision, Migrations, Revision};
+    pub use crate::embedded::{
+        __revision as revision, Migrations, Revision, HAS_CREATE_DATE, HAS_DOWNGRADE, TRANSACTIONAL,
+    };
 }
