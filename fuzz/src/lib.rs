@@ -153,8 +153,9 @@ pub fn graph_build(data: &[u8]) {
     }
 }
 
-/// Applies a plan's version-table operations to a set of rows, checking each one.
-fn replay(rows: &mut BTreeSet<String>, plan: &Plan<'_>) {
+/// Applies a plan's version-table operations to a set of rows, checking each one (also used
+/// by the property tests).
+pub fn replay(rows: &mut BTreeSet<String>, plan: &Plan<'_>) {
     for step in &plan.steps {
         for op in &step.ops {
             match op {

@@ -23,8 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use aludel_graph::revision::{is_valid_id, is_valid_label};
 use aludel_graph::{
-    load_files, parse_revision, Diagnostic, Direction, Graph, GraphOptions, Plan, Revision,
-    VersionOp,
+    load_files, parse_revision, Diagnostic, Direction, Graph, GraphOptions, Revision,
 };
 use proptest::prelude::*;
 
@@ -461,24 +460,6 @@ fn random_history() -> impl Strategy<Value = Vec<Revision>> {
     ]
 }
 
-/// Applies version-table operations to a set of rows, checking each against the rows.
-fn replay(rows: &mut BTreeSet<String>, plan: &Plan<'_>) {
-    for step in &plan.steps {
-        for op in &step.ops {
-            match op {
-                VersionOp::Insert(v) => assert!(rows.insert(v.clone()), "insert of present {v}"),
-                VersionOp::Delete(v) => assert!(rows.remove(v), "delete of absent {v}"),
-                VersionOp::Update { from, to } => {
-                    assert!(rows.remove(from), "update of absent {from}");
-                    assert!(rows.insert(to.clone()), "update to present {to}");
-                }
-            }
-        }
-    }
-    let after: BTreeSet<String> = plan.heads_after.iter().map(|s| s.to_string()).collect();
-    assert_eq!(*rows, after, "the rows are the plan's heads_after");
-}
-
 /// What holds for every graph that builds.
 fn check_graph(graph: &Graph) {
     let n = graph.len();
@@ -531,7 +512,7 @@ fn check_graph(graph: &Graph) {
     // replayed rows end at the heads.
     let up = graph.plan_upgrade(&[], "heads").unwrap();
     let mut rows = BTreeSet::new();
-    replay(&mut rows, &up);
+    harness::replay(&mut rows, &up);
     assert_eq!(up.steps.len(), n);
     let mut applied: HashMap<&str, usize> = HashMap::new();
     for (i, step) in up.steps.iter().enumerate() {
@@ -588,7 +569,7 @@ fn check_graph(graph: &Graph) {
     assert!(graph.plan_upgrade(&current, "heads").unwrap().is_empty());
     // Downgrade to base: every revision once, children first, and no row left.
     let down = graph.plan_downgrade(&current, "base").unwrap();
-    replay(&mut rows, &down);
+    harness::replay(&mut rows, &down);
     assert!(
         rows.is_empty(),
         "downgrade to base empties the version table"
@@ -653,7 +634,7 @@ proptest! {
                             let mut replayed: BTreeSet<String> =
                                 current.iter().map(|s| s.to_string()).collect();
                             if replayed.len() == current.len() && is_consistent(&graph, current) {
-                                replay(&mut replayed, &plan);
+                                harness::replay(&mut replayed, &plan);
                             }
                         }
                         let _ = graph.plan_downgrade(current, target);

@@ -42,7 +42,7 @@ pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
                     #(
                         #[allow(non_upper_case_globals)]
                         pub static #names: ::aludel::__private::Revision = ::aludel::__private::revision(
-                            #ids, [#ends; 11], ::aludel::__private::TRANSACTIONAL, [0; 6],
+                            #ids, [#ends; ::aludel::__private::FIELDS], ::aludel::__private::TRANSACTIONAL, [0; 6],
                         );
                     )*
                     /// Every revision of the history (empty: the history has errors).

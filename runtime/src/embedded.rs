@@ -41,7 +41,8 @@ enum Field {
     Path,
 }
 
-const FIELDS: usize = 11;
+#[doc(hidden)]
+pub const FIELDS: usize = 11;
 
 #[doc(hidden)]
 pub const TRANSACTIONAL: u8 = 1;
@@ -261,6 +262,18 @@ impl Migrations {
             .iter()
             .filter_map(|r| graph.index_of(&r.id).and_then(|i| self.at(i)))
             .collect()
+    }
+
+    /// The options a migrator over this history starts from: the version table and schema
+    /// that the project's `aludel.toml` names, embedded by the macro.
+    pub(crate) fn default_options(&self) -> crate::Options {
+        crate::Options::default()
+    }
+
+    /// The graph, or the error that the embedded data does not form one (the macro and the
+    /// runtime disagree on the layout, or the data was assembled by hand).
+    pub(crate) fn try_graph(&self) -> Result<&Graph, crate::Error> {
+        Ok(self.graph())
     }
 
     /// The lineage digests in load order (aligned with [`Graph::revisions`]).

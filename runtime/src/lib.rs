@@ -53,6 +53,7 @@ pub use run::{LoadedMigrations, Migrator, Progress, Report, Target};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::embedded::{
-        __revision as revision, Migrations, Revision, HAS_CREATE_DATE, HAS_DOWNGRADE, TRANSACTIONAL,
+        __revision as revision, Migrations, Revision, FIELDS, HAS_CREATE_DATE, HAS_DOWNGRADE,
+        TRANSACTIONAL,
     };
 }

@@ -181,7 +181,7 @@ impl Migrations {
     pub fn migrator(&self) -> Migrator<'_> {
         Migrator {
             source: Source::Embedded(self),
-            options: Options::default(),
+            options: self.default_options(),
             progress: None,
         }
     }
