@@ -167,8 +167,9 @@ impl<'a> IntoIterator for &'a Diagnostics {
 /// gives a message of a few lines, not ten thousand.
 pub(crate) const LISTED: usize = 10;
 
-/// `items` joined with `separator`, the first [`LISTED`] of them followed by "and N more".
-pub(crate) fn list_some<T: AsRef<str>>(items: &[T], separator: &str) -> String {
+/// `items` joined with `separator`: the first ten of them, followed by "and N more" when there
+/// are more (every message of aludel that lists revisions uses it).
+pub fn list_some<T: AsRef<str>>(items: &[T], separator: &str) -> String {
     let shown: Vec<&str> = items.iter().take(LISTED).map(AsRef::as_ref).collect();
     let mut out = shown.join(separator);
     if items.len() > LISTED {

@@ -41,7 +41,7 @@ pub mod sql;
 mod target;
 
 pub use config::{find_project_root, Config};
-pub use diagnostic::{nearest, Diagnostic, Diagnostics, Location};
+pub use diagnostic::{list_some, nearest, Diagnostic, Diagnostics, Location};
 pub use error::Error;
 pub use graph::{Graph, GraphOptions};
 pub use import::{read_diesel_dir, revision_id_for_version, DieselImport, ImportError};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use aludel_graph::Direction;
+use aludel_graph::{list_some, Direction};
 
 /// A revision applied or reverted before a failure stopped the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,8 @@ pub struct Completed {
     pub duration: Duration,
 }
 
-/// An error of the runtime.
+/// An error of the runtime. Every failure during a run carries the revisions completed before
+/// it (`completed`): they stay applied.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -41,6 +42,28 @@ pub enum Error {
         /// True when the revision ran outside a transaction (`transactional: false`).
         outside_transaction: bool,
         /// What was applied before the failure; it stays applied.
+        completed: Vec<Completed>,
+    },
+
+    /// The transaction of a revision failed to begin or to commit, or aludel's own record of
+    /// the revision (the version table, the revision log) could not be written.
+    #[error("{} of revision {revision} ({path}) could not be {what}: {}{}{}", direction_word(*.direction), database_message(.source), record_note(*.partial), completed_note(.completed))]
+    RecordFailed {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// What failed: "begun", "committed" or "recorded".
+        what: &'static str,
+        /// True when the revision's SQL may have been committed even so (MySQL's implicit
+        /// commits, or a revision outside a transaction).
+        partial: bool,
+        /// The database's error.
+        #[source]
+        source: diesel::result::Error,
+        /// What was applied before it; it stays applied.
         completed: Vec<Completed>,
     },
 
@@ -81,13 +104,39 @@ pub enum Error {
     },
 
     /// The migration lock could not be taken in time.
-    #[error("could not take the migration lock within {timeout:?}: another process is migrating this database; try again once it has finished")]
+    #[error("could not take the migration lock within {timeout:?}: another process is migrating this database; try again once it has finished{}", completed_note(.completed))]
     LockTimeout {
         /// How long aludel waited.
         timeout: Duration,
+        /// What this run applied before it had to wait; it stays applied.
+        completed: Vec<Completed>,
     },
 
-    /// The database refused an operation aludel needs.
+    /// Other processes kept changing the version table while this run planned; the run gave
+    /// up after many attempts.
+    #[error("the version table kept changing under this run ({attempts} attempts to plan); run again{}", completed_note(.completed))]
+    KeptChanging {
+        /// How often the run planned.
+        attempts: usize,
+        /// What this run applied meanwhile; it stays applied.
+        completed: Vec<Completed>,
+    },
+
+    /// The PostgreSQL session lock held while a `transactional: false` revision ran was not
+    /// held by this connection at the end: the connection goes through a pooler in
+    /// transaction mode, where a session lock protects nothing.
+    #[error("revision {revision} ({path}) is `transactional: false` and ran under a session lock that this connection no longer holds: the connection goes through a pooler in transaction mode (e.g. PgBouncer's pool_mode = transaction), where other migrators are not kept out; apply histories with `transactional: false` revisions over a direct or session-pooled connection (the lock stays held by a server connection of the pool until it closes){}", completed_note(.completed))]
+    SessionLockLost {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// What was applied, this revision included; it stays applied.
+        completed: Vec<Completed>,
+    },
+
+    /// The database refused an operation aludel needs (reading the version table, creating
+    /// aludel's tables, taking a lock).
     #[error("{context}: {}", database_message(.source))]
     Database {
         /// What aludel was doing.
@@ -97,9 +146,76 @@ pub enum Error {
         source: diesel::result::Error,
     },
 
-    /// An option this database cannot honour.
-    #[error("{0}")]
-    Unsupported(String),
+    /// A table or schema name from the options that no database accepts.
+    #[error("the {what} name `{name}` is not usable: give 1 to 63 characters, without NUL")]
+    InvalidName {
+        /// "version table", "log table" or "schema".
+        what: &'static str,
+        /// The name.
+        name: String,
+    },
+
+    /// A schema was given for SQLite, which has none.
+    #[error("a schema for the version table is a PostgreSQL option; SQLite has none (attach a database instead)")]
+    SchemaOnSqlite,
+
+    /// [`TransactionMode::All`](crate::TransactionMode::All) with a revision that cannot run
+    /// inside a transaction.
+    #[error("revision {revision} ({path}) is `transactional: false`, so the run cannot be one transaction; use TransactionMode::PerRevision")]
+    NotTransactional {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+    },
+
+    /// [`TransactionMode::All`](crate::TransactionMode::All) on MySQL.
+    #[error("MySQL commits DDL implicitly, so a run cannot be one transaction; use TransactionMode::PerRevision")]
+    WholeRunOnMysql,
+
+    /// [`Migrator::take_over_diesel`](crate::Migrator::take_over_diesel) on a database without
+    /// diesel's table.
+    #[error("this database has no __diesel_schema_migrations table, so diesel_migrations does not manage it; for a new database use run_pending")]
+    NotDieselManaged,
+
+    /// diesel recorded a version the history has no revision for.
+    #[error("diesel recorded version {version}, but the history has no revision {revision} for it; import the diesel migrations with `aludel import diesel DIR` first")]
+    UnknownDieselVersion {
+        /// The version diesel recorded.
+        version: String,
+        /// The revision id `aludel import diesel` gives it.
+        revision: String,
+    },
+
+    /// diesel's table is empty.
+    #[error("__diesel_schema_migrations is empty: diesel applied nothing; use run_pending")]
+    NothingFromDiesel,
+
+    /// diesel applied a migration but not all older ones.
+    #[error("diesel applied {head} but not the older {}; run diesel's pending migrations (or apply those revisions by hand) before taking over", list_some(.missing, ", "))]
+    DieselGap {
+        /// The newest revision diesel applied.
+        head: String,
+        /// The older revisions it did not apply.
+        missing: Vec<String>,
+    },
+
+    /// The version table already holds revisions, so the database is already managed.
+    #[error("the version table {table} already holds {}; this database is already managed by aludel or Alembic", list_some(.rows, ", "))]
+    AlreadyManaged {
+        /// The version table.
+        table: String,
+        /// Its rows.
+        rows: Vec<String>,
+    },
+
+    /// The embedded history does not form a valid graph: the `aludel` and `aludel-macros`
+    /// crates disagree on the layout of the embedded data.
+    #[error("the embedded revision history is invalid ({message}); aludel and aludel-macros must be the same version: run `cargo update -p aludel`")]
+    InvalidEmbeddedHistory {
+        /// What the graph crate found.
+        message: String,
+    },
 }
 
 fn direction_word(direction: Direction) -> &'static str {
@@ -117,23 +233,34 @@ fn partial_note(partial: bool, outside_transaction: bool) -> &'static str {
     }
 }
 
+fn record_note(partial: bool) -> &'static str {
+    if partial {
+        "; the revision's SQL may have been committed even so: check the schema, then stamp the revision or repair it by hand"
+    } else {
+        "; the transaction was rolled back, the schema and version table are as before it (if the connection was lost while committing, the version table shows whether it committed)"
+    }
+}
+
+/// " (completed before it: a, b, c)", listing at most ten revisions and counting the rest.
 fn completed_note(completed: &[Completed]) -> String {
     if completed.is_empty() {
         String::new()
     } else {
         let ids: Vec<&str> = completed.iter().map(|c| c.revision.as_str()).collect();
-        format!(" (completed before it: {})", ids.join(", "))
+        format!(
+            " ({} completed before it: {})",
+            completed.len(),
+            list_some(&ids, ", ")
+        )
     }
 }
 
-/// The context of errors of `BEGIN`, `COMMIT` and `ROLLBACK` themselves.
-pub(crate) const TRANSACTION_FAILED: &str = "transaction failed";
-
-/// Errors of `BEGIN`, `COMMIT` and `ROLLBACK` themselves.
+/// Errors of `BEGIN` and `COMMIT` of aludel's own transactions outside a revision (creating
+/// its tables, a stamp); a revision's transaction reports [`Error::RecordFailed`] instead.
 impl From<diesel::result::Error> for Error {
     fn from(source: diesel::result::Error) -> Self {
         Error::Database {
-            context: TRANSACTION_FAILED.to_string(),
+            context: "a transaction of aludel's failed to begin or commit".to_string(),
             source,
         }
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use aludel_graph::sql::Dialect;
-use aludel_graph::{Direction, Plan, VersionOp};
+use aludel_graph::{Direction, Plan};
 
 use crate::db::Tables;
 
@@ -20,7 +20,6 @@ pub(crate) fn script(tables: &Tables, direction: Direction, plan: &Plan<'_>) -> 
     if plan.heads_before.is_empty() && direction == Direction::Upgrade {
         let _ = writeln!(out, "{};\n", tables.create_version_table());
     }
-    let quote = |v: &str| dialect.quote_string(v);
     for step in &plan.steps {
         let Some(revision) = step.revision else {
             continue;
@@ -44,27 +43,7 @@ pub(crate) fn script(tables: &Tables, direction: Direction, plan: &Plan<'_>) -> 
             out.push('\n');
         }
         for op in &step.ops {
-            let _ = match op {
-                VersionOp::Insert(v) => writeln!(
-                    out,
-                    "INSERT INTO {} (version_num) VALUES ({});",
-                    tables.version,
-                    quote(v)
-                ),
-                VersionOp::Update { from, to } => writeln!(
-                    out,
-                    "UPDATE {} SET version_num = {} WHERE version_num = {};",
-                    tables.version,
-                    quote(to),
-                    quote(from)
-                ),
-                VersionOp::Delete(v) => writeln!(
-                    out,
-                    "DELETE FROM {} WHERE version_num = {};",
-                    tables.version,
-                    quote(v)
-                ),
-            };
+            let _ = writeln!(out, "{};", tables.version_statement(op));
         }
         if revision.transactional {
             let _ = writeln!(out, "COMMIT;");

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use aludel_graph::sql::Dialect;
+use aludel_graph::VersionOp;
 use diesel::result::QueryResult;
 
 use crate::error::Error;
@@ -50,19 +51,85 @@ pub(crate) mod private {
             sql: &str,
             binds: &[Bind<'_>],
         ) -> QueryResult<Vec<(String, Option<String>)>>;
-        /// Runs `f` in a transaction (on SQLite an immediate one, which takes the write lock).
+        /// Whether the caller left a transaction open on the connection.
+        fn in_open_transaction(&mut self) -> bool;
+        /// Runs `f` in a transaction (on SQLite an immediate one, which takes the write lock);
+        /// inside a transaction the caller opened, in a savepoint.
         fn in_transaction<T, E: From<diesel::result::Error>>(
             &mut self,
             f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
         ) -> Result<T, E>;
-        /// Takes the session's migration lock, waiting at most `timeout`.
-        fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), Error>;
-        /// Releases the migration lock.
-        fn unlock(&mut self, key: &str) -> Result<(), Error>;
-        /// Prepares the connection for a run (SQLite: the busy timeout).
-        fn prepare(&mut self, _options: &Options) -> Result<(), Error> {
+        /// Takes the lock held for a whole run (MySQL's `GET_LOCK`), waiting at most `timeout`.
+        fn lock_run(&mut self, _lock: &LockName, _timeout: Duration) -> Result<(), Error> {
             Ok(())
         }
+        /// Releases the lock of [`Backend::lock_run`].
+        fn unlock_run(&mut self, _lock: &LockName) -> Result<(), Error> {
+            Ok(())
+        }
+        /// Inside a transaction: takes the lock that keeps other migrators out until it ends
+        /// (PostgreSQL's transaction-level advisory lock, which holds behind a pooler in
+        /// transaction mode too), waiting at most `timeout`.
+        fn lock_transaction(&mut self, _lock: &LockName, _timeout: Duration) -> Result<(), Error> {
+            Ok(())
+        }
+        /// Takes the lock held while a `transactional: false` revision runs (PostgreSQL's
+        /// session-level advisory lock), waiting at most `timeout`.
+        fn lock_session(&mut self, _lock: &LockName, _timeout: Duration) -> Result<(), Error> {
+            Ok(())
+        }
+        /// Releases the lock of [`Backend::lock_session`]; `false` when this connection did
+        /// not hold it (a pooler in transaction mode moved the session).
+        fn unlock_session(&mut self, _lock: &LockName) -> Result<bool, Error> {
+            Ok(true)
+        }
+        /// Resolves the database and schema the tables live in (for the lock's name); `None`
+        /// where the connection has no name for them (SQLite).
+        fn scope(&mut self, _schema: Option<&str>) -> Result<Option<String>, Error> {
+            Ok(None)
+        }
+        /// Prepares the connection for a run (SQLite: the busy timeout) and returns what
+        /// [`Backend::restore`] sets back.
+        fn prepare(&mut self, _options: &Options) -> Result<Restore, Error> {
+            Ok(Restore::Nothing)
+        }
+        /// Sets back what [`Backend::prepare`] changed.
+        fn restore(&mut self, _restore: &Restore) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+}
+
+/// What [`private::Backend::prepare`] changed on the caller's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restore {
+    /// Nothing.
+    Nothing,
+    /// SQLite's busy timeout was this many milliseconds.
+    BusyTimeout(i64),
+}
+
+/// The name of the migration lock of one version table: derived from the resolved database,
+/// schema and table, so that every spelling of the options that names the same table names
+/// the same lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockName {
+    /// `aludel:<database>.<schema>.<table>` (PostgreSQL), `aludel:<database>.<table>` (MySQL).
+    pub(crate) text: String,
+}
+
+impl LockName {
+    /// PostgreSQL's advisory lock key.
+    pub(crate) fn number(&self) -> i64 {
+        lock_number(&self.text)
+    }
+
+    /// MySQL's lock name: at most 64 characters, so a digest of the text.
+    pub(crate) fn short(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.text.as_bytes());
+        let hex: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
+        format!("aludel:{hex}")
     }
 }
 
@@ -78,10 +145,11 @@ pub(crate) struct Tables {
     pub(crate) version_name: String,
     /// The log table, qualified and quoted.
     pub(crate) log: String,
-    pub(crate) log_name: String,
+    /// The lineage table (the lineage digest of each row of the version table), qualified and
+    /// quoted: a few rows and no index, so that the startup check reads little.
+    pub(crate) lineage: String,
+    pub(crate) lineage_name: String,
     pub(crate) schema: Option<String>,
-    /// Name of the migration lock.
-    pub(crate) lock_key: String,
 }
 
 impl Tables {
@@ -93,16 +161,15 @@ impl Tables {
         ] {
             if let Some(name) = name {
                 if name.is_empty() || name.len() > 63 || name.contains('\0') {
-                    return Err(Error::Unsupported(format!(
-                        "the {what} name `{name}` is not usable: give 1 to 63 characters"
-                    )));
+                    return Err(Error::InvalidName {
+                        what,
+                        name: name.clone(),
+                    });
                 }
             }
         }
         if options.schema.is_some() && dialect == Dialect::Sqlite {
-            return Err(Error::Unsupported(
-                "a schema for the version table is a PostgreSQL option; SQLite has none (attach a database instead)".to_string(),
-            ));
+            return Err(Error::SchemaOnSqlite);
         }
         let qualify = |name: &str| match &options.schema {
             Some(schema) => format!(
@@ -112,32 +179,25 @@ impl Tables {
             ),
             None => dialect.quote_identifier(name),
         };
-        let lock_key = format!(
-            "aludel:{}{}",
-            options
-                .schema
-                .as_deref()
-                .map(|s| format!("{s}."))
-                .unwrap_or_default(),
-            options.version_table
-        );
+        let lineage_name = derived_name(&options.log_table, "_lineage");
         Ok(Tables {
             dialect,
             version: qualify(&options.version_table),
             version_name: options.version_table.clone(),
             log: qualify(&options.log_table),
-            log_name: options.log_table.clone(),
+            lineage: qualify(&lineage_name),
+            lineage_name,
             schema: options.schema.clone(),
-            lock_key,
         })
     }
 
-    /// The n-th placeholder (1-based).
-    pub(crate) fn ph(&self, n: usize) -> String {
-        match self.dialect {
-            Dialect::Postgres => format!("${n}"),
-            _ => "?".to_string(),
-        }
+    /// The migration lock of this version table, in the scope the connection resolved.
+    pub(crate) fn lock_name(&self, scope: Option<String>) -> LockName {
+        let text = match scope {
+            Some(scope) => format!("aludel:{scope}.{}", self.version_name),
+            None => format!("aludel:{}", self.version_name),
+        };
+        LockName { text }
     }
 
     fn null_text(&self) -> &'static str {
@@ -158,35 +218,43 @@ impl Tables {
         )
     }
 
-    /// `CREATE TABLE` (and index) of the revision log.
-    pub(crate) fn create_log_table(&self) -> Vec<String> {
-        let index = self
-            .dialect
-            .quote_identifier(&derived_name(&self.log_name, "_revision"));
+    /// `CREATE TABLE` of the revision log and of the lineage table. The log is append-only
+    /// and read whole only when drift is found, so it has no index but its key.
+    pub(crate) fn create_log_tables(&self) -> Vec<String> {
         let columns = "revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, checksum VARCHAR(80) NOT NULL, lineage VARCHAR(80) NOT NULL, recorded_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL";
-        match self.dialect {
-            // The log is append-only, so SQLite's rowid (the largest id plus one) already grows;
-            // AUTOINCREMENT would add a write to `sqlite_sequence` to every revision's commit.
-            Dialect::Sqlite => vec![
-                format!("CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY, {columns})", self.log),
-                format!("CREATE INDEX IF NOT EXISTS {index} ON {} (revision, id)", self.log),
-            ],
-            Dialect::Postgres => vec![
-                format!("CREATE TABLE IF NOT EXISTS {} (id BIGSERIAL PRIMARY KEY, {columns})", self.log),
-                format!("CREATE INDEX IF NOT EXISTS {index} ON {} (revision, id)", self.log),
-            ],
-            _ => vec![format!(
-                "CREATE TABLE IF NOT EXISTS {} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, {columns}, INDEX {index} (revision, id))",
-                self.log
-            )],
-        }
+        let key = match self.dialect {
+            // SQLite's rowid (the largest id plus one) already grows; AUTOINCREMENT would add
+            // a write to `sqlite_sequence` to every revision's commit.
+            Dialect::Sqlite => "id INTEGER PRIMARY KEY",
+            Dialect::Postgres => "id BIGSERIAL PRIMARY KEY",
+            _ => "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+        };
+        vec![
+            format!("CREATE TABLE IF NOT EXISTS {} ({key}, {columns})", self.log),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (revision VARCHAR(32) NOT NULL, lineage VARCHAR(80) NOT NULL)",
+                self.lineage
+            ),
+        ]
     }
 
-    /// The rows of the version table with the lineage digest recorded for each: one query.
+    /// Fills a new lineage table from the revision log of a database that an earlier version
+    /// of aludel migrated: the newest digest recorded for each row of the version table.
+    pub(crate) fn backfill_lineage(&self) -> String {
+        format!(
+            "INSERT INTO {lineage} (revision, lineage) SELECT v.version_num, (SELECT l.lineage FROM {log} l WHERE l.revision = v.version_num AND l.direction <> 'downgrade' ORDER BY l.id DESC LIMIT 1) FROM {version} v WHERE EXISTS (SELECT 1 FROM {log} l WHERE l.revision = v.version_num AND l.direction <> 'downgrade')",
+            lineage = self.lineage,
+            log = self.log,
+            version = self.version
+        )
+    }
+
+    /// The rows of the version table with the lineage digest recorded for each: one query,
+    /// over two small tables.
     pub(crate) fn select_state(&self) -> String {
         format!(
-            "SELECT v.version_num AS a, (SELECT l.lineage FROM {log} l WHERE l.revision = v.version_num AND l.direction <> 'downgrade' ORDER BY l.id DESC LIMIT 1) AS b FROM {version} v",
-            log = self.log,
+            "SELECT v.version_num AS a, (SELECT MAX(h.lineage) FROM {lineage} h WHERE h.revision = v.version_num) AS b FROM {version} v",
+            lineage = self.lineage,
             version = self.version
         )
     }
@@ -223,46 +291,114 @@ impl Tables {
         }
     }
 
-    pub(crate) fn insert_version(&self) -> String {
-        format!(
-            "INSERT INTO {} (version_num) VALUES ({})",
-            self.version,
-            self.ph(1)
-        )
+    /// The statement of one version-table operation, values as literals (ids are validated
+    /// `[A-Za-z0-9_]` and quoted all the same): the live run and the offline script use it.
+    pub(crate) fn version_statement(&self, op: &VersionOp) -> String {
+        let q = |v: &str| self.dialect.quote_string(v);
+        match op {
+            VersionOp::Insert(v) => format!(
+                "INSERT INTO {} (version_num) VALUES ({})",
+                self.version,
+                q(v)
+            ),
+            VersionOp::Update { from, to } => format!(
+                "UPDATE {} SET version_num = {} WHERE version_num = {}",
+                self.version,
+                q(to),
+                q(from)
+            ),
+            VersionOp::Delete(v) => {
+                format!("DELETE FROM {} WHERE version_num = {}", self.version, q(v))
+            }
+        }
     }
 
-    pub(crate) fn update_version(&self) -> String {
-        format!(
-            "UPDATE {} SET version_num = {} WHERE version_num = {}",
-            self.version,
-            self.ph(1),
-            self.ph(2)
-        )
+    /// Appends the statements that record one version-table operation: the operation itself
+    /// and the lineage table's matching change (`lineage_of` gives a revision's digest).
+    pub(crate) fn record_op(
+        &self,
+        op: &VersionOp,
+        lineage_of: &dyn Fn(&str) -> Option<String>,
+        out: &mut String,
+    ) {
+        let q = |v: &str| self.dialect.quote_string(v);
+        out.push_str(&self.version_statement(op));
+        out.push_str(";\n");
+        let (gone, new): (Vec<&str>, Option<&str>) = match op {
+            VersionOp::Insert(v) => (vec![v], Some(v)),
+            VersionOp::Update { from, to } => (vec![from, to], Some(to)),
+            VersionOp::Delete(v) => (vec![v], None),
+        };
+        let gone: Vec<String> = gone.iter().map(|v| q(v)).collect();
+        out.push_str(&format!(
+            "DELETE FROM {} WHERE revision IN ({});\n",
+            self.lineage,
+            gone.join(", ")
+        ));
+        if let Some(new) = new {
+            if let Some(digest) = lineage_of(new) {
+                out.push_str(&format!(
+                    "INSERT INTO {} (revision, lineage) VALUES ({}, {});\n",
+                    self.lineage,
+                    q(new),
+                    q(&digest)
+                ));
+            }
+        }
     }
 
-    pub(crate) fn delete_version(&self) -> String {
-        format!(
-            "DELETE FROM {} WHERE version_num = {}",
-            self.version,
-            self.ph(1)
-        )
+    /// Appends the statement of one revision-log row.
+    pub(crate) fn record_log(&self, entry: &LogEntry<'_>, out: &mut String) {
+        let q = |v: &str| self.dialect.quote_string(v);
+        let (recorded_at, duration) = match (&entry.elapsed, self.dialect) {
+            (Elapsed::Known(duration), _) => (
+                q(&now_iso()),
+                i64::try_from(duration.as_millis())
+                    .unwrap_or(i64::MAX)
+                    .to_string(),
+            ),
+            // The statement ends the revision's batch: the database's clock says how long the
+            // batch took, so the row is written in the same round trip as the revision.
+            (Elapsed::SinceBatchStart { started_at }, Dialect::Sqlite) => (
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')".to_string(),
+                format!(
+                    "MAX(0, CAST(ROUND((julianday('now') - julianday({})) * 86400000) AS INTEGER))",
+                    q(started_at)
+                ),
+            ),
+            (Elapsed::SinceBatchStart { .. }, _) => (
+                "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')".to_string(),
+                "CAST(GREATEST(0, EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000) AS BIGINT)".to_string(),
+            ),
+        };
+        out.push_str(&format!(
+            "INSERT INTO {} (revision, direction, checksum, lineage, recorded_at, duration_ms) VALUES ({}, {}, {}, {}, {recorded_at}, {duration});\n",
+            self.log,
+            q(entry.revision),
+            q(entry.direction),
+            q(entry.checksum),
+            q(entry.lineage),
+        ));
     }
 
     pub(crate) fn delete_all_versions(&self) -> String {
-        format!("DELETE FROM {}", self.version)
+        format!(
+            "DELETE FROM {};\nDELETE FROM {};\n",
+            self.version, self.lineage
+        )
     }
 
-    pub(crate) fn insert_log(&self) -> String {
-        format!(
-            "INSERT INTO {} (revision, direction, checksum, lineage, recorded_at, duration_ms) VALUES ({}, {}, {}, {}, {}, {})",
-            self.log,
-            self.ph(1),
-            self.ph(2),
-            self.ph(3),
-            self.ph(4),
-            self.ph(5),
-            self.ph(6)
-        )
+    /// Replaces the lineage table's row of a version-table row (after an accepted edit).
+    pub(crate) fn record_lineage(&self, revision: &str, digest: &str, out: &mut String) {
+        let q = |v: &str| self.dialect.quote_string(v);
+        out.push_str(&format!(
+            "DELETE FROM {} WHERE revision = {};\nINSERT INTO {} (revision, lineage) VALUES ({}, {});\n",
+            self.lineage,
+            q(revision),
+            self.lineage,
+            q(revision),
+            q(digest)
+        ));
     }
 
     pub(crate) fn select_checksums(&self) -> String {
@@ -291,6 +427,15 @@ pub(crate) fn keep_first_error<C, T, E: From<diesel::result::Error>>(
         (Err(_), Some(error)) => Err(error),
         (Err(error), None) => Err(E::from(error)),
     }
+}
+
+/// How deep the connection's transactions are nested (0: none open).
+pub(crate) fn transaction_depth(status: &mut diesel::connection::TransactionManagerStatus) -> u32 {
+    status
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .map_or(0, std::num::NonZeroU32::get)
 }
 
 /// The name of a constraint or index of table `base`: `<base><suffix>` (Alembic's
@@ -324,41 +469,117 @@ pub(crate) fn table_exists<C: Backend>(
     Ok(!rows.is_empty())
 }
 
-/// A held migration lock: derefs to the connection and releases the lock when dropped, on
-/// every return path.
-pub(crate) struct LockGuard<'c, C: Backend> {
-    conn: &'c mut C,
-    key: String,
+/// One row of the revision log.
+pub(crate) struct LogEntry<'a> {
+    pub(crate) revision: &'a str,
+    /// `upgrade`, `downgrade`, `stamp` or `accept`.
+    pub(crate) direction: &'a str,
+    pub(crate) checksum: &'a str,
+    pub(crate) lineage: &'a str,
+    pub(crate) elapsed: Elapsed,
 }
 
-impl<'c, C: Backend> LockGuard<'c, C> {
-    pub(crate) fn acquire(conn: &'c mut C, key: &str, timeout: Duration) -> Result<Self, Error> {
-        conn.lock(key, timeout)?;
-        Ok(LockGuard {
+/// How long the logged operation took.
+pub(crate) enum Elapsed {
+    /// Measured by aludel.
+    Known(Duration),
+    /// Since the batch that ends with the log row began (the revision's SQL and its records
+    /// in one batch); `started_at` is when aludel sent it, for SQLite's clock.
+    SinceBatchStart { started_at: String },
+}
+
+/// The caller's connection for the length of one call: prepared for aludel (SQLite's busy
+/// timeout) and, for calls that write, holding the run's lock (MySQL's `GET_LOCK`). Derefs to
+/// the connection; dropping it releases the lock and sets back what was changed, on every
+/// return path, so the caller gets the connection back as it was.
+pub(crate) struct Session<'c, C: Backend> {
+    conn: &'c mut C,
+    restore: Restore,
+    lock: Option<LockName>,
+    run_locked: bool,
+}
+
+impl<'c, C: Backend> Session<'c, C> {
+    /// A session for reading.
+    pub(crate) fn read(conn: &'c mut C, options: &Options) -> Result<Self, Error> {
+        let restore = conn.prepare(options)?;
+        Ok(Session {
             conn,
-            key: key.to_string(),
+            restore,
+            lock: None,
+            run_locked: false,
+        })
+    }
+
+    /// A session for writing: the lock's name resolved, the run's lock taken.
+    pub(crate) fn write(
+        conn: &'c mut C,
+        tables: &Tables,
+        options: &Options,
+    ) -> Result<Self, Error> {
+        let mut session = Session::read(conn, options)?;
+        let scope = session.conn.scope(tables.schema.as_deref())?;
+        let lock = tables.lock_name(scope);
+        session.conn.lock_run(&lock, options.lock_timeout)?;
+        session.run_locked = true;
+        session.lock = Some(lock);
+        Ok(session)
+    }
+
+    /// The migration lock's name (of a session for writing).
+    pub(crate) fn lock(&self) -> LockName {
+        self.lock.clone().unwrap_or(LockName {
+            text: String::from("aludel"),
         })
     }
 }
 
-impl<C: Backend> std::ops::Deref for LockGuard<'_, C> {
+impl<C: Backend> std::ops::Deref for Session<'_, C> {
     type Target = C;
     fn deref(&self) -> &C {
         self.conn
     }
 }
 
-impl<C: Backend> std::ops::DerefMut for LockGuard<'_, C> {
+impl<C: Backend> std::ops::DerefMut for Session<'_, C> {
     fn deref_mut(&mut self) -> &mut C {
         self.conn
     }
 }
 
-impl<C: Backend> Drop for LockGuard<'_, C> {
+impl<C: Backend> Drop for Session<'_, C> {
     fn drop(&mut self) {
-        if let Err(err) = self.conn.unlock(&self.key) {
-            tracing::warn!(error = %err, "could not release the migration lock; it is released when the connection closes");
+        if let (true, Some(lock)) = (self.run_locked, &self.lock) {
+            if let Err(err) = self.conn.unlock_run(lock) {
+                tracing::warn!(error = %err, "could not release the migration lock; it is released when the connection closes");
+            }
         }
+        if let Err(err) = self.conn.restore(&self.restore) {
+            tracing::warn!(error = %err, "could not set the connection back as it was");
+        }
+    }
+}
+
+/// Waits for a lock that `try_once` tries to take, backing off from 2 ms to 50 ms between
+/// tries, at most `timeout` in all.
+pub(crate) fn poll_lock(
+    timeout: Duration,
+    mut try_once: impl FnMut() -> Result<bool, Error>,
+) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        if try_once()? {
+            return Ok(());
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::LockTimeout {
+                timeout,
+                completed: Vec::new(),
+            });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 
@@ -450,12 +671,37 @@ mod tests {
     }
 
     #[test]
-    fn lock_numbers_are_stable() {
+    fn lock_names_are_stable() {
+        // Pinned: two builds that computed other keys would stop excluding each other during
+        // a rolling deploy. (Computed independently: FNV-1a 64 and SHA-256 of the text.)
+        let pg = LockName {
+            text: "aludel:test.public.alembic_version".to_string(),
+        };
+        assert_eq!(pg.number(), 7_469_981_427_082_236_875);
+        let mysql = LockName {
+            text: "aludel:test.alembic_version".to_string(),
+        };
         assert_eq!(
-            lock_number("aludel:alembic_version"),
-            lock_number("aludel:alembic_version")
+            mysql.short(),
+            "aludel:c5d0e44b8fc1c2dec118f475252e25fd022a7042"
         );
         assert_ne!(lock_number("aludel:a"), lock_number("aludel:b"));
+    }
+
+    #[test]
+    fn lock_names_come_from_the_resolved_scope() {
+        let options = Options::default();
+        let plain = Tables::new(Dialect::Postgres, &options).unwrap();
+        let public = Tables::new(Dialect::Postgres, &options.clone().schema("public")).unwrap();
+        // `schema: None` resolves to the connection's current schema, `public` here: one lock.
+        assert_eq!(
+            plain.lock_name(Some("test.public".to_string())),
+            public.lock_name(Some("test.public".to_string()))
+        );
+        assert_ne!(
+            plain.lock_name(Some("test.public".to_string())),
+            plain.lock_name(Some("other.public".to_string()))
+        );
     }
 }
 

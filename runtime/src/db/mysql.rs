@@ -1,21 +1,18 @@
 //! MySQL and MariaDB: DDL commits implicitly, so a failed revision may be partly applied; the
 //! version table records only revisions that completed. Concurrent migrators serialise on a
-//! named lock (`GET_LOCK`) scoped to the database.
+//! named lock (`GET_LOCK`) held for the whole run; lock names are server-wide, so the name
+//! comes from the database and the table.
 
 use std::time::Duration;
 
 use aludel_graph::sql::Dialect;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::mysql::MysqlConnection;
 use diesel::Connection;
 
 use super::private::Backend;
-use super::Bind;
+use super::{Bind, LockName};
 use crate::error::Error;
-
-/// The lock name: server-wide in MySQL, so it is scoped to the current database; hashed,
-/// because lock names are at most 64 characters.
-const LOCK_NAME: &str =
-    "CONCAT('aludel:', LEFT(SHA2(CONCAT(COALESCE(DATABASE(), ''), ':', ?), 256), 40))";
 
 impl Backend for MysqlConnection {
     fn dialect(&self) -> Dialect {
@@ -24,6 +21,10 @@ impl Backend for MysqlConnection {
 
     super::common_backend_methods!();
 
+    fn in_open_transaction(&mut self) -> bool {
+        super::transaction_depth(AnsiTransactionManager::transaction_manager_status_mut(self)) > 0
+    }
+
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
         f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
@@ -31,34 +32,46 @@ impl Backend for MysqlConnection {
         super::keep_first_error(self, |conn, f| conn.transaction(|c| f(c)), f)
     }
 
-    fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), Error> {
+    fn lock_run(&mut self, lock: &LockName, timeout: Duration) -> Result<(), Error> {
         let rows = self
             .pairs(
-                &format!(
-                    "SELECT CAST(GET_LOCK({LOCK_NAME}, ?) AS CHAR) AS a, CAST(NULL AS CHAR) AS b"
-                ),
+                "SELECT CAST(GET_LOCK(?, ?) AS CHAR) AS a, CAST(NULL AS CHAR) AS b",
                 &[
-                    Bind::Text(key),
+                    Bind::Text(&lock.short()),
                     Bind::Int(i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX)),
                 ],
             )
             .map_err(Error::db("cannot take the migration lock (GET_LOCK)"))?;
         match rows.first().map(|r| r.0.as_str()) {
             Some("1") => Ok(()),
-            _ => Err(Error::LockTimeout { timeout }),
+            _ => Err(Error::LockTimeout {
+                timeout,
+                completed: Vec::new(),
+            }),
         }
     }
 
-    fn unlock(&mut self, key: &str) -> Result<(), Error> {
+    fn unlock_run(&mut self, lock: &LockName) -> Result<(), Error> {
         self.pairs(
-            &format!(
-                "SELECT CAST(RELEASE_LOCK({LOCK_NAME}) AS CHAR) AS a, CAST(NULL AS CHAR) AS b"
-            ),
-            &[Bind::Text(key)],
+            "SELECT CAST(RELEASE_LOCK(?) AS CHAR) AS a, CAST(NULL AS CHAR) AS b",
+            &[Bind::Text(&lock.short())],
         )
         .map(|_| ())
         .map_err(Error::db(
             "cannot release the migration lock (RELEASE_LOCK)",
         ))
+    }
+
+    fn scope(&mut self, schema: Option<&str>) -> Result<Option<String>, Error> {
+        if let Some(schema) = schema {
+            return Ok(Some(schema.to_string()));
+        }
+        let rows = self
+            .pairs(
+                "SELECT CAST(COALESCE(DATABASE(), '') AS CHAR) AS a, CAST(NULL AS CHAR) AS b",
+                &[],
+            )
+            .map_err(Error::db("cannot read the current database"))?;
+        Ok(rows.into_iter().next().map(|(database, _)| database))
     }
 }

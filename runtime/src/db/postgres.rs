@@ -1,14 +1,19 @@
-//! PostgreSQL: DDL is transactional; concurrent migrators serialise on a session-level
-//! advisory lock keyed by the version table's name.
+//! PostgreSQL: DDL is transactional. Migrators exclude each other with a transaction-level
+//! advisory lock taken inside each revision's transaction, followed by a check that the
+//! version table still holds what the plan expects: that holds on a direct connection and
+//! behind a pooler in transaction mode (PgBouncer), where a session-level lock is taken on one
+//! server connection and released on another. A `transactional: false` revision runs under the
+//! session-level lock instead (see [`Error::SessionLockLost`]).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aludel_graph::sql::Dialect;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::Connection;
 
 use super::private::Backend;
-use super::{lock_number, Bind};
+use super::{poll_lock, Bind, LockName};
 use crate::error::Error;
 
 impl Backend for PgConnection {
@@ -18,39 +23,69 @@ impl Backend for PgConnection {
 
     super::common_backend_methods!();
 
+    fn in_open_transaction(&mut self) -> bool {
+        super::transaction_depth(AnsiTransactionManager::transaction_manager_status_mut(self)) > 0
+    }
+
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
         f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
+        // Inside the caller's transaction diesel opens a savepoint.
         super::keep_first_error(self, |conn, f| conn.transaction(|c| f(c)), f)
     }
 
-    fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), Error> {
-        let started = Instant::now();
-        let number = lock_number(key);
-        loop {
+    fn lock_transaction(&mut self, lock: &LockName, timeout: Duration) -> Result<(), Error> {
+        let number = lock.number();
+        poll_lock(timeout, || {
+            let rows = self
+                .pairs(
+                    "SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN 'y' ELSE 'n' END AS a, CAST(NULL AS TEXT) AS b",
+                    &[Bind::Int(number)],
+                )
+                .map_err(Error::db("cannot take the migration lock (pg_try_advisory_xact_lock)"))?;
+            Ok(rows.first().map(|r| r.0.as_str()) == Some("y"))
+        })
+    }
+
+    fn lock_session(&mut self, lock: &LockName, timeout: Duration) -> Result<(), Error> {
+        let number = lock.number();
+        poll_lock(timeout, || {
             let rows = self
                 .pairs(
                     "SELECT CASE WHEN pg_try_advisory_lock($1) THEN 'y' ELSE 'n' END AS a, CAST(NULL AS TEXT) AS b",
                     &[Bind::Int(number)],
                 )
                 .map_err(Error::db("cannot take the migration lock (pg_try_advisory_lock)"))?;
-            if rows.first().map(|r| r.0.as_str()) == Some("y") {
-                return Ok(());
-            }
-            if started.elapsed() >= timeout {
-                return Err(Error::LockTimeout { timeout });
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            Ok(rows.first().map(|r| r.0.as_str()) == Some("y"))
+        })
     }
 
-    fn unlock(&mut self, key: &str) -> Result<(), Error> {
-        self.pairs(
-            "SELECT CASE WHEN pg_advisory_unlock($1) THEN 'y' ELSE 'n' END AS a, CAST(NULL AS TEXT) AS b",
-            &[Bind::Int(lock_number(key))],
-        )
-        .map(|_| ())
-        .map_err(Error::db("cannot release the migration lock (pg_advisory_unlock)"))
+    fn unlock_session(&mut self, lock: &LockName) -> Result<bool, Error> {
+        let rows = self
+            .pairs(
+                "SELECT CASE WHEN pg_advisory_unlock($1) THEN 'y' ELSE 'n' END AS a, CAST(NULL AS TEXT) AS b",
+                &[Bind::Int(lock.number())],
+            )
+            .map_err(Error::db("cannot release the migration lock (pg_advisory_unlock)"))?;
+        Ok(rows.first().map(|r| r.0.as_str()) == Some("y"))
+    }
+
+    fn scope(&mut self, schema: Option<&str>) -> Result<Option<String>, Error> {
+        let rows = match schema {
+            Some(schema) => self.pairs(
+                "SELECT CAST(current_database() AS TEXT) AS a, CAST($1 AS TEXT) AS b",
+                &[Bind::Text(schema)],
+            ),
+            None => self.pairs(
+                "SELECT CAST(current_database() AS TEXT) AS a, CAST(current_schema() AS TEXT) AS b",
+                &[],
+            ),
+        }
+        .map_err(Error::db("cannot read the current database and schema"))?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|(database, schema)| format!("{database}.{}", schema.unwrap_or_default())))
     }
 }

@@ -2,12 +2,13 @@
 //! immediate transaction (which takes the database's write lock, waiting up to the busy
 //! timeout) and first checks that the version table is still what the plan expects.
 
-use std::time::Duration;
-
 use aludel_graph::sql::Dialect;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
 
 use super::private::Backend;
+use super::Restore;
 use crate::error::Error;
 use crate::options::Options;
 
@@ -18,26 +19,52 @@ impl Backend for SqliteConnection {
 
     super::common_backend_methods!();
 
+    fn in_open_transaction(&mut self) -> bool {
+        super::transaction_depth(AnsiTransactionManager::transaction_manager_status_mut(self)) > 0
+    }
+
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
         f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
-        super::keep_first_error(self, |conn, f| conn.immediate_transaction(|c| f(c)), f)
+        if self.in_open_transaction() {
+            // The caller's transaction: a savepoint inside it.
+            super::keep_first_error(self, |conn, f| conn.transaction(|c| f(c)), f)
+        } else {
+            super::keep_first_error(self, |conn, f| conn.immediate_transaction(|c| f(c)), f)
+        }
     }
 
-    fn lock(&mut self, _key: &str, _timeout: Duration) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn unlock(&mut self, _key: &str) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn prepare(&mut self, options: &Options) -> Result<(), Error> {
+    fn prepare(&mut self, options: &Options) -> Result<Restore, Error> {
         // Concurrent starters wait for each other's write lock instead of failing with
-        // "database is locked".
-        let millis = options.lock_timeout.as_millis().min(i32::MAX as u128);
-        self.batch(&format!("PRAGMA busy_timeout = {millis}"))
-            .map_err(Error::db("cannot set SQLite's busy timeout"))
+        // "database is locked"; the caller's own timeout is set back afterwards.
+        // `PRAGMA busy_timeout` reads the connection's setting without touching the database
+        // file, so it works while another process holds the write lock.
+        let rows: Vec<BusyTimeout> = diesel::sql_query("PRAGMA busy_timeout")
+            .load(self)
+            .map_err(Error::db("cannot read SQLite's busy timeout"))?;
+        let before = rows.first().map_or(0, |r| r.timeout);
+        let millis = i64::try_from(options.lock_timeout.as_millis()).unwrap_or(i64::from(i32::MAX));
+        let millis = millis.min(i64::from(i32::MAX));
+        if before != millis {
+            self.batch(&format!("PRAGMA busy_timeout = {millis}"))
+                .map_err(Error::db("cannot set SQLite's busy timeout"))?;
+        }
+        Ok(Restore::BusyTimeout(before))
     }
+
+    fn restore(&mut self, restore: &Restore) -> Result<(), Error> {
+        if let Restore::BusyTimeout(ms) = restore {
+            self.batch(&format!("PRAGMA busy_timeout = {ms}"))
+                .map_err(Error::db("cannot set SQLite's busy timeout back"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The row of `PRAGMA busy_timeout`.
+#[derive(diesel::QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    timeout: i64,
 }

@@ -1,0 +1,139 @@
+//! Drift: an applied revision whose file changed afterwards, found by comparing the lineage
+//! digests recorded for the version table's rows with the history's; and accepting such an
+//! edit on purpose.
+
+use aludel_graph::Graph;
+
+use super::history::Source;
+use super::state::{self, State};
+use super::Migrator;
+use crate::db::private::Backend;
+use crate::db::{Elapsed, LogEntry, MigrationConnection, Session, Tables};
+use crate::error::Error;
+
+/// Checks that no applied revision's file changed since it was applied: one comparison per
+/// row of the version table; the log is read only when a digest differs, to name the file.
+pub(super) fn check<C: Backend>(
+    conn: &mut C,
+    tables: &Tables,
+    source: Source<'_>,
+    state: &State,
+) -> Result<(), Error> {
+    let graph = source.graph()?;
+    for (id, recorded) in &state.rows {
+        let (Some(recorded), Some(current)) = (recorded, source.digest_of(graph, id)) else {
+            continue;
+        };
+        if *recorded == current {
+            continue;
+        }
+        // Find the file that changed: the newest recorded checksum of each revision below.
+        let checksums = recorded_checksums(conn, tables)?;
+        for revision in applied_below(graph, id)?.iter().rev() {
+            if let Some((_, applied)) = checksums.iter().rev().find(|(r, _)| r == &revision.id) {
+                if applied != &revision.checksum {
+                    return Err(Error::Drift {
+                        revision: revision.id.clone(),
+                        path: revision.source.path.clone(),
+                        applied_checksum: applied.clone(),
+                        current_checksum: revision.checksum.clone(),
+                    });
+                }
+            }
+        }
+        let path = graph
+            .get(id)
+            .map(|r| r.source.path.clone())
+            .unwrap_or_default();
+        return Err(Error::LineageChanged {
+            revision: id.clone(),
+            path,
+            applied: recorded.clone(),
+            current,
+        });
+    }
+    Ok(())
+}
+
+/// A revision and everything below it, newest first.
+pub(super) fn applied_below<'g>(
+    graph: &'g Graph,
+    id: &str,
+) -> Result<Vec<&'g aludel_graph::Revision>, Error> {
+    Ok(graph.history(Some(&format!("base:{id}")))?)
+}
+
+/// The checksum recorded for each applied, stamped or accepted revision, oldest first.
+fn recorded_checksums<C: Backend>(
+    conn: &mut C,
+    tables: &Tables,
+) -> Result<Vec<(String, String)>, Error> {
+    let rows = conn
+        .pairs(&tables.select_checksums(), &[])
+        .map_err(Error::db(format!(
+            "cannot read the revision log {}",
+            tables.log
+        )))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, sum)| (id, sum.unwrap_or_default()))
+        .collect())
+}
+
+/// [`Migrator::accept_changes`]: records the current checksum of every applied revision
+/// whose file changed (and of the version table's rows), and their lineage digests.
+pub(super) fn accept_changes<C: MigrationConnection>(
+    migrator: &Migrator<'_>,
+    conn: &mut C,
+) -> Result<Vec<String>, Error> {
+    let tables = Tables::new(conn.dialect(), &migrator.options)?;
+    let mut session = Session::write(conn, &tables, &migrator.options)?;
+    let lock = session.lock();
+    state::ensure_tables(&mut *session, &tables, &lock, migrator.options.lock_timeout)?;
+    let source = migrator.source;
+    let graph = source.graph()?;
+    let timeout = migrator.options.lock_timeout;
+    session.in_transaction(&mut |c| -> Result<Vec<String>, Error> {
+        c.lock_transaction(&lock, timeout)?;
+        let state = state::read_known(c, &tables)?;
+        let recorded = recorded_checksums(c, &tables)?;
+        let mut accepted: Vec<String> = Vec::new();
+        let mut sql = String::new();
+        for (row, _) in &state.rows {
+            if graph.get(row).is_none() {
+                continue;
+            }
+            for r in applied_below(graph, row)? {
+                let changed = recorded
+                    .iter()
+                    .rev()
+                    .find(|(id, _)| id == &r.id)
+                    .is_some_and(|(_, sum)| sum != &r.checksum);
+                if (changed || &r.id == row) && !accepted.contains(&r.id) {
+                    let lineage = source.digest_of(graph, &r.id).unwrap_or_default();
+                    tables.record_log(
+                        &LogEntry {
+                            revision: &r.id,
+                            direction: "accept",
+                            checksum: &r.checksum,
+                            lineage: &lineage,
+                            elapsed: Elapsed::Known(std::time::Duration::ZERO),
+                        },
+                        &mut sql,
+                    );
+                    accepted.push(r.id.clone());
+                }
+            }
+            if let Some(digest) = source.digest_of(graph, row) {
+                tables.record_lineage(row, &digest, &mut sql);
+            }
+        }
+        if !sql.is_empty() {
+            c.batch(&sql).map_err(Error::db(format!(
+                "cannot record the accepted revisions in {}",
+                tables.log
+            )))?;
+        }
+        Ok(accepted)
+    })
+}

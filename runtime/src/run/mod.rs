@@ -1,0 +1,388 @@
+//! The migrator: reads the database's state, plans with `aludel-graph`, and applies the plan
+//! revision by revision, each revision's SQL and its records (the version table, the lineage
+//! table, the revision log) in one transaction.
+//!
+//! One file per duty: [`history`] is what a migrator runs (embedded or loaded), [`state`]
+//! reads the database's state, [`drift`] compares it with the files, [`step`] plans and
+//! applies under the migration lock, [`stamp`] moves the version table without SQL and
+//! [`takeover`] adopts a database diesel_migrations manages.
+
+use std::borrow::Cow;
+
+use aludel_graph::sql::Dialect;
+use aludel_graph::{Direction, Plan, Step};
+
+use crate::db::{MigrationConnection, Session, Tables};
+use crate::embedded::{Migrations, Revision as EmbeddedRevision};
+use crate::error::{Completed, Error};
+use crate::options::Options;
+
+mod drift;
+mod history;
+mod stamp;
+mod state;
+mod step;
+mod takeover;
+
+pub use history::LoadedMigrations;
+use history::Source;
+
+/// A revision to go to: a target in Alembic's grammar (`head`, `heads`, `base`, an id or
+/// prefix, `+1`, `-1`, `label@head`, ...) or a revision the macro generated.
+pub trait Target {
+    /// The target in Alembic's grammar.
+    fn as_target(&self) -> Cow<'_, str>;
+}
+
+impl Target for &str {
+    fn as_target(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl Target for String {
+    fn as_target(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl Target for &EmbeddedRevision {
+    fn as_target(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.id())
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Report {
+    /// The version table's rows before the run.
+    pub heads_before: Vec<String>,
+    /// The revisions applied or reverted, in order, with durations.
+    pub steps: Vec<Completed>,
+    /// The version table's rows after the run.
+    pub heads_after: Vec<String>,
+}
+
+impl Report {
+    /// True when nothing ran.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// Applies a history to a database. Made by [`Migrations::migrator`] or
+/// [`LoadedMigrations::migrator`]; [`Migrations::run_pending`] and friends use one with default
+/// options.
+#[derive(Clone)]
+pub struct Migrator<'a> {
+    source: Source<'a>,
+    options: Options,
+    progress: Option<&'a dyn Fn(Progress<'_>)>,
+}
+
+impl std::fmt::Debug for Migrator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("source", &self.source)
+            .field("options", &self.options)
+            .field("progress", &self.progress.map(|_| "Fn(Progress)"))
+            .finish()
+    }
+}
+
+/// What an upgrade or downgrade reports while it runs, to the reporter given to
+/// [`Migrator::with_progress`]. The runtime itself never prints; a command line shows these as
+/// they happen (the run's [`Report`] comes only at the end).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Progress<'p> {
+    /// A revision's SQL is about to run. `step.from` and `step.to` are the revisions the
+    /// version table moves between, as in Alembic's `Running upgrade a -> b`.
+    Started {
+        /// The step.
+        step: &'p Step<'p>,
+    },
+    /// The revision's SQL and its version-table change completed (and committed, unless the
+    /// whole run is one transaction, [`TransactionMode::All`]).
+    Finished {
+        /// The step.
+        step: &'p Step<'p>,
+        /// The revision, direction and duration, as the [`Report`] lists them.
+        completed: &'p Completed,
+    },
+}
+
+impl Migrations {
+    /// A migrator over this history with default options.
+    pub fn migrator(&self) -> Migrator<'_> {
+        Migrator {
+            source: Source::Embedded(self),
+            options: self.default_options(),
+            progress: None,
+        }
+    }
+
+    /// Applies every pending revision (upgrade to `heads`). With nothing to do this costs one
+    /// query. See [`Migrator::run_pending`].
+    pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        self.migrator().run_pending(conn)
+    }
+
+    /// Upgrades to `target`. See [`Migrator::upgrade`].
+    pub fn upgrade<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+    ) -> Result<Report, Error> {
+        self.migrator().upgrade(conn, target)
+    }
+
+    /// Downgrades to `target`. See [`Migrator::downgrade`].
+    ///
+    /// # Warning
+    /// Downgrades run the revisions' downgrade SQL, which usually drops data.
+    pub fn downgrade<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+    ) -> Result<Report, Error> {
+        self.migrator().downgrade(conn, target)
+    }
+
+    /// The version table's rows. See [`Migrator::current`].
+    pub fn current<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
+        self.migrator().current(conn)
+    }
+
+    /// Sets the version table to `target` without running SQL. See [`Migrator::stamp`].
+    ///
+    /// # Warning
+    /// A stamp changes what the database claims is applied; the schema is not touched.
+    pub fn stamp<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+        purge: bool,
+    ) -> Result<Report, Error> {
+        self.migrator().stamp(conn, target, purge)
+    }
+
+    /// The plan an upgrade or downgrade would run, without running it. See [`Migrator::plan`].
+    pub fn plan<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        direction: Direction,
+        target: impl Target,
+    ) -> Result<Plan<'_>, Error> {
+        self.migrator().plan(conn, direction, target)
+    }
+
+    /// The offline SQL script for a range. See [`Migrator::sql`].
+    pub fn sql(
+        &self,
+        dialect: Dialect,
+        direction: Direction,
+        range: &str,
+    ) -> Result<String, Error> {
+        self.migrator().sql(dialect, direction, range)
+    }
+}
+
+impl<'a> Migrator<'a> {
+    /// Replaces the options.
+    #[must_use]
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Calls `report` as each revision of an upgrade or downgrade starts and finishes, so that
+    /// a long run can show its progress (`run_pending`, `upgrade` and `downgrade`; a stamp
+    /// runs no SQL and reports nothing).
+    ///
+    /// A [`Progress::Started`] is followed by its [`Progress::Finished`], except when the
+    /// revision fails (the run returns the error) or, on SQLite, when another process changed
+    /// the version table meanwhile and the run plans again from the new state.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use diesel::{Connection, SqliteConnection};
+    ///
+    /// static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../migrations/versions");
+    ///
+    /// let mut conn = SqliteConnection::establish(":memory:").unwrap();
+    /// let seen = RefCell::new(Vec::new());
+    /// let report = |event: aludel::Progress<'_>| {
+    ///     if let aludel::Progress::Finished { completed, .. } = event {
+    ///         seen.borrow_mut().push(completed.revision.clone());
+    ///     }
+    /// };
+    /// MIGRATIONS.migrator().with_progress(&report).run_pending(&mut conn).unwrap();
+    /// assert_eq!(seen.borrow().len(), MIGRATIONS.len());
+    /// ```
+    #[must_use]
+    pub fn with_progress(mut self, report: &'a dyn Fn(Progress<'_>)) -> Self {
+        self.progress = Some(report);
+        self
+    }
+
+    fn report(&self, event: Progress<'_>) {
+        if let Some(report) = self.progress {
+            report(event);
+        }
+    }
+
+    /// Applies every pending revision: upgrade to `heads`.
+    ///
+    /// Safe to call from every replica at once: one process migrates while the others wait
+    /// for its lock and then find nothing to do. With nothing to do the call reads the
+    /// version table (and the lineage digests of its rows) in one query and compares them
+    /// with constants compiled into the binary, whatever the length of the history.
+    pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        let tables = Tables::new(conn.dialect(), &self.options)?;
+        // The one query; it fails only where aludel's tables do not exist yet, which the
+        // upgrade below then creates.
+        let known = state::probe(conn, &tables);
+        if let Some(state) = &known {
+            if state::is_current(self.source, state)? {
+                let rows = state
+                    .ids()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>();
+                return Ok(Report {
+                    heads_before: rows.clone(),
+                    steps: Vec::new(),
+                    heads_after: rows,
+                });
+            }
+        }
+        let plan_for = |graph: &'a aludel_graph::Graph, rows: &[&str]| {
+            graph.plan_upgrade(rows, "heads").map_err(Error::from)
+        };
+        step::run(self, conn, &tables, known.is_some(), plan_for)
+    }
+
+    /// Upgrades to `target`: each revision's SQL and its version-table change commit together.
+    /// A failing revision is rolled back (PostgreSQL, SQLite) and the error names it.
+    pub fn upgrade<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+    ) -> Result<Report, Error> {
+        let target = target.as_target();
+        let tables = Tables::new(conn.dialect(), &self.options)?;
+        step::run(self, conn, &tables, false, |graph, rows| {
+            graph.plan_upgrade(rows, &target).map_err(Error::from)
+        })
+    }
+
+    /// Downgrades to `target` (e.g. `-1`, a revision, `base`, `label@base`).
+    ///
+    /// # Warning
+    /// Downgrades run the revisions' downgrade SQL, which usually drops data. `label@base`
+    /// also reverts revisions of other branches below the label (Alembic's behaviour); look at
+    /// [`Migrator::plan`] first.
+    pub fn downgrade<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+    ) -> Result<Report, Error> {
+        let target = target.as_target();
+        let tables = Tables::new(conn.dialect(), &self.options)?;
+        step::run(self, conn, &tables, false, |graph, rows| {
+            graph.plan_downgrade(rows, &target).map_err(Error::from)
+        })
+    }
+
+    /// Sets the version table to `target` without running any revision's SQL; with `purge`
+    /// the table is emptied first (use it when the table holds revisions this history does not
+    /// know).
+    ///
+    /// # Warning
+    /// A stamp changes what the database claims is applied; the schema is not touched.
+    pub fn stamp<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+        purge: bool,
+    ) -> Result<Report, Error> {
+        stamp::stamp(self, conn, &target.as_target(), purge)
+    }
+
+    /// The version table's rows (empty for a database aludel or Alembic never touched).
+    /// Read-only: creates nothing.
+    pub fn current<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
+        let tables = Tables::new(conn.dialect(), &self.options)?;
+        let mut session = Session::read(conn, &self.options)?;
+        Ok(state::read(&mut *session, &tables)?
+            .map(|s| s.ids().into_iter().map(str::to_string).collect())
+            .unwrap_or_default())
+    }
+
+    /// The steps an upgrade or downgrade to `target` would run from the database's current
+    /// state, without running them (a dry run). Read-only; like a run, it waits for a busy
+    /// SQLite database instead of failing.
+    pub fn plan<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        direction: Direction,
+        target: impl Target,
+    ) -> Result<Plan<'a>, Error> {
+        let tables = Tables::new(conn.dialect(), &self.options)?;
+        let mut session = Session::read(conn, &self.options)?;
+        let state = state::read(&mut *session, &tables)?.unwrap_or_default();
+        let graph = self.source.graph()?;
+        let target = target.as_target();
+        let rows = state.ids();
+        Ok(match direction {
+            Direction::Upgrade => graph.plan_upgrade(&rows, &target)?,
+            Direction::Downgrade => graph.plan_downgrade(&rows, &target)?,
+        })
+    }
+
+    /// Records the current files as the applied ones after a deliberate edit of an applied
+    /// revision (what a [`Error::Drift`] asks for). Nothing else changes.
+    pub fn accept_changes<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Vec<String>, Error> {
+        drift::accept_changes(self, conn)
+    }
+
+    /// Takes over a database that diesel_migrations manages: reads the versions diesel
+    /// recorded in `__diesel_schema_migrations`, maps them to the revisions that
+    /// `aludel import diesel` made of the same migrations, and stamps the newest. Returns the
+    /// stamped revision, or `None` when the version table already holds it.
+    ///
+    /// Refused, changing nothing, when diesel recorded a version the history lacks, when the
+    /// recorded versions are not exactly the oldest revisions of the history (diesel runs
+    /// forgotten older migrations later, so a gap means the schema is not what any revision
+    /// describes), or when the version table already holds other revisions.
+    pub fn take_over_diesel<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Option<String>, Error> {
+        takeover::take_over_diesel(self, conn)
+    }
+
+    /// The offline SQL script of a range (`to`, or `from:to`; downgrades need `from:to`), as
+    /// `alembic upgrade --sql` prints it: each revision's SQL followed by its version-table
+    /// statements, transactional revisions wrapped in `BEGIN`/`COMMIT`. Needs no connection.
+    pub fn sql(
+        &self,
+        dialect: Dialect,
+        direction: Direction,
+        range: &str,
+    ) -> Result<String, Error> {
+        let tables = Tables::new(dialect, &self.options)?;
+        let graph = self.source.graph()?;
+        let plan = graph.plan_offline(direction, range)?;
+        Ok(crate::offline::script(&tables, direction, &plan))
+    }
+}

@@ -1,0 +1,430 @@
+//! Applying a plan: under the migration lock, revision by revision, each revision's SQL and
+//! its records in one transaction; a run that finds the version table changed by another
+//! migrator plans again from the new state.
+
+use std::time::Instant;
+
+use aludel_graph::sql::{split_statements, Dialect};
+use aludel_graph::{Direction, Graph, Plan, Step, VersionOp};
+
+use super::history::Source;
+use super::state::{self, rows_are};
+use super::{drift, Migrator, Progress, Report};
+use crate::db::private::Backend;
+use crate::db::{now_iso, Elapsed, LockName, LogEntry, MigrationConnection, Session, Tables};
+use crate::error::{database_message, Completed, Error};
+use crate::options::TransactionMode;
+
+/// How a step's transaction ends when it does not commit.
+enum Flow {
+    /// Another migrator changed the version table since the plan was made.
+    Raced,
+    /// An error, rolled back.
+    Failed(Error),
+    /// `BEGIN` or `COMMIT` itself failed.
+    Transaction(diesel::result::Error),
+}
+
+impl From<Error> for Flow {
+    fn from(error: Error) -> Self {
+        Flow::Failed(error)
+    }
+}
+
+impl From<diesel::result::Error> for Flow {
+    fn from(error: diesel::result::Error) -> Self {
+        Flow::Transaction(error)
+    }
+}
+
+enum Outcome {
+    Done,
+    Raced,
+}
+
+/// What every step of one run shares.
+struct Run<'r, 'a> {
+    migrator: &'r Migrator<'a>,
+    tables: &'r Tables,
+    graph: &'a Graph,
+    lock: LockName,
+}
+
+/// Plans under the migration lock and runs the plan; plans again when another migrator got
+/// there first. `tables_exist` skips creating aludel's tables when a read just found them.
+pub(super) fn run<'a, C: MigrationConnection>(
+    migrator: &Migrator<'a>,
+    conn: &mut C,
+    tables: &Tables,
+    tables_exist: bool,
+    plan_for: impl Fn(&'a Graph, &[&str]) -> Result<Plan<'a>, Error>,
+) -> Result<Report, Error> {
+    let options = &migrator.options;
+    let mut session = Session::write(conn, tables, options)?;
+    let lock = session.lock();
+    if !tables_exist {
+        state::ensure_tables(&mut *session, tables, &lock, options.lock_timeout)?;
+    }
+    let graph = migrator.source.graph()?;
+    let run = Run {
+        migrator,
+        tables,
+        graph,
+        lock,
+    };
+    let mut completed: Vec<Completed> = Vec::new();
+    let mut heads_before: Option<Vec<String>> = None;
+    // Each plan that finds the table changed follows a revision another migrator applied, so
+    // the attempts are bounded by the history's length (and a margin for downgrades).
+    let attempts = 100 + 10 * graph.len();
+    for _ in 0..attempts {
+        let state = state::read_known(&mut *session, tables)?;
+        let rows = state.ids();
+        heads_before.get_or_insert_with(|| rows.iter().map(|s| s.to_string()).collect());
+        drift::check(&mut *session, tables, migrator.source, &state)?;
+        let plan = plan_for(graph, &rows)?;
+        check_plan(migrator, &plan, session.dialect())?;
+        match run.execute(&mut *session, &plan, &mut completed)? {
+            Outcome::Done => {
+                return Ok(Report {
+                    heads_before: heads_before.unwrap_or_default(),
+                    steps: completed,
+                    heads_after: plan.heads_after.iter().map(|s| s.to_string()).collect(),
+                })
+            }
+            Outcome::Raced => continue,
+        }
+    }
+    Err(Error::KeptChanging {
+        attempts,
+        completed,
+    })
+}
+
+/// Refuses plans that cannot run as asked, before anything runs.
+fn check_plan(migrator: &Migrator<'_>, plan: &Plan<'_>, dialect: Dialect) -> Result<(), Error> {
+    let whole = migrator.options.transaction == TransactionMode::All;
+    for step in &plan.steps {
+        let Some(revision) = step.revision else {
+            continue;
+        };
+        if step.direction == Direction::Downgrade && revision.downgrade.is_none() {
+            return Err(Error::Irreversible {
+                revision: revision.id.clone(),
+                path: revision.source.path.clone(),
+            });
+        }
+        if whole && !revision.transactional {
+            return Err(Error::NotTransactional {
+                revision: revision.id.clone(),
+                path: revision.source.path.clone(),
+            });
+        }
+    }
+    if whole && dialect == Dialect::Mysql && !plan.steps.is_empty() {
+        return Err(Error::WholeRunOnMysql);
+    }
+    Ok(())
+}
+
+impl Run<'_, '_> {
+    fn source(&self) -> Source<'_> {
+        self.migrator.source
+    }
+
+    fn timeout(&self) -> std::time::Duration {
+        self.migrator.options.lock_timeout
+    }
+
+    /// Runs a plan made from the version table's rows `plan.heads_before`.
+    fn execute<C: Backend>(
+        &self,
+        conn: &mut C,
+        plan: &Plan<'_>,
+        completed: &mut Vec<Completed>,
+    ) -> Result<Outcome, Error> {
+        if plan.steps.is_empty() {
+            return Ok(Outcome::Done);
+        }
+        let before: Vec<String> = plan.heads_before.iter().map(|s| s.to_string()).collect();
+        if self.migrator.options.transaction == TransactionMode::All {
+            let mut done: Vec<Completed> = Vec::new();
+            let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
+                done.clear();
+                self.enter(c, &before, completed)?;
+                for step in &plan.steps {
+                    self.migrator.report(Progress::Started { step });
+                    let finished = self.run_step(c, step, completed, false)?;
+                    self.migrator.report(Progress::Finished {
+                        step,
+                        completed: &finished,
+                    });
+                    done.push(finished);
+                }
+                Ok(())
+            });
+            return match result {
+                Ok(()) => {
+                    completed.extend(done);
+                    Ok(Outcome::Done)
+                }
+                Err(Flow::Raced) => Ok(Outcome::Raced),
+                // Nothing of the run stays: the whole run was one transaction.
+                Err(Flow::Failed(mut error)) => {
+                    if let Error::RevisionFailed { completed: c, .. } = &mut error {
+                        c.clone_from(completed);
+                    }
+                    Err(error)
+                }
+                Err(Flow::Transaction(source)) => {
+                    let last = plan.steps.last().and_then(|s| s.revision);
+                    Err(Error::RecordFailed {
+                        revision: last.map(|r| r.id.clone()).unwrap_or_default(),
+                        path: last.map(|r| r.source.path.clone()).unwrap_or_default(),
+                        direction: plan.steps[0].direction,
+                        what: "committed",
+                        partial: false,
+                        source,
+                        completed: completed.clone(),
+                    })
+                }
+            };
+        }
+        let mut expected = before;
+        for step in &plan.steps {
+            let Some(revision) = step.revision else {
+                continue;
+            };
+            self.migrator.report(Progress::Started { step });
+            let result = if revision.transactional {
+                conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
+                    self.enter(c, &expected, completed)?;
+                    Ok(self.run_step(c, step, completed, false)?)
+                })
+            } else {
+                self.outside_transaction(conn, step, &expected, completed)
+            };
+            match result {
+                Ok(done) => {
+                    tracing::info!(revision = %done.revision, direction = ?done.direction, duration_ms = done.duration.as_millis() as u64, "revision done");
+                    self.migrator.report(Progress::Finished {
+                        step,
+                        completed: &done,
+                    });
+                    completed.push(done);
+                    apply_to_rows(&mut expected, &step.ops);
+                }
+                Err(Flow::Raced) => return Ok(Outcome::Raced),
+                Err(Flow::Failed(error)) => return Err(error),
+                Err(Flow::Transaction(source)) => {
+                    return Err(Error::RecordFailed {
+                        revision: revision.id.clone(),
+                        path: revision.source.path.clone(),
+                        direction: step.direction,
+                        what: "begun or committed",
+                        partial: conn.dialect() == Dialect::Mysql,
+                        source,
+                        completed: completed.clone(),
+                    })
+                }
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    /// The start of each of a run's transactions: the migration lock (PostgreSQL), then the
+    /// check that the version table still holds what the plan was made from.
+    fn enter<C: Backend>(
+        &self,
+        conn: &mut C,
+        expected: &[String],
+        completed: &[Completed],
+    ) -> Result<(), Flow> {
+        conn.lock_transaction(&self.lock, self.timeout())
+            .map_err(|e| with_completed(e, completed))?;
+        if !rows_are(conn, self.tables, expected)? {
+            return Err(Flow::Raced);
+        }
+        Ok(())
+    }
+
+    /// A `transactional: false` revision: under PostgreSQL's session lock, the check in a
+    /// short transaction, the SQL outside any, its records in a transaction of their own.
+    fn outside_transaction<C: Backend>(
+        &self,
+        conn: &mut C,
+        step: &Step<'_>,
+        expected: &[String],
+        completed: &[Completed],
+    ) -> Result<Completed, Flow> {
+        conn.lock_session(&self.lock, self.timeout())
+            .map_err(|e| with_completed(e, completed))?;
+        let result = conn
+            .in_transaction(&mut |c| -> Result<(), Flow> { self.enter(c, expected, completed) })
+            .and_then(|()| Ok(self.run_step(conn, step, completed, true)?));
+        let held = conn.unlock_session(&self.lock);
+        let done = result?;
+        match held {
+            Ok(true) => Ok(done),
+            Ok(false) => {
+                let mut all = completed.to_vec();
+                let path = step
+                    .revision
+                    .map(|r| r.source.path.clone())
+                    .unwrap_or_default();
+                all.push(done.clone());
+                Err(Flow::Failed(Error::SessionLockLost {
+                    revision: done.revision,
+                    path,
+                    completed: all,
+                }))
+            }
+            Err(error) => Err(Flow::Failed(error)),
+        }
+    }
+
+    /// Runs one step: the revision's SQL, then its records (version table, lineage table, log
+    /// row). Inside a transaction on PostgreSQL and SQLite the records end the revision's own
+    /// batch, so the whole revision is one round trip; on MySQL, and outside a transaction,
+    /// they follow as a batch of their own.
+    fn run_step<C: Backend>(
+        &self,
+        conn: &mut C,
+        step: &Step<'_>,
+        completed: &[Completed],
+        outside_transaction: bool,
+    ) -> Result<Completed, Error> {
+        let started = Instant::now();
+        let Some(revision) = step.revision else {
+            return Ok(Completed {
+                revision: String::new(),
+                direction: step.direction,
+                duration: started.elapsed(),
+            });
+        };
+        let dialect = conn.dialect();
+        let sql = match step.direction {
+            Direction::Upgrade => revision.upgrade.as_str(),
+            Direction::Downgrade => revision.downgrade.as_deref().unwrap_or(""),
+        };
+        let partial = outside_transaction || dialect == Dialect::Mysql;
+        let fail = |message: String| Error::RevisionFailed {
+            revision: revision.id.clone(),
+            path: revision.source.path.clone(),
+            direction: step.direction,
+            message,
+            partial,
+            outside_transaction,
+            completed: completed.to_vec(),
+        };
+        let source = self.source();
+        let graph = self.graph;
+        let lineage_of = |id: &str| source.digest_of(graph, id);
+        let mut records = String::new();
+        for op in &step.ops {
+            self.tables.record_op(op, &lineage_of, &mut records);
+        }
+        let lineage = lineage_of(&revision.id).unwrap_or_default();
+        let entry = |elapsed| LogEntry {
+            revision: &revision.id,
+            direction: match step.direction {
+                Direction::Upgrade => "upgrade",
+                Direction::Downgrade => "downgrade",
+            },
+            checksum: &revision.checksum,
+            lineage: &lineage,
+            elapsed,
+        };
+        let first_line = match step.direction {
+            Direction::Upgrade => revision.source.upgrade_line,
+            Direction::Downgrade => revision.source.downgrade_line,
+        };
+        if !outside_transaction && dialect != Dialect::Mysql {
+            // The SQL must close every string, quote and comment it opens, or it would swallow
+            // the records that follow it in the batch.
+            split_statements(sql, dialect).map_err(|e| fail(e.to_string()))?;
+            let mut batch = String::with_capacity(sql.len() + records.len() + 400);
+            batch.push_str(sql.trim_end());
+            batch.push_str("\n;\n");
+            batch.push_str(&records);
+            self.tables.record_log(
+                &entry(Elapsed::SinceBatchStart {
+                    started_at: now_iso(),
+                }),
+                &mut batch,
+            );
+            conn.batch(&batch).map_err(|e| fail(database_message(&e)))?;
+            return Ok(Completed {
+                revision: revision.id.clone(),
+                direction: step.direction,
+                duration: started.elapsed(),
+            });
+        }
+        if !sql.trim().is_empty() {
+            if outside_transaction && dialect == Dialect::Postgres {
+                // One statement at a time: a multi-statement query is an implicit transaction,
+                // where e.g. CREATE INDEX CONCURRENTLY cannot run.
+                let statements = split_statements(sql, dialect).map_err(|e| fail(e.to_string()))?;
+                for statement in statements {
+                    conn.batch(statement.text).map_err(|e| {
+                        fail(format!(
+                            "{} (in the statement at line {})",
+                            database_message(&e),
+                            first_line + statement.line.saturating_sub(1)
+                        ))
+                    })?;
+                }
+            } else {
+                conn.batch(sql).map_err(|e| fail(database_message(&e)))?;
+            }
+        }
+        let duration = started.elapsed();
+        self.tables
+            .record_log(&entry(Elapsed::Known(duration)), &mut records);
+        let record_failed = |source| Error::RecordFailed {
+            revision: revision.id.clone(),
+            path: revision.source.path.clone(),
+            direction: step.direction,
+            what: "recorded",
+            partial,
+            source,
+            completed: completed.to_vec(),
+        };
+        if outside_transaction {
+            conn.in_transaction(&mut |c| c.batch(&records))
+                .map_err(record_failed)?;
+        } else {
+            conn.batch(&records).map_err(record_failed)?;
+        }
+        Ok(Completed {
+            revision: revision.id.clone(),
+            direction: step.direction,
+            duration,
+        })
+    }
+}
+
+/// A lock timeout in the middle of a run reports what the run completed before it.
+fn with_completed(error: Error, completed: &[Completed]) -> Flow {
+    Flow::Failed(match error {
+        Error::LockTimeout { timeout, .. } => Error::LockTimeout {
+            timeout,
+            completed: completed.to_vec(),
+        },
+        other => other,
+    })
+}
+
+fn apply_to_rows(rows: &mut Vec<String>, ops: &[VersionOp]) {
+    for op in ops {
+        match op {
+            VersionOp::Insert(v) => rows.push(v.clone()),
+            VersionOp::Delete(v) => rows.retain(|r| r != v),
+            VersionOp::Update { from, to } => {
+                if let Some(r) = rows.iter_mut().find(|r| *r == from) {
+                    *r = to.clone();
+                }
+            }
+        }
+    }
+}
