@@ -173,6 +173,11 @@ pub enum Error {
     #[error("MySQL commits DDL implicitly, so a run cannot be one transaction; use TransactionMode::PerRevision")]
     WholeRunOnMysql,
 
+    /// A run on MySQL inside a transaction the caller opened: MySQL commits DDL implicitly,
+    /// which would end the caller's transaction halfway.
+    #[error("MySQL commits DDL implicitly, which would end the transaction this connection has open; run migrations outside a transaction (nothing was changed)")]
+    OpenTransactionOnMysql,
+
     /// [`Migrator::take_over_diesel`](crate::Migrator::take_over_diesel) on a database without
     /// diesel's table.
     #[error("this database has no __diesel_schema_migrations table, so diesel_migrations does not manage it; for a new database use run_pending")]

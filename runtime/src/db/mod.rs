@@ -517,6 +517,9 @@ impl<'c, C: Backend> Session<'c, C> {
         tables: &Tables,
         options: &Options,
     ) -> Result<Self, Error> {
+        if conn.dialect() == Dialect::Mysql && conn.in_open_transaction() {
+            return Err(Error::OpenTransactionOnMysql);
+        }
         let mut session = Session::read(conn, options)?;
         let scope = session.conn.scope(tables.schema.as_deref())?;
         let lock = tables.lock_name(scope);
