@@ -322,9 +322,10 @@ pub struct ShowArgs {
 /// Which database to use: the option shared by the commands that connect.
 #[derive(Debug, Clone, Default, Args)]
 pub struct DatabaseArgs {
-    /// The database URL: `postgres://user:password@host/db`, `mysql://...` (or `mariadb://`),
-    /// `sqlite://path`, `sqlite:path` or a plain file path. Overrides the `DATABASE_URL`
-    /// environment variable, which overrides `database_url` in aludel.toml.
+    /// The database URL: `postgres://user:password@host/db`, a libpq `host=... dbname=...`
+    /// string, `mysql://...` (or `mariadb://`), `sqlite://path`, `sqlite:path`, or the path of
+    /// an existing SQLite file or of one named *.db, *.sqlite, *.sqlite3 or *.db3. Overrides the
+    /// `DATABASE_URL` environment variable, which overrides `database_url` in aludel.toml.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
 }

@@ -9,8 +9,25 @@
 //! | URL | backend |
 //! |---|---|
 //! | `postgres://...`, `postgresql://...` | PostgreSQL (feature `postgres`) |
+//! | a libpq key/value string, `host=db user=app password='p w' dbname=app` | PostgreSQL, handed to libpq as written |
 //! | `mysql://...`, `mariadb://...` | MySQL or MariaDB (feature `mysql`) |
-//! | `sqlite://PATH`, `sqlite:PATH`, `file:...` (an SQLite URI), a plain path, `:memory:` | SQLite (feature `sqlite`) |
+//! | `sqlite://PATH`, `sqlite:PATH`, `file:...` (an SQLite URI), `:memory:` | SQLite (feature `sqlite`) |
+//! | a plain path: an existing file, or a name ending in `.db`, `.sqlite`, `.sqlite3` or `.db3` | SQLite |
+//!
+//! The string is read in this order, and nothing else is accepted (a refused string names
+//! what is accepted, and never becomes a file):
+//!
+//! 1. `scheme://...` or `scheme:...` (a scheme of two or more letters, so `C:\` stays a
+//!    drive): one of the schemes above, or an error naming them and the nearest one
+//!    (`postgress://` suggests `postgres://`).
+//! 2. Anything with `=` is a libpq key/value string (keyword=value pairs separated by spaces,
+//!    a value optionally in single quotes with `\'` and `\\` escapes); an unknown keyword
+//!    is an error suggesting the nearest libpq keyword. An SQLite path with `=` in it needs
+//!    the `sqlite:` prefix, even if the file exists.
+//! 3. `:memory:`, or a path that exists, is SQLite.
+//! 4. A path that does not exist is SQLite only with an SQLite extension and no whitespace;
+//!    any other name (`app`, `host db dbname app`) is an error (write `sqlite:app` to create
+//!    a file with another name).
 //!
 //! `sqlite://PATH` is the path as written after the `//` (`sqlite://app.db` is `app.db`,
 //! `sqlite:///var/app.db` is `/var/app.db`), as diesel and sqlx read it; note that SQLAlchemy
@@ -19,11 +36,15 @@
 //! the directory of aludel.toml when it comes from there, so every subdirectory of a project
 //! means the same file.
 //!
+//! Commands that only read (`current`, `check`, `--dry-run`) never create an SQLite file: a
+//! missing one is an error ([`DatabaseError::NoSqliteFile`]), and an existing one is opened
+//! without the create flag (`file:PATH?mode=rw`). `upgrade`, `downgrade` and `stamp` create it.
+//!
 //! # Passwords
 //!
 //! A URL is only ever shown through [`mask`]: `postgres://app:***@db/prod` (a `password=`
-//! query parameter is masked too). Messages from the database client are scrubbed of the
-//! password as well before they are shown.
+//! query parameter is masked too), `host=db user=app password=*** dbname=app`. Messages from
+//! the database client are scrubbed of the password as well before they are shown.
 
 use std::path::Path;
 
@@ -71,6 +92,13 @@ pub enum DatabaseError {
         shown: String,
         /// The client's message, scrubbed of the password.
         reason: String,
+    },
+
+    /// A read-only command on an SQLite file that does not exist (it is not created).
+    #[error("SQLite database file {shown} does not exist (commands that only read, such as current, check and --dry-run, create nothing; `{} upgrade` creates it)", crate::output::program())]
+    NoSqliteFile {
+        /// The path.
+        shown: String,
     },
 
     /// `--sql` without a dialect.
@@ -144,16 +172,30 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// The schemes [`DatabaseUrl::parse`] accepts, for messages.
-const ACCEPTED: &str = "use postgres:// (or postgresql://), mysql:// (or mariadb://), sqlite://PATH, sqlite:PATH or a plain file path";
+/// The forms [`DatabaseUrl::parse`] accepts, for messages.
+const ACCEPTED: &str = "accepted: postgres://... or postgresql://..., a libpq key/value string (host=... user=... dbname=...), mysql://... or mariadb://..., sqlite://PATH or sqlite:PATH (always SQLite), or the path of an existing SQLite file or of a new one named *.db, *.sqlite, *.sqlite3 or *.db3";
+
+/// The schemes [`DatabaseUrl::parse`] knows, for messages.
+const KNOWN_SCHEMES: &str = "known schemes: postgres://, postgresql://, mysql://, mariadb://, sqlite://, sqlite:, file: (an SQLite URI)";
+
+/// What a libpq key/value string looks like, for messages.
+const KEY_VALUE: &str = "a PostgreSQL key/value string is keyword=value pairs separated by spaces (e.g. host=localhost user=app password=... dbname=app); an SQLite path with `=` in it needs the sqlite: prefix";
+
+/// The file extensions that make a plain path that does not exist yet an SQLite database.
+const SQLITE_EXTENSIONS: [&str; 4] = ["db", "sqlite", "sqlite3", "db3"];
 
 impl DatabaseUrl {
     /// Reads a URL (see the module docs). A relative SQLite path is taken relative to
     /// `base` (a directory relative to the current one; `""` for the current directory).
+    /// Reading looks at the file system (whether a plain path exists) but creates nothing.
     pub fn parse(url: &str, base: &Path) -> Result<DatabaseUrl, DatabaseError> {
         let (shown, secrets) = mask_with_secrets(url);
         let bad = |reason: String| DatabaseError::BadUrl {
-            shown: shown.clone(),
+            shown: if url.is_empty() {
+                "\"\"".to_string()
+            } else {
+                shown.clone()
+            },
             reason,
         };
         let network = |backend: Backend, target: String| DatabaseUrl {
@@ -162,6 +204,9 @@ impl DatabaseUrl {
             shown: shown.clone(),
             secrets: secrets.clone(),
         };
+        if url.is_empty() {
+            return Err(bad(format!("it is empty; {ACCEPTED}")));
+        }
         if let Some((scheme, rest)) = split_scheme(url) {
             return match scheme.to_ascii_lowercase().as_str() {
                 "postgres" | "postgresql" => Ok(network(Backend::Postgres, url.to_string())),
@@ -169,24 +214,56 @@ impl DatabaseUrl {
                 "mariadb" => Ok(network(Backend::Mysql, format!("mysql://{rest}"))),
                 "sqlite" => sqlite(rest, base).ok_or_else(|| bad(no_path())),
                 "file" => Ok(sqlite_uri(url)),
-                other => Err(bad(format!("unknown scheme `{other}://`; {ACCEPTED}"))),
+                other => Err(bad(unknown_scheme(other, "://"))),
             };
         }
-        if let Some((scheme, _)) = url.split_once(':') {
-            match scheme.to_ascii_lowercase().as_str() {
-                "sqlite" => {
-                    return sqlite(&url[scheme.len() + 1..], base).ok_or_else(|| bad(no_path()))
-                }
-                "file" => return Ok(sqlite_uri(url)),
-                "postgres" | "postgresql" | "mysql" | "mariadb" => {
-                    return Err(bad(format!(
-                        "write `{scheme}://...` (user, host and database after the `//`)"
-                    )))
-                }
-                _ => {}
-            }
+        if let Some((scheme, rest)) = split_prefix(url) {
+            return match scheme.to_ascii_lowercase().as_str() {
+                "sqlite" => sqlite(rest, base).ok_or_else(|| bad(no_path())),
+                "file" => Ok(sqlite_uri(url)),
+                "postgres" | "postgresql" | "mysql" | "mariadb" => Err(bad(format!(
+                    "write `{scheme}://...` (user, host and database after the `//`)"
+                ))),
+                other => Err(bad(unknown_scheme(other, ":"))),
+            };
         }
-        sqlite(url, base).ok_or_else(|| bad(no_path()))
+        if url.contains('=') {
+            // libpq's `keyword=value` form, even if a file of that name exists (an older
+            // aludel created such files).
+            let pairs =
+                parse_key_value(url).map_err(|reason| bad(format!("{reason}; {KEY_VALUE}")))?;
+            if let Some(pair) = pairs.iter().find(|p| !LIBPQ_KEYWORDS.contains(&p.key)) {
+                let hint = nearest(pair.key, LIBPQ_KEYWORDS.iter().copied())
+                    .map(|k| format!(" (did you mean `{k}`?)"))
+                    .unwrap_or_default();
+                return Err(bad(format!(
+                    "`{}` is not a libpq connection keyword{hint}; {KEY_VALUE}",
+                    pair.key
+                )));
+            }
+            return Ok(network(Backend::Postgres, url.to_string()));
+        }
+        if url == ":memory:" || base.join(url).exists() {
+            return sqlite(url, base).ok_or_else(|| bad(no_path()));
+        }
+        let missing = "not a database URL, and no file of that name exists";
+        if url.contains(char::is_whitespace) {
+            return Err(bad(format!(
+                "{missing}; a path with spaces is taken only when the file exists or with the sqlite: prefix; {ACCEPTED}"
+            )));
+        }
+        let extension = Path::new(url)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension {
+            Some(e) if SQLITE_EXTENSIONS.contains(&e.as_str()) => {
+                sqlite(url, base).ok_or_else(|| bad(no_path()))
+            }
+            _ => Err(bad(format!(
+                "{missing}; a new SQLite file needs the sqlite: prefix (sqlite:{url}) or a name ending in .db, .sqlite, .sqlite3 or .db3; {ACCEPTED}"
+            ))),
+        }
     }
 
     /// The SQL dialect of the URL.
@@ -200,6 +277,7 @@ impl DatabaseUrl {
     }
 
     /// For SQLite: the database file, when it is a plain path (not `:memory:` or a URI).
+    #[cfg(feature = "sqlite")]
     fn sqlite_file(&self) -> Option<&Path> {
         (self.backend == Backend::Sqlite
             && self.target != ":memory:"
@@ -210,6 +288,73 @@ impl DatabaseUrl {
 
 fn no_path() -> String {
     "no SQLite database path after the scheme; write e.g. sqlite://app.db".to_string()
+}
+
+/// The refusal of an unknown scheme, with the nearest known one (written with `separator`,
+/// `://` or `:`, as the URL wrote it).
+fn unknown_scheme(scheme: &str, separator: &str) -> String {
+    const KNOWN: [&str; 6] = [
+        "postgres",
+        "postgresql",
+        "mysql",
+        "mariadb",
+        "sqlite",
+        "file",
+    ];
+    const ALIASES: [(&str, &str); 5] = [
+        ("pg", "postgres"),
+        ("pgsql", "postgres"),
+        ("psql", "postgres"),
+        ("postgis", "postgres"),
+        ("sqlite3", "sqlite"),
+    ];
+    let hint = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == scheme)
+        .map(|(_, known)| *known)
+        .or_else(|| nearest(scheme, KNOWN.iter().copied()))
+        .map(|known| format!(" (did you mean `{known}{separator}`?)"))
+        .unwrap_or_default();
+    format!("unknown scheme `{scheme}{separator}`{hint}; {KNOWN_SCHEMES}")
+}
+
+/// The candidate nearest to `word` (by edit distance, a swap counting as one edit) when it is
+/// at most two edits away and closer than the word is long; the first of equals wins.
+fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let word = word.to_ascii_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        let d = edit_distance(&word, candidate);
+        if d <= 2 && d < word.chars().count() && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// The optimal string alignment distance between `a` and `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // rows[i][j]: the distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    rows[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 /// An SQLite database at `path` (relative to `base`); `None` for an empty path.
@@ -240,28 +385,246 @@ fn sqlite_uri(uri: &str) -> DatabaseUrl {
     }
 }
 
-/// `scheme` and the rest of `scheme://rest`, for a scheme of two or more characters (so that
-/// `C://x` stays a Windows path).
-fn split_scheme(url: &str) -> Option<(&str, &str)> {
-    let (scheme, rest) = url.split_once("://")?;
+/// Whether `scheme` is spelt like a URL scheme of two or more characters (so that `C:` stays
+/// a Windows drive).
+fn is_scheme(scheme: &str) -> bool {
     let mut chars = scheme.chars();
-    let valid = scheme.len() >= 2
+    scheme.len() >= 2
         && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    valid.then_some((scheme, rest))
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
-/// `url` with its password masked: `postgres://user:***@host/db`, and `password=***` in the
-/// query. Anything that is not `scheme://...` is returned unchanged.
+/// `scheme` and the rest of `scheme://rest`.
+fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    is_scheme(scheme).then_some((scheme, rest))
+}
+
+/// `scheme` and the rest of `scheme:rest` (no `//`).
+fn split_prefix(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once(':')?;
+    is_scheme(scheme).then_some((scheme, rest))
+}
+
+/// The keywords libpq (PostgreSQL 18 and earlier) reads in a key/value connection string.
+const LIBPQ_KEYWORDS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "require_auth",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "replication",
+    "gssencmode",
+    "sslmode",
+    "sslnegotiation",
+    "requiressl",
+    "sslcompression",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcertmode",
+    "sslrootcert",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "sslkeylogfile",
+    "requirepeer",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "min_protocol_version",
+    "max_protocol_version",
+    "krbsrvname",
+    "gsslib",
+    "gssdelegation",
+    "service",
+    "target_session_attrs",
+    "load_balance_hosts",
+    "scram_client_key",
+    "scram_server_key",
+    "oauth_issuer",
+    "oauth_client_id",
+    "oauth_client_secret",
+    "oauth_scope",
+];
+
+/// The libpq keywords whose values are secrets.
+const SECRET_KEYWORDS: [&str; 5] = [
+    "password",
+    "sslpassword",
+    "oauth_client_secret",
+    "scram_client_key",
+    "scram_server_key",
+];
+
+/// One `keyword=value` of a libpq key/value string.
+struct Pair<'a> {
+    key: &'a str,
+    /// The value with quotes and escapes removed.
+    value: String,
+    /// Where the value is written (quotes included).
+    raw: std::ops::Range<usize>,
+}
+
+/// Reads a libpq key/value string as libpq does: `keyword = value` pairs separated by
+/// whitespace, a value either up to the next whitespace or in single quotes, `\` escaping the
+/// next character. The error says what is wrong, without the values.
+fn parse_key_value(text: &str) -> Result<Vec<Pair<'_>>, String> {
+    let bytes = text.as_bytes();
+    let space = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_whitespace);
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    loop {
+        while space(i) {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return Ok(pairs);
+        }
+        let key_start = i;
+        while i < bytes.len() && !space(i) && bytes[i] != b'=' {
+            i += 1;
+        }
+        let key = &text[key_start..i];
+        if key.is_empty() {
+            return Err("a `=` with no keyword before it".to_string());
+        }
+        while space(i) {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'=') {
+            return Err(format!("`{key}` has no `=` after it"));
+        }
+        i += 1;
+        while space(i) {
+            i += 1;
+        }
+        let raw_start = i;
+        let mut value = Vec::new();
+        if bytes.get(i) == Some(&b'\'') {
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => return Err(format!("the quoted value of `{key}` has no closing `'`")),
+                    Some(b'\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\\') if i + 1 < bytes.len() => {
+                        value.push(bytes[i + 1]);
+                        i += 2;
+                    }
+                    Some(&b) => {
+                        value.push(b);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while i < bytes.len() && !space(i) {
+                if bytes[i] == b'\\' && i + 1 < bytes.len() {
+                    i += 1;
+                }
+                value.push(bytes[i]);
+                i += 1;
+            }
+        }
+        pairs.push(Pair {
+            key,
+            value: String::from_utf8_lossy(&value).into_owned(),
+            raw: raw_start..i,
+        });
+    }
+}
+
+/// `url` with its password masked: `postgres://user:***@host/db` and `password=***` in the
+/// query of a URL, `password=***` in a libpq key/value string. Other strings are returned
+/// unchanged, except that whatever follows a word containing `pass` (`password s3cret`) is
+/// masked, in case it is a password in a string aludel cannot read.
 pub fn mask(url: &str) -> String {
     mask_with_secrets(url).0
 }
 
 /// The masked URL and the secrets it hid (the password as written and percent-decoded).
 fn mask_with_secrets(url: &str) -> (String, Vec<String>) {
-    let Some((scheme, rest)) = split_scheme(url) else {
-        return (url.to_string(), Vec::new());
+    if let Some((scheme, rest)) = split_scheme(url) {
+        return mask_url(scheme, rest);
+    }
+    if let Some((scheme, rest)) = split_prefix(url) {
+        // `postgres:user:pw@host/db`, written without the `//`.
+        if let Some(at) = rest.rfind('@') {
+            return (
+                format!("{scheme}:***{}", &rest[at..]),
+                vec![rest[..at].to_string()],
+            );
+        }
+    }
+    if url.contains('=') {
+        if let Ok(pairs) = parse_key_value(url) {
+            return mask_key_value(url, &pairs);
+        }
+    }
+    mask_loosely(url)
+}
+
+/// A key/value string with the values of secret (and unknown) keywords masked.
+fn mask_key_value(text: &str, pairs: &[Pair<'_>]) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut secrets = Vec::new();
+    let mut from = 0;
+    for pair in pairs {
+        let secret = SECRET_KEYWORDS.contains(&pair.key) || !LIBPQ_KEYWORDS.contains(&pair.key);
+        if secret && !pair.raw.is_empty() {
+            out.push_str(&text[from..pair.raw.start]);
+            out.push_str("***");
+            from = pair.raw.end;
+            secrets.push(text[pair.raw.clone()].to_string());
+            if !pair.value.is_empty() && !secrets.contains(&pair.value) {
+                secrets.push(pair.value.clone());
+            }
+        }
+    }
+    out.push_str(&text[from..]);
+    (out, secrets)
+}
+
+/// `text` with everything after a word containing `pass` (and the `=`, `:` or spaces after
+/// it) masked.
+fn mask_loosely(text: &str) -> (String, Vec<String>) {
+    let lower = text.to_ascii_lowercase();
+    let Some(at) = lower.find("pass") else {
+        return (text.to_string(), Vec::new());
     };
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+        i += 1;
+    }
+    let word_end = i;
+    while i < bytes.len() && (bytes[i].is_ascii_whitespace() || matches!(bytes[i], b'=' | b':')) {
+        i += 1;
+    }
+    if i == word_end || i >= bytes.len() {
+        return (text.to_string(), Vec::new());
+    }
+    (format!("{}***", &text[..i]), vec![text[i..].to_string()])
+}
+
+/// [`mask_with_secrets`] for `scheme://rest`.
+fn mask_url(scheme: &str, rest: &str) -> (String, Vec<String>) {
     let mut secrets = Vec::new();
     // The user information ends at the last `@` before the query.
     let before_query = rest.find(['?', '#']).unwrap_or(rest.len());
@@ -287,7 +650,8 @@ fn mask_with_secrets(url: &str) -> (String, Vec<String>) {
                 .split('&')
                 .map(|param| match param.split_once('=') {
                     Some((key, value))
-                        if key.eq_ignore_ascii_case("password") && !value.is_empty() =>
+                        if SECRET_KEYWORDS.contains(&key.to_ascii_lowercase().as_str())
+                            && !value.is_empty() =>
                     {
                         secrets.push(value.to_string());
                         format!("{key}=***")
@@ -507,14 +871,45 @@ pub(crate) use with_conn;
 /// Whether a connection may change the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// `current`, `check`, `--dry-run`: a missing SQLite file is read as an empty database
-    /// and not created.
+    /// `current`, `check`, `--dry-run`: a missing SQLite file is an error
+    /// ([`DatabaseError::NoSqliteFile`]), never created.
     ReadOnly,
     /// Everything else.
     ReadWrite,
 }
 
-/// Connects to `url`. The error is one line: `cannot connect to <masked url>: <reason>`.
+/// `file:PATH?mode=rw`: the SQLite URI that opens `path` for reading and writing but does
+/// not create it (`%`, `?` and `#` escaped, as URIs need; an absolute path after an empty
+/// authority, `file:///var/app.db`).
+#[cfg(all(feature = "sqlite", not(windows)))]
+fn sqlite_uri_without_create(path: &Path) -> String {
+    let path = path.to_string_lossy();
+    let mut uri = String::from(if path.starts_with('/') {
+        "file://"
+    } else {
+        "file:"
+    });
+    for c in path.chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?mode=rw");
+    uri
+}
+
+/// On Windows, the path itself (checked to exist just before).
+#[cfg(all(feature = "sqlite", windows))]
+fn sqlite_uri_without_create(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// Connects to `url`. The error is one line: `cannot connect to <masked url>: <reason>`, or
+/// [`DatabaseError::NoSqliteFile`] for a read-only command on an SQLite file that does not
+/// exist.
 pub fn connect(url: &DatabaseUrl, access: Access) -> Result<Conn, DatabaseError> {
     #[allow(unused_imports)]
     use diesel::Connection;
@@ -535,16 +930,23 @@ pub fn connect(url: &DatabaseUrl, access: Access) -> Result<Conn, DatabaseError>
         Backend::Sqlite => {
             #[cfg(feature = "sqlite")]
             {
-                let mut target = url.target.as_str();
+                let mut target = url.target.clone();
                 if let Some(file) = url.sqlite_file() {
-                    if access == Access::ReadOnly && !file.exists() {
-                        // Nothing to read, and nothing may be created.
-                        target = ":memory:";
-                    } else if file.is_dir() {
+                    if file.is_dir() {
                         return Err(fail("this is a directory, not an SQLite file".to_string()));
                     }
+                    if access == Access::ReadOnly {
+                        if !file.exists() {
+                            return Err(DatabaseError::NoSqliteFile {
+                                shown: url.shown.clone(),
+                            });
+                        }
+                        // Read-write, so that a WAL database opens, but never created, even
+                        // if the file goes away after the check.
+                        target = sqlite_uri_without_create(file);
+                    }
                 }
-                diesel::SqliteConnection::establish(target)
+                diesel::SqliteConnection::establish(&target)
                     .map(Conn::Sqlite)
                     .map_err(|e| fail(e.to_string()))
             }
@@ -611,6 +1013,75 @@ mod tests {
     }
 
     #[test]
+    fn reads_key_value_strings_as_libpq_does() {
+        let pairs = parse_key_value(" host = h  password='it\\'s x' dbname=a\\ b port=").unwrap();
+        let got: Vec<(&str, &str)> = pairs.iter().map(|p| (p.key, p.value.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("host", "h"),
+                ("password", "it's x"),
+                ("dbname", "a b"),
+                ("port", "")
+            ]
+        );
+        let text = "host=h password='it\\'s x'";
+        let (shown, secrets) = mask_with_secrets(text);
+        assert_eq!(shown, "host=h password=***");
+        assert_eq!(secrets, ["'it\\'s x'".to_string(), "it's x".to_string()]);
+        // As in libpq, the value starts after the spaces that follow `=`.
+        assert_eq!(
+            mask("sslpassword=k password= user=u"),
+            "sslpassword=*** password= ***"
+        );
+        assert_eq!(mask("password='' user=u"), "password=*** user=u");
+        assert_eq!(mask("host=h password='open"), "host=h password=***");
+        assert_eq!(mask("user u pass: s3cret x"), "user u pass: ***");
+        assert_eq!(mask("/srv/passwords/app.db"), "/srv/passwords/app.db");
+        assert_eq!(mask("postgres:u:pw@h/d"), "postgres:***@h/d");
+        assert_eq!(
+            mask("postgres://h/d?sslpassword=k"),
+            "postgres://h/d?sslpassword=***"
+        );
+        for (text, error) in [
+            ("=x", "a `=` with no keyword before it"),
+            ("host=h user", "`user` has no `=` after it"),
+            (
+                "password='x",
+                "the quoted value of `password` has no closing `'`",
+            ),
+        ] {
+            assert_eq!(
+                parse_key_value(text).err().as_deref(),
+                Some(error),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn suggests_the_nearest_name() {
+        let schemes = [
+            "postgres",
+            "postgresql",
+            "mysql",
+            "mariadb",
+            "sqlite",
+            "file",
+        ];
+        let near = |w: &str| nearest(w, schemes.iter().copied());
+        assert_eq!(near("postgress"), Some("postgres"));
+        assert_eq!(near("mysql2"), Some("mysql"));
+        assert_eq!(near("sqlte"), Some("sqlite"));
+        assert_eq!(near("SQLITE"), Some("sqlite"));
+        assert_eq!(near("mairadb"), Some("mariadb"));
+        assert_eq!(near("oracle"), None);
+        assert_eq!(near("db"), None);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
     fn reads_schemes() {
         let at = |url: &str| DatabaseUrl::parse(url, Path::new("")).unwrap();
         assert_eq!(at("postgresql://u@h/d").backend, Backend::Postgres);
@@ -630,7 +1101,15 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert_eq!(err("oracle://u:pw@h/d"), format!("cannot use database URL oracle://u:***@h/d: unknown scheme `oracle://`; {ACCEPTED}"));
+        assert_eq!(err("oracle://u:pw@h/d"), format!("cannot use database URL oracle://u:***@h/d: unknown scheme `oracle://`; {KNOWN_SCHEMES}"));
+        assert_eq!(err("sqlite3:x"), format!("cannot use database URL sqlite3:x: unknown scheme `sqlite3:` (did you mean `sqlite:`?); {KNOWN_SCHEMES}"));
+        let dsn = at("host=h user=u password='a b' dbname=d");
+        assert_eq!(dsn.backend, Backend::Postgres);
+        assert_eq!(dsn.target, "host=h user=u password='a b' dbname=d");
+        assert_eq!(dsn.shown, "host=h user=u password=*** dbname=d");
+        assert_eq!(at("new.SQLite3").target, "new.SQLite3");
+        assert!(err("app").contains("no file of that name exists"));
+        assert!(err("a b.db").contains("a path with spaces"));
         assert_eq!(err("sqlite://"), "cannot use database URL sqlite://: no SQLite database path after the scheme; write e.g. sqlite://app.db");
         assert_eq!(err("postgres:h/d"), "cannot use database URL postgres:h/d: write `postgres://...` (user, host and database after the `//`)");
     }

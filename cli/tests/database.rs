@@ -209,6 +209,7 @@ fn the_normaliser_replaces_durations_only() {
 fn upgrade_current_check_downgrade() {
     let p = Project::branched("cycle");
     for db in backends() {
+        create_sqlite_file(&db);
         p.on(&db, &["check"]).fails(r#"
 error: database is not at heads: it is at base and 5 revisions are pending (a1, b2, c1, d1, c2); run `aludel upgrade heads`
 "#);
@@ -328,6 +329,14 @@ database at base
     }
 }
 
+/// For SQLite, creates the (empty) database file, which read-only commands need
+/// (`read_only_commands_create_nothing` checks what they do without it).
+fn create_sqlite_file(db: &TestDb) {
+    if db.backend == Backend::Sqlite {
+        drop(diesel_sqlite(Path::new(&db.url)));
+    }
+}
+
 /// The version table's rows as the database returns them (the runtime's messages list them
 /// in that order), joined by `, `.
 fn rows_in_db_order(db: &TestDb) -> String {
@@ -348,6 +357,7 @@ fn heads_in_db_order(db: &TestDb) -> String {
 fn json_reports_and_plans() {
     let p = Project::branched("json");
     for db in backends() {
+        create_sqlite_file(&db);
         let plan = p.on(&db, &["upgrade", "c2", "--dry-run", "--format", "json"]);
         assert_eq!((plan.code, plan.stderr.as_str()), (Some(0), ""));
         let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
@@ -388,7 +398,50 @@ fn json_reports_and_plans() {
 #[test]
 fn read_only_commands_create_nothing() {
     let p = Project::branched("read-only");
+    let read_only: [&[&str]; 5] = [
+        &["current"],
+        &["check"],
+        &["upgrade", "c2", "--dry-run"],
+        &["downgrade", "base", "--dry-run"],
+        &["stamp", "heads", "--dry-run"],
+    ];
     for db in backends() {
+        if db.backend == Backend::Sqlite {
+            // A missing SQLite file is reported, and not created, whichever form names it.
+            let relative = "missing.db";
+            for (url, shown) in [
+                (db.url.clone(), db.url.clone()),
+                (format!("sqlite://{}", db.url), db.url.clone()),
+                (format!("sqlite:{relative}"), relative.to_string()),
+                (relative.to_string(), relative.to_string()),
+            ] {
+                for command in read_only {
+                    let mut args = command.to_vec();
+                    args.extend(["--database-url", url.as_str()]);
+                    p.run(&args).fails(&format!(
+                        "error: SQLite database file {shown} does not exist (commands that only read, such as current, check and --dry-run, create nothing; `aludel upgrade` creates it)\n"
+                    ));
+                }
+            }
+            assert!(!Path::new(&db.url).exists(), "no SQLite file was created");
+            assert!(
+                !p.root.join(relative).exists(),
+                "no SQLite file was created"
+            );
+            // From aludel.toml, relative to it.
+            p.write("aludel.toml", "database_url = \"sqlite://missing.db\"\n");
+            p.run(&["current"]).fails(&format!(
+                "error: SQLite database file {relative} does not exist (commands that only read, such as current, check and --dry-run, create nothing; `aludel upgrade` creates it)\n"
+            ));
+            std::fs::remove_file(p.root.join("aludel.toml")).unwrap();
+            assert!(
+                !p.root.join(relative).exists(),
+                "no SQLite file was created"
+            );
+            // An existing empty file is read as an empty database.
+            create_sqlite_file(&db);
+            assert!(Path::new(&db.url).is_file());
+        }
         p.on(&db, &["current"]).ok("", "");
         p.on(&db, &["check"]).fails(r#"
 error: database is not at heads: it is at base and 5 revisions are pending (a1, b2, c1, d1, c2); run `aludel upgrade heads`
@@ -410,13 +463,9 @@ stamp <base> -> d1
 "#,
             "",
         );
-        if db.backend == Backend::Sqlite {
-            assert!(!Path::new(&db.url).exists(), "no SQLite file was created");
-        } else {
-            let mut conn = db.connect();
-            assert!(!conn.has_table("alembic_version"));
-            assert!(!conn.has_table("aludel_revision_log"));
-        }
+        let mut conn = db.connect();
+        assert!(!conn.has_table("alembic_version"));
+        assert!(!conn.has_table("aludel_revision_log"));
     }
 }
 
@@ -702,7 +751,7 @@ fn passwords_never_appear_in_any_output() {
     assert!(!run.stderr.contains("s3cretpw"));
     // An unknown scheme is refused, masked, with the schemes that work.
     p.run(&["current", "--database-url", "oracle://app:s3cretpw@h/db"]).fails(r#"
-error: cannot use database URL oracle://app:***@h/db: unknown scheme `oracle://`; use postgres:// (or postgresql://), mysql:// (or mariadb://), sqlite://PATH, sqlite:PATH or a plain file path
+error: cannot use database URL oracle://app:***@h/db: unknown scheme `oracle://`; known schemes: postgres://, postgresql://, mysql://, mariadb://, sqlite://, sqlite:, file: (an SQLite URI)
 "#);
 }
 
@@ -761,16 +810,63 @@ fn passwords_never_appear_in_successful_runs() {
             }
         }
     }
-    // From aludel.toml.
+    // From aludel.toml. The database is now at d1 and e2, stamped there without SQL (so
+    // t_d1, dropped by the downgrade, is missing).
     p.write("aludel.toml", &format!("database_url = \"{url}\"\n"));
-    for (command, _) in commands {
+    let at_heads = "database at d1, e2 (nothing to upgrade)\n";
+    let sql = p.run(&["upgrade", "heads", "--sql", "--dialect", "postgres"]);
+    assert_eq!((sql.code, sql.stderr.as_str()), (Some(0), ""));
+    let expected: [(&[&str], i32, &str, &str); 12] = [
+        (&["upgrade", "c2"], 0, "", at_heads),
+        (&["upgrade", "feat1@head"], 0, "", at_heads),
+        (&["upgrade", "heads"], 0, "", at_heads),
+        (&["current"], 0, "d1 (feat1) (head)\ne2 (head)\n", ""),
+        (&["current", "--format", "json"], 0, "<json>", ""),
+        (
+            &["current", "--verbose"],
+            0,
+            "Rev: d1 (head)\nParent: c1\nBranch names: feat1\nPath: migrations/versions/05_d1.sql\n\n    feature more\n\nRev: e2 (head)\nParent: c2\nDowngrade: none (irreversible)\nPath: migrations/versions/06_e2.sql\n\n    fails\n\n",
+            "",
+        ),
+        (&["check"], 0, "", "database is at heads (d1, e2)\n"),
+        (&["upgrade", "heads", "--dry-run"], 0, "", at_heads),
+        (&["upgrade", "heads", "--sql"], 0, &sql.stdout, ""),
+        (
+            &["downgrade", "feat1@-1"],
+            1,
+            "",
+            "downgrade d1 -> c1, feature more ... failed\nerror: downgrade of revision d1 (migrations/versions/05_d1.sql) failed: table \"t_d1\" does not exist; the revision was rolled back, the schema and version table are as before it\n",
+        ),
+        (&["stamp", "heads"], 0, "", "database at d1, e2 (stamped, no SQL ran)\n"),
+        (
+            &["downgrade", "base", "--dry-run"],
+            0,
+            "downgrade d1 -> c1, feature more\ndowngrade c1 -> b2, feature\ndowngrade e2 -> c2, fails\ndowngrade c2 -> b2, main line\ndowngrade b2 -> a1, second\ndowngrade a1 -> <base>, first\n",
+            "",
+        ),
+    ];
+    for (command, code, stdout, stderr) in expected {
         let run = p.run(command);
-        assert!(run.code.is_some(), "{command:?}");
+        assert_eq!(run.code, Some(code), "{command:?}: {}", run.stderr);
+        assert_eq!(normalise(&run.stderr), stderr, "{command:?}");
+        if stdout == "<json>" {
+            let rows: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+            let ids: Vec<&str> = rows
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["revision"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids, ["d1", "e2"]);
+        } else {
+            assert_eq!(run.stdout, stdout, "{command:?}");
+        }
         assert!(
             !run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"),
             "{command:?}"
         );
     }
+    std::fs::remove_file(p.root.join("aludel.toml")).unwrap();
     // A user the server does not know: the client's error, masked.
     let unknown = format!("{scheme}://nobody:{secret}@{host}");
     let run = p.run(&["current", "--database-url", &unknown]);
@@ -1069,4 +1165,300 @@ fn every_url_form_reaches_its_backend() {
             p.run(&["current", "--database-url", url]).ok("b2\n", "");
         }
     }
+}
+
+// ----- which strings name a database -----
+
+/// The names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `postgres://user[:pw]@host:port/db[?query]` as libpq's parts.
+fn libpq_parts(url: &str) -> (String, String, String, String) {
+    let rest = url.split_once("://").unwrap().1;
+    let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
+    let (user, rest) = rest.split_once('@').unwrap();
+    let user = user.split_once(':').map_or(user, |(u, _)| u);
+    let (host_port, db) = rest.split_once('/').unwrap();
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "5432"));
+    (user.into(), host.into(), port.into(), db.into())
+}
+
+#[test]
+fn a_libpq_key_value_string_is_postgres_with_the_password_masked() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let p = Project::branched("key-value");
+    let (user, host, port, name) = libpq_parts(&db.url);
+    // The server trusts local connections, so any password connects.
+    let dsn = format!("host={host} port={port} user={user} password=s3cretpw dbname={name}");
+    let before = listing(&p.root);
+    let on = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", dsn.as_str()]);
+        p.run(&all)
+    };
+    on(&["check"]).fails(r#"
+error: database is not at heads: it is at base and 5 revisions are pending (a1, b2, c1, d1, c2); run `aludel upgrade heads`
+"#);
+    on(&["upgrade", "heads"]).ok(
+        "",
+        r#"
+upgrade <base> -> a1, first ... <t>
+upgrade a1 -> b2, second ... <t>
+upgrade b2 -> c1, feature ... <t>
+upgrade c1 -> d1, feature more ... <t>
+upgrade b2 -> c2, main line ... <t>
+database at c2, d1
+"#,
+    );
+    on(&["current"]).ok("c2 (head)\nd1 (feat1) (head)\n", "");
+    on(&["check"]).ok("", "database is at heads (c2, d1)\n");
+    // The same string from the environment and from aludel.toml.
+    p.run_env(
+        "",
+        &["downgrade", "feat1@-1"],
+        &[("DATABASE_URL", dsn.as_str())],
+    )
+    .ok(
+        "",
+        "downgrade d1 -> c1, feature more ... <t>\ndatabase at c2, c1\n",
+    );
+    p.write("aludel.toml", &format!("database_url = \"{dsn}\"\n"));
+    p.run(&["current"]).ok("c2 (head)\nc1 (feat1)\n", "");
+    std::fs::remove_file(p.root.join("aludel.toml")).unwrap();
+    // It migrated the PostgreSQL database, and wrote no file.
+    let mut conn = db.connect();
+    let mut versions = conn.versions();
+    versions.sort();
+    assert_eq!(versions, ["c1", "c2"]);
+    assert!(conn.has_table("t_c2") && conn.has_table("t_c1") && !conn.has_table("t_d1"));
+    assert_eq!(listing(&p.root), before, "no file was created");
+
+    // Quoted values, spaces around `=`, escapes: libpq's syntax.
+    let quoted = format!(
+        "host = '{host}' port='{port}' user={user} password='s3 cr\\'et pw' dbname = '{name}'"
+    );
+    p.run(&["current", "--database-url", &quoted])
+        .ok("c2 (head)\nc1 (feat1)\n", "");
+    // --sql reads the dialect from it, and connects to nothing.
+    let sql = p.run(&["upgrade", "a1", "--sql", "--database-url", &dsn]);
+    assert_eq!((sql.code, sql.stderr.as_str()), (Some(0), ""));
+    assert!(sql
+        .stdout
+        .contains("CREATE TABLE IF NOT EXISTS \"alembic_version\""));
+
+    // Wherever the target is shown, the password is `***`.
+    let unreachable = "host=127.0.0.1 port=1 user=app password=s3cretpw dbname=db";
+    let quoted_unreachable = "host=127.0.0.1 port=1 user=app password='s3cret pw' dbname=db";
+    for (url, shown) in [
+        (
+            unreachable,
+            "host=127.0.0.1 port=1 user=app password=*** dbname=db",
+        ),
+        (
+            quoted_unreachable,
+            "host=127.0.0.1 port=1 user=app password=*** dbname=db",
+        ),
+    ] {
+        for command in [&["current"][..], &["check"], &["upgrade", "heads"]] {
+            let mut args = command.to_vec();
+            args.extend(["--database-url", url]);
+            let run = p.run(&args);
+            assert_eq!(
+                (run.code, run.stdout.as_str()),
+                (Some(1), ""),
+                "{command:?}"
+            );
+            assert!(
+                run.stderr
+                    .starts_with(&format!("error: cannot connect to {shown}: ")),
+                "{}",
+                run.stderr
+            );
+            assert_eq!(
+                run.stderr.lines().count(),
+                1 + run.stderr.matches("\n  ").count()
+            );
+            assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+            assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        }
+    }
+    assert_eq!(listing(&p.root), before, "no file was created");
+}
+
+#[test]
+fn strings_that_name_no_database_are_refused_and_create_nothing() {
+    let p = Project::branched("refused");
+    let known = "known schemes: postgres://, postgresql://, mysql://, mariadb://, sqlite://, sqlite:, file: (an SQLite URI)";
+    let accepted = "accepted: postgres://... or postgresql://..., a libpq key/value string (host=... user=... dbname=...), mysql://... or mariadb://..., sqlite://PATH or sqlite:PATH (always SQLite), or the path of an existing SQLite file or of a new one named *.db, *.sqlite, *.sqlite3 or *.db3";
+    let key_value = "a PostgreSQL key/value string is keyword=value pairs separated by spaces (e.g. host=localhost user=app password=... dbname=app); an SQLite path with `=` in it needs the sqlite: prefix";
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "postgress://app:s3cretpw@127.0.0.1/db",
+            format!("postgress://app:***@127.0.0.1/db: unknown scheme `postgress://` (did you mean `postgres://`?); {known}"),
+        ),
+        (
+            "postgresq://app@127.0.0.1/db",
+            format!("postgresq://app@127.0.0.1/db: unknown scheme `postgresq://` (did you mean `postgres://`?); {known}"),
+        ),
+        (
+            "mysql2://root:s3cretpw@127.0.0.1/test",
+            format!("mysql2://root:***@127.0.0.1/test: unknown scheme `mysql2://` (did you mean `mysql://`?); {known}"),
+        ),
+        (
+            "sqlte://app.db",
+            format!("sqlte://app.db: unknown scheme `sqlte://` (did you mean `sqlite://`?); {known}"),
+        ),
+        (
+            "sqlte:app.db",
+            format!("sqlte:app.db: unknown scheme `sqlte:` (did you mean `sqlite:`?); {known}"),
+        ),
+        (
+            "pgsql://app@h/db",
+            format!("pgsql://app@h/db: unknown scheme `pgsql://` (did you mean `postgres://`?); {known}"),
+        ),
+        (
+            "oracle://app:s3cretpw@h/db",
+            format!("oracle://app:***@h/db: unknown scheme `oracle://`; {known}"),
+        ),
+        (
+            "postgres:app:s3cretpw@h/db",
+            "postgres:***@h/db: write `postgres://...` (user, host and database after the `//`)".to_string(),
+        ),
+        (
+            "app",
+            format!("app: not a database URL, and no file of that name exists; a new SQLite file needs the sqlite: prefix (sqlite:app) or a name ending in .db, .sqlite, .sqlite3 or .db3; {accepted}"),
+        ),
+        (
+            "host 127.0.0.1 dbname app.db",
+            format!("host 127.0.0.1 dbname app.db: not a database URL, and no file of that name exists; a path with spaces is taken only when the file exists or with the sqlite: prefix; {accepted}"),
+        ),
+        (
+            "host 127.0.0.1 password s3cretpw",
+            format!("host 127.0.0.1 password ***: not a database URL, and no file of that name exists; a path with spaces is taken only when the file exists or with the sqlite: prefix; {accepted}"),
+        ),
+        (
+            "hots=127.0.0.1 user=postgres password=s3cretpw dbname=app",
+            format!("hots=*** user=postgres password=*** dbname=app: `hots` is not a libpq connection keyword (did you mean `host`?); {key_value}"),
+        ),
+        (
+            "host=127.0.0.1 passwrd=s3cretpw",
+            format!("host=127.0.0.1 passwrd=***: `passwrd` is not a libpq connection keyword (did you mean `password`?); {key_value}"),
+        ),
+        (
+            "app=1.db",
+            format!("app=***: `app` is not a libpq connection keyword; {key_value}"),
+        ),
+        (
+            "host=127.0.0.1 user postgres",
+            format!("host=127.0.0.1 user postgres: `user` has no `=` after it; {key_value}"),
+        ),
+        (
+            "host=127.0.0.1 password='s3cret pw",
+            format!("host=127.0.0.1 password=***: the quoted value of `password` has no closing `'`; {key_value}"),
+        ),
+        (
+            "Data Source=app.db;Password=s3cretpw",
+            format!("Data Source=app.db;Password=***: `Data` has no `=` after it; {key_value}"),
+        ),
+        (
+            "=x",
+            format!("=x: a `=` with no keyword before it; {key_value}"),
+        ),
+        ("", format!("\"\": it is empty; {accepted}")),
+    ];
+    let commands: [&[&str]; 6] = [
+        &["upgrade", "heads"],
+        &["current"],
+        &["check"],
+        &["stamp", "heads"],
+        &["downgrade", "base"],
+        &["upgrade", "heads", "--sql"],
+    ];
+    let before = listing(&p.root);
+    for (url, message) in &cases {
+        let expected = format!("error: cannot use database URL {message}\n");
+        for command in commands {
+            let mut args = command.to_vec();
+            args.extend(["--database-url", url]);
+            p.run(&args).fails(&expected);
+            // (An empty DATABASE_URL is no URL.)
+            if !url.is_empty() {
+                p.run_env("", command, &[("DATABASE_URL", url)])
+                    .fails(&expected);
+            }
+            assert_eq!(
+                listing(&p.root),
+                before,
+                "{url:?} {command:?} created a file"
+            );
+        }
+    }
+    // From aludel.toml too.
+    p.write("aludel.toml", "database_url = \"sqlte://app.db\"\n");
+    let with_toml = listing(&p.root);
+    for command in commands {
+        p.run(command).fails(&format!(
+            "error: cannot use database URL sqlte://app.db: unknown scheme `sqlte://` (did you mean `sqlite://`?); {known}\n"
+        ));
+    }
+    assert_eq!(listing(&p.root), with_toml, "no file was created");
+}
+
+#[test]
+fn plain_paths_are_sqlite_when_they_exist_or_look_like_sqlite() {
+    let p = Project::branched("paths");
+    let upgraded = "upgrade <base> -> a1, first ... <t>\ndatabase at a1\n";
+    // A new file with an SQLite extension (any case) is created.
+    for name in ["new.db", "new.sqlite", "new.sqlite3", "new.db3", "NEW.DB"] {
+        p.run(&["upgrade", "a1", "--database-url", name])
+            .ok("", upgraded);
+        assert!(p.root.join(name).is_file(), "{name}");
+        p.run(&["current", "--database-url", name]).ok("a1\n", "");
+    }
+    // `sqlite:` and `sqlite://` always mean SQLite, whatever the name.
+    for (url, file) in [
+        ("sqlite:plain", "plain"),
+        ("sqlite://odd name=1", "odd name=1"),
+        ("sqlite:sqlte:x", "sqlte:x"),
+    ] {
+        p.run(&["upgrade", "a1", "--database-url", url])
+            .ok("", upgraded);
+        assert!(p.root.join(file).is_file(), "{file}");
+    }
+    // Once they exist, the plain names work too.
+    for name in ["plain", "odd name=1"] {
+        let expected = if name.contains('=') {
+            // A string with `=` is a key/value string even when such a file exists.
+            None
+        } else {
+            Some("a1\n")
+        };
+        let run = p.run(&["current", "--database-url", name]);
+        match expected {
+            Some(stdout) => run.ok(stdout, ""),
+            None => run.fails(
+                "error: cannot use database URL odd name=1: `odd` has no `=` after it; a PostgreSQL key/value string is keyword=value pairs separated by spaces (e.g. host=localhost user=app password=... dbname=app); an SQLite path with `=` in it needs the sqlite: prefix\n",
+            ),
+        }
+    }
+    std::fs::write(p.root.join("with space.db"), "").unwrap();
+    p.run(&["current", "--database-url", "with space.db"])
+        .ok("", "");
+    // A directory is not a database.
+    std::fs::create_dir(p.root.join("dir.db")).unwrap();
+    p.run(&["upgrade", "a1", "--database-url", "dir.db"])
+        .fails("error: cannot connect to dir.db: this is a directory, not an SQLite file\n");
+    // `:memory:` is an empty database that vanishes.
+    p.run(&["upgrade", "a1", "--database-url", ":memory:"])
+        .ok("", upgraded);
+    p.run(&["current", "--database-url", ":memory:"]).ok("", "");
 }

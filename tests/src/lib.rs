@@ -16,6 +16,8 @@ use aludel_graph::{load_dir, GraphOptions};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, MysqlConnection, PgConnection, SqliteConnection};
 
+pub mod pgbouncer;
+
 /// The backends aludel supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -3,13 +3,15 @@
 //!
 //! Prints `started <id>` and `finished <id>` as each revision starts and finishes (flushed at
 //! once, so that a test can wait for a revision to be running), then the number of revisions it
-//! applied on a line of its own. On failure it prints the error on one line of stderr,
+//! applied on a line of its own. Around the run it prints `began <µs>` and `ended <µs>`, the
+//! wall clock in microseconds since the Unix epoch, so that a test can tell that processes'
+//! runs overlapped. On failure it prints the error on one line of stderr,
 //! `error: ...`, and exits 1.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use aludel::Progress;
+use aludel::{MigrationConnection, Migrator, Progress, Report};
 use aludel_tests::load_history;
 use diesel::{Connection, MysqlConnection, PgConnection, SqliteConnection};
 
@@ -17,6 +19,21 @@ fn say(line: String) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
+}
+
+/// Microseconds since the Unix epoch.
+fn micros() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros())
+}
+
+/// `run_pending`, between `began` and `ended` lines.
+fn timed<C: MigrationConnection>(m: &Migrator<'_>, conn: &mut C) -> Result<Report, aludel::Error> {
+    say(format!("began {}", micros()));
+    let report = m.run_pending(conn);
+    say(format!("ended {}", micros()));
+    report
 }
 
 fn run() -> Result<usize, String> {
@@ -36,11 +53,18 @@ fn run() -> Result<usize, String> {
     };
     let m = migrations.migrator().with_progress(&progress);
     let report = match backend.as_str() {
-        "sqlite" => {
-            m.run_pending(&mut SqliteConnection::establish(url).map_err(|e| e.to_string())?)
-        }
-        "postgres" => m.run_pending(&mut PgConnection::establish(url).map_err(|e| e.to_string())?),
-        "mysql" => m.run_pending(&mut MysqlConnection::establish(url).map_err(|e| e.to_string())?),
+        "sqlite" => timed(
+            &m,
+            &mut SqliteConnection::establish(url).map_err(|e| e.to_string())?,
+        ),
+        "postgres" => timed(
+            &m,
+            &mut PgConnection::establish(url).map_err(|e| e.to_string())?,
+        ),
+        "mysql" => timed(
+            &m,
+            &mut MysqlConnection::establish(url).map_err(|e| e.to_string())?,
+        ),
         other => return Err(format!("unknown backend {other}")),
     }
     .map_err(|e| e.to_string())?;
