@@ -636,9 +636,9 @@ fn targets_irreversible_and_failing_revisions() {
             "{error}"
         );
         let tail = if db.backend == Backend::Mysql {
-            "this database commits DDL implicitly, so the revision may be partly applied: check the schema, repair it by hand, then run again (the version table records only revisions that completed) (completed before it: a1, b2)\n"
+            "this database commits DDL implicitly, so the revision may be partly applied: check the schema, repair it by hand, then run again (the version table records only revisions that completed) (2 completed before it: a1, b2)\n"
         } else {
-            "the revision was rolled back, the schema and version table are as before it (completed before it: a1, b2)\n"
+            "the revision was rolled back, the schema and version table are as before it (2 completed before it: a1, b2)\n"
         };
         assert!(error.ends_with(tail), "{error}");
         assert_eq!(db.connect().versions(), ["b2"]);

@@ -339,4 +339,31 @@ mod tests {
             "relation \"missing\" does not exist"
         );
     }
+
+    #[test]
+    fn a_failure_late_in_a_long_history_lists_ten_completed_revisions() {
+        // Lemmy's history failing at its 248th revision gave a 4,464-character line of ids.
+        let completed: Vec<Completed> = (0..247)
+            .map(|i| Completed {
+                revision: format!("{i:032}"),
+                direction: Direction::Upgrade,
+                duration: Duration::ZERO,
+            })
+            .collect();
+        let error = Error::RevisionFailed {
+            revision: "r248".to_string(),
+            path: "versions/248.sql".to_string(),
+            direction: Direction::Upgrade,
+            message: "relation \"x\" does not exist".to_string(),
+            partial: false,
+            outside_transaction: false,
+            completed,
+        };
+        let text = error.to_string();
+        assert!(
+            text.ends_with("(247 completed before it: 00000000000000000000000000000000, 00000000000000000000000000000001, 00000000000000000000000000000002, 00000000000000000000000000000003, 00000000000000000000000000000004, 00000000000000000000000000000005, 00000000000000000000000000000006, 00000000000000000000000000000007, 00000000000000000000000000000008, 00000000000000000000000000000009 and 237 more)"),
+            "{text}"
+        );
+        assert!(text.len() < 800, "{}", text.len());
+    }
 }
