@@ -100,6 +100,15 @@ pub enum Error {
     /// An option this database cannot honour.
     #[error("{0}")]
     Unsupported(String),
+
+    /// The history embedded in the program does not form a valid revision graph. The macros
+    /// never generate such data: `aludel` and `aludel-macros` of different versions disagree
+    /// on its layout, or it was assembled by hand. Nothing was changed.
+    #[error("the revision history embedded in this program is invalid: {message}; aludel and aludel-macros must be the same version (build with matching versions, then rebuild the crate that embeds the history)")]
+    InvalidEmbeddedHistory {
+        /// What is wrong with the embedded data.
+        message: String,
+    },
 }
 
 fn direction_word(direction: Direction) -> &'static str {
