@@ -296,3 +296,18 @@ fn generate(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_assertion_names_the_layout_and_the_fix() {
+        let tokens = layout_assertion().to_string();
+        assert!(
+            tokens.contains(":: aludel :: __private :: Migrations :: __LAYOUT == 2u32"),
+            "{tokens}"
+        );
+        assert!(tokens.contains("aludel and aludel-macros must be the same version"));
+    }
+}

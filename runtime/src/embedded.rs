@@ -334,14 +334,17 @@ impl Migrations {
     /// The options a migrator over this history starts from: the version table and schema
     /// that the project's `aludel.toml` names, embedded by the macro.
     pub(crate) fn default_options(&self) -> crate::Options {
-        let mut options = crate::Options::default();
-        options.version_table = self.version_table.to_string();
-        options.schema = self.version_table_schema.map(str::to_string);
-        options
+        crate::Options {
+            version_table: self.version_table.to_string(),
+            schema: self.version_table_schema.map(str::to_string),
+            ..crate::Options::default()
+        }
     }
 
     /// The graph, or the error that the embedded data does not form one (the macro and the
     /// runtime disagree on the layout, or the data was assembled by hand).
+    // Until run.rs calls it in place of `graph()` for embedded histories.
+    #[allow(dead_code)]
     pub(crate) fn try_graph(&self) -> Result<&Graph, crate::Error> {
         match self.built() {
             (graph, None) => Ok(graph),
