@@ -765,6 +765,11 @@ impl<'p> Database<'p> {
         if let Some(schema) = &config.version_table_schema {
             options = options.schema(schema.clone());
         }
+        // An embedded CLI run where no aludel.toml is found uses the table settings the
+        // macro embedded, so that it reads the table the service writes.
+        if let (Origin::Embedded(migrations), None) = (project.origin(), project.config_file()) {
+            options = migrations.migrator().options().clone();
+        }
         let history = match project.origin() {
             Origin::Files { .. } => {
                 History::Loaded(Box::new(LoadedMigrations::new(project.graph().clone())))

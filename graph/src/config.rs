@@ -1,7 +1,7 @@
 //! `aludel.toml`: the project configuration shared by the macro and the command line.
 //!
-//! A flat file of `key = value` lines (`#` starts a comment; strings in double quotes with
-//! `\"`, `\\`, `\n` and `\t` escapes; `true`/`false`; integers):
+//! A TOML document of top-level keys (read with the `toml` crate: `#` starts a comment, strings
+//! are quoted, `true`/`false`, integers):
 //!
 //! ```toml
 //! script_location = "migrations"      # the versions live in <script_location>/versions
@@ -14,10 +14,12 @@
 //! allow_multiple_heads = false
 //! ```
 //!
-//! Every key is optional; an unknown key, a value of the wrong type or a line that is not
-//! `key = value` is an error with its line.
+//! Every key is optional; an unknown key, a key set twice, a value of the wrong type, a table
+//! (aludel.toml has none yet) or text that is not TOML is an error with its line and column.
 
 use std::path::{Component, Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{nearest, Diagnostic, Location};
 
@@ -125,41 +127,57 @@ impl Config {
     }
 
     /// Parses the text of a configuration file shown as `path`.
+    ///
+    /// The text must be a TOML document of top-level keys (see the module's documentation);
+    /// every problem is a diagnostic at its line and column.
     pub fn parse(path: &str, text: &str) -> Result<Config, Diagnostic> {
+        let at = |offset: usize, message: String| {
+            let (line, column) = line_column(text, offset);
+            Diagnostic::at(Location::new(path, line, column), message)
+        };
+        let document = DeTable::parse(text).map_err(|err| {
+            let offset = err.span().map_or(0, |span| span.start);
+            let message = err.message().trim_end().replace('\n', "; ");
+            if message == "duplicate key" {
+                let key = err
+                    .span()
+                    .and_then(|span| text.get(span))
+                    .unwrap_or_default()
+                    .trim_matches(|c| c == '"' || c == '\'');
+                return at(offset, format!("configuration key `{key}` is set twice"));
+            }
+            at(
+                offset,
+                format!("configuration file is not valid TOML: {message}"),
+            )
+            .with_help(
+                "aludel.toml holds `key = value` lines, e.g. version_table = \"alembic_version\"",
+            )
+        })?;
+        // In the order of the file, so that the first problem reported is the first one in it.
+        let mut entries: Vec<_> = document.get_ref().iter().collect();
+        entries.sort_by_key(|(key, _)| key.span().start);
         let mut config = Config::default();
-        let mut seen: Vec<&str> = Vec::new();
-        for (index, raw) in text.lines().enumerate() {
-            let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            let at = |message: String| Diagnostic::at(Location::new(path, line_no, 1), message);
-            let line = strip_comment(raw).trim();
-            if line.is_empty() {
-                continue;
-            }
-            let Some((key, value)) = line.split_once('=') else {
-                return Err(at(format!("expected `key = value`, found `{line}`")));
+        for (key, value) in entries {
+            let name: &str = key.get_ref();
+            let key_at = key.span().start;
+            let value_at = value.span().start;
+            let raw = text.get(value.span()).unwrap_or_default().trim();
+            let Some(&name) = CONFIG_KEYS.iter().find(|k| **k == name) else {
+                let (line, column) = line_column(text, key_at);
+                let location = Location::new(path, line, column);
+                return Err(unknown(location, name, value.get_ref()));
             };
-            let key = key.trim();
-            let value = value.trim();
-            let Some(&key) = CONFIG_KEYS.iter().find(|k| **k == key) else {
-                let mut d = at(format!("unknown configuration key `{key}`"));
-                d = match nearest(key, CONFIG_KEYS) {
-                    Some(near) => d.with_help(format!("did you mean `{near}`?")),
-                    None => d.with_help(format!("the keys are: {}", CONFIG_KEYS.join(", "))),
-                };
-                return Err(d);
-            };
-            if seen.contains(&key) {
-                return Err(at(format!("configuration key `{key}` is set twice")));
-            }
-            seen.push(key);
             let string = || {
-                parse_string(value).ok_or_else(|| {
-                    at(format!(
-                        "`{key}` takes a string in double quotes, e.g. {key} = \"...\""
-                    ))
-                })
+                match value.get_ref() {
+                DeValue::String(s) => Ok(s.to_string()),
+                _ => Err(at(
+                    value_at,
+                    format!("`{name}` takes a string in double quotes, e.g. {name} = \"...\", not `{raw}`"),
+                )),
+            }
             };
-            match key {
+            match name {
                 "script_location" => config.script_location = PathBuf::from(string()?),
                 "version_table" => config.version_table = string()?,
                 "version_table_schema" => config.version_table_schema = Some(string()?),
@@ -168,18 +186,25 @@ impl Config {
                 "timezone" => config.timezone = string()?,
                 "post_write_hook" => config.post_write_hook = Some(string()?),
                 "truncate_slug_length" => {
-                    config.truncate_slug_length = value
-                        .parse()
-                        .map_err(|_| at(format!("`{key}` takes a whole number, not `{value}`")))?;
+                    config.truncate_slug_length = match value.get_ref() {
+                        DeValue::Integer(n) => usize::from_str_radix(n.as_str(), n.radix()).ok(),
+                        _ => None,
+                    }
+                    .ok_or_else(|| {
+                        at(
+                            value_at,
+                            format!("`{name}` takes a whole number, not `{raw}`"),
+                        )
+                    })?;
                 }
                 "allow_multiple_heads" => {
-                    config.allow_multiple_heads = match value {
-                        "true" => true,
-                        "false" => false,
+                    config.allow_multiple_heads = match value.get_ref() {
+                        DeValue::Boolean(b) => *b,
                         _ => {
-                            return Err(at(format!(
-                                "`{key}` takes `true` or `false`, not `{value}`"
-                            )))
+                            return Err(at(
+                                value_at,
+                                format!("`{name}` takes `true` or `false`, not `{raw}`"),
+                            ))
                         }
                     };
                 }
@@ -190,43 +215,35 @@ impl Config {
     }
 }
 
-/// Drops a `#` comment that is not inside a string.
-fn strip_comment(line: &str) -> &str {
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match c {
-            '\\' if in_string && !escaped => {
-                escaped = true;
-                continue;
-            }
-            '"' if !escaped => in_string = !in_string,
-            '#' if !in_string => return &line[..i],
-            _ => {}
-        }
-        escaped = false;
+/// The error for a key that is not one of [`CONFIG_KEYS`]: the nearest key, or for a table
+/// (`[name]`, `name.key = ...`, `name = { ... }`) that aludel.toml has none yet.
+fn unknown(location: Location, name: &str, value: &DeValue<'_>) -> Diagnostic {
+    let keys = CONFIG_KEYS.join(", ");
+    if matches!(value, DeValue::Table(_)) {
+        return Diagnostic::at(
+            location,
+            format!("unknown configuration table `{name}`: aludel.toml has only top-level keys, no tables"),
+        )
+        .with_help(format!(
+            "set the keys at the top of the file, before any `[table]` line; the keys are: {keys}"
+        ));
     }
-    line
+    let d = Diagnostic::at(location, format!("unknown configuration key `{name}`"));
+    match nearest(name, CONFIG_KEYS) {
+        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+        None => d.with_help(format!("the keys are: {keys}")),
+    }
 }
 
-fn parse_string(value: &str) -> Option<String> {
-    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next()? {
-                '"' => out.push('"'),
-                '\\' => out.push('\\'),
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                _ => return None,
-            },
-            '"' => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
+/// The 1-based line and column (in characters) of a byte offset in `text`.
+fn line_column(text: &str, offset: usize) -> (u32, u32) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    (clamp(line), clamp(column))
 }
 
 /// Finds the project root: the nearest directory from `start` upwards that holds
@@ -296,13 +313,82 @@ mod tests {
         }
     }
 
+    fn error(text: &str) -> String {
+        Config::parse("aludel.toml", text).unwrap_err().to_string()
+    }
+
     #[test]
     fn errors_have_lines() {
-        let err = Config::parse("aludel.toml", "\nscript_locaton = \"m\"\n").unwrap_err();
-        assert_eq!(err.to_string(), "aludel.toml:2:1: unknown configuration key `script_locaton`\n  = help: did you mean `script_location`?");
-        assert!(Config::parse("x", "allow_multiple_heads = yes").is_err());
-        assert!(Config::parse("x", "script_location = m").is_err());
-        assert!(Config::parse("x", "just words").is_err());
-        assert!(Config::parse("x", "timezone = \"a\"\ntimezone = \"b\"").is_err());
+        assert_eq!(
+            error("\nscript_locaton = \"m\"\n"),
+            "aludel.toml:2:1: unknown configuration key `script_locaton`\n  = help: did you mean `script_location`?"
+        );
+        assert_eq!(
+            error("  timezone = 'x'\n  version_tabel = \"v\""),
+            "aludel.toml:2:3: unknown configuration key `version_tabel`\n  = help: did you mean `version_table`?"
+        );
+        assert!(error("zzzzzz = 1").starts_with(
+            "aludel.toml:1:1: unknown configuration key `zzzzzz`\n  = help: the keys are: script_location, version_table,"
+        ));
+        assert_eq!(
+            error("timezone = \"a\"\ntimezone = \"b\""),
+            "aludel.toml:2:1: configuration key `timezone` is set twice"
+        );
+    }
+
+    #[test]
+    fn wrong_types_point_at_the_value() {
+        for (text, expected) in [
+            ("version_table = 3", "aludel.toml:1:17: `version_table` takes a string in double quotes, e.g. version_table = \"...\", not `3`"),
+            ("version_table = { a = 1 }", "aludel.toml:1:17: `version_table` takes a string in double quotes, e.g. version_table = \"...\", not `{ a = 1 }`"),
+            ("\ntruncate_slug_length = -3", "aludel.toml:2:24: `truncate_slug_length` takes a whole number, not `-3`"),
+            ("truncate_slug_length = \"20\"", "aludel.toml:1:24: `truncate_slug_length` takes a whole number, not `\"20\"`"),
+            ("allow_multiple_heads = \"true\"", "aludel.toml:1:24: `allow_multiple_heads` takes `true` or `false`, not `\"true\"`"),
+        ] {
+            assert_eq!(error(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn tables_are_refused() {
+        let err = error("version_table = \"v\"\n\n[databases.main]\nurl = \"sqlite://x.db\"\n");
+        assert!(
+            err.starts_with("aludel.toml:3:2: unknown configuration table `databases`: aludel.toml has only top-level keys, no tables\n  = help: set the keys at the top of the file, before any `[table]` line; the keys are: script_location,"),
+            "{err}"
+        );
+        // A dotted key and an inline table are tables too.
+        assert!(error("a.b = 1").starts_with("aludel.toml:1:1: unknown configuration table `a`"));
+        assert!(
+            error("x = { y = 1 }").starts_with("aludel.toml:1:1: unknown configuration table `x`")
+        );
+    }
+
+    #[test]
+    fn malformed_toml_is_an_error_with_its_place() {
+        assert_eq!(
+            error("version_table = \"v\"\njust words\n"),
+            "aludel.toml:2:6: configuration file is not valid TOML: key with no value, expected `=`\n  = help: aludel.toml holds `key = value` lines, e.g. version_table = \"alembic_version\""
+        );
+        let err = error("script_location = m");
+        assert!(
+            err.starts_with("aludel.toml:1:19: configuration file is not valid TOML: string values must be quoted"),
+            "{err}"
+        );
+        assert!(error("version_table = \"unterminated").starts_with(
+            "aludel.toml:1:30: configuration file is not valid TOML: invalid basic string"
+        ));
+        assert!(error("allow_multiple_heads = yes").starts_with("aludel.toml:1:24: "));
+    }
+
+    #[test]
+    fn toml_strings_and_comments() {
+        let config = Config::parse(
+            "x",
+            "version_table = 'literal\\no_escape' # comment\ntimezone = \"tab\\there\\u00e9\"\npost_write_hook = \"\"\"\nfmt {path}\"\"\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.version_table, "literal\\no_escape");
+        assert_eq!(config.timezone, "tab\there\u{e9}");
+        assert_eq!(config.post_write_hook.as_deref(), Some("fmt {path}"));
     }
 }

@@ -183,6 +183,25 @@ impl Graph {
         Ok(self.steps(&current, &order, Direction::Upgrade))
     }
 
+    /// The rows the version table holds once every revision is applied: after `upgrade heads`
+    /// (from any state; the rows do not depend on where the upgrade started). These are the
+    /// [`heads`](Graph::heads) less the heads that another revision depends on (`depends_on`):
+    /// such a head is applied, but implied by the row of the revision that depends on it. For
+    /// `a`, `c` and `b` (down_revision `c`, depends_on `a`) the heads are `a` and `b`, and the
+    /// version table holds `b` alone.
+    ///
+    /// In the order [`plan_upgrade`](Graph::plan_upgrade) writes them from an empty table. A
+    /// runtime compares these, not the heads, with the version table to see that a database is
+    /// up to date.
+    pub fn heads_after_upgrade(&self) -> Vec<&str> {
+        // Cannot fail on a built graph ("heads" resolves to heads that no revision stands on,
+        // so none is an ancestor of another); the heads are the answer for an empty one.
+        match self.plan_upgrade(&[], "heads") {
+            Ok(plan) => plan.heads_after,
+            Err(_) => self.heads(),
+        }
+    }
+
     /// Plans a downgrade from `current` to `target`.
     ///
     /// # Warning
@@ -498,5 +517,50 @@ impl Graph {
                 self.plan_downgrade(&start, if to.is_empty() { "base" } else { to })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Graph, GraphOptions, Revision};
+
+    fn graph(revisions: Vec<Revision>) -> Graph {
+        let options = GraphOptions {
+            allow_multiple_heads: true,
+        };
+        Graph::build(revisions, &options).unwrap_or_else(|d| panic!("{d:?}"))
+    }
+
+    #[test]
+    fn heads_after_upgrade_leaves_out_heads_that_are_only_a_dependency() {
+        let mut a = Revision::new("a", &[]);
+        a.branch_labels = vec!["x".to_string()];
+        let c = Revision::new("c", &[]);
+        let mut b = Revision::new("b", &["c"]);
+        b.depends_on = vec!["a".to_string()];
+        let g = graph(vec![a, b, c]);
+        assert_eq!(g.heads(), ["a", "b"]);
+        assert_eq!(g.heads_after_upgrade(), ["b"]);
+        // The same rows whatever the upgrade starts from.
+        for start in [&[][..], &["a"][..], &["c"][..], &["a", "c"][..], &["b"][..]] {
+            let plan = g
+                .plan_upgrade(start, "heads")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(plan.heads_after, ["b"], "from {start:?}");
+        }
+    }
+
+    #[test]
+    fn heads_after_upgrade_without_dependencies_are_the_heads() {
+        let g = graph(vec![
+            Revision::new("a", &[]),
+            Revision::new("b", &["a"]),
+            Revision::new("c", &["a"]),
+        ]);
+        assert_eq!(g.heads(), ["b", "c"]);
+        let mut rows = g.heads_after_upgrade();
+        rows.sort_unstable();
+        assert_eq!(rows, ["b", "c"]);
+        assert!(Graph::empty().heads_after_upgrade().is_empty());
     }
 }

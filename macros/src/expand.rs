@@ -102,7 +102,7 @@ fn try_expand(input: TokenStream, form: Form) -> Result<TokenStream, Failure> {
             known_ids: fallback::readable_ids(&dir, &root),
         }
     })?;
-    let mut tokens = generate(&history, form, span, config.allow_multiple_heads)?;
+    let mut tokens = generate(&history, form, span, &config)?;
     // Edits of aludel.toml (which may move the history or allow several heads) rebuild too.
     let config_file = root.join(aludel_graph::config::CONFIG_FILE);
     if let (true, Some(path)) = (config_file.is_file(), config_file.to_str()) {
@@ -181,14 +181,40 @@ fn revision_tokens(
     Ok((value, absolute.to_string()))
 }
 
+/// The layout of the generated code: the arguments of `Migrations::__new`,
+/// `Migrations::__from_array` and `__revision`. Equal to `aludel::__private::Migrations::__LAYOUT`
+/// of the runtime these macros were written with; change both together.
+const LAYOUT: u32 = 2;
+
+/// The compile-time check that the runtime reads the layout these macros generate.
+fn layout_assertion() -> TokenStream {
+    let message = format!(
+        "aludel-macros {} generated an embedded history in layout {LAYOUT}, which this version of aludel does not read: aludel and aludel-macros must be the same version (aludel pins aludel-macros exactly; look for a `[patch]` or a second copy of either crate in Cargo.lock)",
+        env!("CARGO_PKG_VERSION")
+    );
+    quote! {
+        const _: () = ::core::assert!(
+            ::aludel::__private::Migrations::__LAYOUT == #LAYOUT,
+            #message
+        );
+    }
+}
+
 fn generate(
     history: &History,
     form: Form,
     span: Span,
-    allow_multiple_heads: bool,
+    config: &Config,
 ) -> Result<TokenStream, Failure> {
     let graph = &history.graph;
     let heads = graph.heads();
+    let allow_multiple_heads = config.allow_multiple_heads;
+    let version_table = config.version_table.as_str();
+    let version_table_schema = match &config.version_table_schema {
+        Some(schema) => quote!(::core::option::Option::Some(#schema)),
+        None => quote!(::core::option::Option::None),
+    };
+    let layout = layout_assertion();
     let digests = graph.lineage_digests();
     let mut values = Vec::with_capacity(graph.len());
     let mut files = Vec::with_capacity(graph.len());
@@ -201,19 +227,29 @@ fn generate(
     // Makes the crate rebuild when a file changes: one item for the whole history (an item
     // per file costs the compiler more than the files' bytes do).
     let track = quote! { const _: [&str; #count] = [#(include_str!(#files)),*]; };
-    let head_indices: Vec<usize> = heads.iter().filter_map(|h| graph.index_of(h)).collect();
+    // The rows of the version table after `upgrade heads` (by the graph crate's planning
+    // rule), whose lineage digests the runtime's one-query no-op check compares: not the
+    // heads, when a head is only another revision's dependency.
+    let version_heads: Vec<usize> = graph
+        .heads_after_upgrade()
+        .iter()
+        .filter_map(|h| graph.index_of(h))
+        .collect();
     Ok(match form {
         // One static array, handed over whole: an item per revision, or a slice of references
         // into the array, costs the compiler a body (or a promoted constant) per revision,
         // which was most of the cost of embedding a long history.
         Form::Expression => quote! {{
+            #layout
             #track
             static __ALUDEL_REVISIONS: [::aludel::__private::Revision; #count] = [#(#values),*];
             ::aludel::__private::Migrations::__from_array(
                 &__ALUDEL_REVISIONS,
                 &[#(#heads),*],
-                &[#(#head_indices),*],
+                &[#(#version_heads),*],
                 #allow_multiple_heads,
+                #version_table,
+                #version_table_schema,
             )
         }},
         Form::Module => {
@@ -242,6 +278,7 @@ fn generate(
             quote! {
                 /// The revision history, embedded and validated at compile time by `aludel::migrations!`.
                 pub mod migrations {
+                    #layout
                     #track
                     #(#statics)*
                     /// Every revision of the history.
@@ -249,11 +286,28 @@ fn generate(
                         ::aludel::__private::Migrations::__new(
                             &[#(&#names),*],
                             &[#(#heads),*],
-                            &[#(#head_indices),*],
+                            &[#(#version_heads),*],
                             #allow_multiple_heads,
+                            #version_table,
+                            #version_table_schema,
                         );
                 }
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_assertion_names_the_layout_and_the_fix() {
+        let tokens = layout_assertion().to_string();
+        assert!(
+            tokens.contains(":: aludel :: __private :: Migrations :: __LAYOUT == 2u32"),
+            "{tokens}"
+        );
+        assert!(tokens.contains("aludel and aludel-macros must be the same version"));
+    }
 }

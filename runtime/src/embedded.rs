@@ -179,10 +179,16 @@ impl Revision {
 pub struct Migrations {
     storage: Storage,
     heads: &'static [&'static str],
-    /// The heads' positions in load order.
-    head_indices: &'static [usize],
+    /// Positions in load order of the rows the version table holds after `upgrade heads`
+    /// (`aludel_graph::Graph::heads_after_upgrade`): the heads less those that are only a
+    /// dependency of another revision.
+    version_heads: &'static [usize],
     allow_multiple_heads: bool,
-    graph: OnceLock<Graph>,
+    /// The version table and its schema that the project's `aludel.toml` names.
+    version_table: &'static str,
+    version_table_schema: Option<&'static str>,
+    /// The graph, with what is wrong with the embedded data when it does not form one.
+    graph: OnceLock<(Graph, Option<String>)>,
     digests: OnceLock<Vec<String>>,
     refs: OnceLock<Vec<&'static Revision>>,
 }
@@ -238,7 +244,15 @@ impl Migrations {
 
     /// The revision graph, built on first use from the embedded data. It answers target
     /// resolution, history and planning with the same rules the macro validated.
+    ///
+    /// Empty when the embedded data does not form a valid graph, which the macro never
+    /// generates (the runtime reports it as [`Error::InvalidEmbeddedHistory`](crate::Error)).
     pub fn graph(&self) -> &Graph {
+        &self.built().0
+    }
+
+    /// Builds the graph once and checks it against what the macro computed.
+    fn built(&self) -> &(Graph, Option<String>) {
         self.graph.get_or_init(|| {
             let revisions = self
                 .revisions()
@@ -248,9 +262,62 @@ impl Migrations {
             let options = GraphOptions {
                 allow_multiple_heads: self.allow_multiple_heads,
             };
-            // The macro validated this exact data with the same code, so the error branch is
-            // unreachable; it yields an empty graph rather than a panic.
-            Graph::build(revisions, &options).unwrap_or_else(|_| Graph::empty())
+            match Graph::build(revisions, &options) {
+                Ok(graph) => {
+                    let problem = self.disagreement(&graph);
+                    (graph, problem)
+                }
+                Err(diagnostics) => {
+                    let shown: Vec<String> =
+                        diagnostics.iter().take(10).map(|d| d.to_string()).collect();
+                    let mut message = shown.join("; ");
+                    if diagnostics.len() > 10 {
+                        message.push_str(&format!(" (and {} more)", diagnostics.len() - 10));
+                    }
+                    (Graph::empty(), Some(message))
+                }
+            }
+        })
+    }
+
+    /// What the macro computed that the graph built from the same data contradicts.
+    fn disagreement(&self, graph: &Graph) -> Option<String> {
+        // The parser refuses these, but `Graph::build` takes ids as given; an id that the
+        // text does not hold reads as "".
+        if let Some((i, r)) = self
+            .revisions()
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !aludel_graph::revision::is_valid_id(r.id()))
+        {
+            return Some(format!(
+                "revision {} of {} has the invalid id `{}`",
+                i + 1,
+                self.len(),
+                r.id()
+            ));
+        }
+        if graph.heads() != self.heads {
+            return Some(format!(
+                "the embedded heads ({}) are not the graph's ({})",
+                self.heads.join(", "),
+                graph.heads().join(", ")
+            ));
+        }
+        let mut embedded: Vec<&str> = self
+            .version_heads
+            .iter()
+            .map(|&i| self.at(i).map_or("?", Revision::id))
+            .collect();
+        let mut expected = graph.heads_after_upgrade();
+        embedded.sort_unstable();
+        expected.sort_unstable();
+        (embedded != expected).then(|| {
+            format!(
+                "the embedded version-table heads ({}) are not the graph's ({})",
+                embedded.join(", "),
+                expected.join(", ")
+            )
         })
     }
 
@@ -267,13 +334,22 @@ impl Migrations {
     /// The options a migrator over this history starts from: the version table and schema
     /// that the project's `aludel.toml` names, embedded by the macro.
     pub(crate) fn default_options(&self) -> crate::Options {
-        crate::Options::default()
+        crate::Options {
+            version_table: self.version_table.to_string(),
+            schema: self.version_table_schema.map(str::to_string),
+            ..crate::Options::default()
+        }
     }
 
     /// The graph, or the error that the embedded data does not form one (the macro and the
     /// runtime disagree on the layout, or the data was assembled by hand).
     pub(crate) fn try_graph(&self) -> Result<&Graph, crate::Error> {
-        Ok(self.graph())
+        match self.built() {
+            (graph, None) => Ok(graph),
+            (_, Some(message)) => Err(crate::Error::InvalidEmbeddedHistory {
+                message: message.clone(),
+            }),
+        }
     }
 
     /// The lineage digests in load order (aligned with [`Graph::revisions`]).
@@ -286,27 +362,40 @@ impl Migrations {
         })
     }
 
-    /// The heads with their lineage digests, straight from the embedded data.
+    /// The rows the version table holds after `upgrade heads`, with their lineage digests,
+    /// straight from the embedded data (the no-op check of `run_pending`). Not the same as
+    /// [`heads`](Migrations::heads): a head that another revision depends on is no row.
     pub(crate) fn head_digests(&self) -> Vec<(&'static str, &'static str)> {
-        self.head_indices
+        self.version_heads
             .iter()
             .filter_map(|&i| self.at(i))
             .map(|r| (r.id(), r.lineage_digest()))
             .collect()
     }
 
+    /// The version of the layout the macros generate (the arguments of the hidden
+    /// constructors below and of `__revision`). The generated code asserts at compile time
+    /// that it equals the layout the macros were written for, so that an `aludel-macros` of
+    /// another version fails to compile instead of embedding data that reads as empty strings.
+    #[doc(hidden)]
+    pub const __LAYOUT: u32 = 2;
+
     #[doc(hidden)]
     pub const fn __new(
         revisions: &'static [&'static Revision],
         heads: &'static [&'static str],
-        head_indices: &'static [usize],
+        version_heads: &'static [usize],
         allow_multiple_heads: bool,
+        version_table: &'static str,
+        version_table_schema: Option<&'static str>,
     ) -> Self {
         Migrations::with_storage(
             Storage::Refs(revisions),
             heads,
-            head_indices,
+            version_heads,
             allow_multiple_heads,
+            version_table,
+            version_table_schema,
         )
     }
 
@@ -314,28 +403,36 @@ impl Migrations {
     pub const fn __from_array(
         revisions: &'static [Revision],
         heads: &'static [&'static str],
-        head_indices: &'static [usize],
+        version_heads: &'static [usize],
         allow_multiple_heads: bool,
+        version_table: &'static str,
+        version_table_schema: Option<&'static str>,
     ) -> Self {
         Migrations::with_storage(
             Storage::Array(revisions),
             heads,
-            head_indices,
+            version_heads,
             allow_multiple_heads,
+            version_table,
+            version_table_schema,
         )
     }
 
     const fn with_storage(
         storage: Storage,
         heads: &'static [&'static str],
-        head_indices: &'static [usize],
+        version_heads: &'static [usize],
         allow_multiple_heads: bool,
+        version_table: &'static str,
+        version_table_schema: Option<&'static str>,
     ) -> Self {
         Migrations {
             storage,
             heads,
-            head_indices,
+            version_heads,
             allow_multiple_heads,
+            version_table,
+            version_table_schema,
             graph: OnceLock::new(),
             digests: OnceLock::new(),
             refs: OnceLock::new(),
@@ -355,5 +452,161 @@ pub const fn __revision(
         ends,
         flags,
         lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A revision's text and field ends, as the macro lays them out (one string, the fields
+    /// in the order of [`Field`]).
+    fn layout(fields: [&str; FIELDS]) -> (&'static str, [u32; FIELDS]) {
+        let mut text = String::new();
+        let mut ends = [0; FIELDS];
+        for (end, field) in ends.iter_mut().zip(fields) {
+            text.push_str(field);
+            *end = u32::try_from(text.len()).unwrap();
+        }
+        (Box::leak(text.into_boxed_str()), ends)
+    }
+
+    fn revision(id: &str, down: &str, depends_on: &str) -> Revision {
+        let (text, ends) = layout([
+            id,
+            down,
+            "",
+            depends_on,
+            "message",
+            "",
+            "CREATE TABLE t (id INTEGER);",
+            "",
+            "v1:sha256:00",
+            "lineage",
+            "versions/x.sql",
+        ]);
+        __revision(text, ends, TRANSACTIONAL, [1, 2, 0, 0, 4, 0])
+    }
+
+    fn leak<T>(values: Vec<T>) -> &'static [T] {
+        Box::leak(values.into_boxed_slice())
+    }
+
+    #[test]
+    fn a_consistent_history_builds() {
+        let m = Migrations::__from_array(
+            leak(vec![revision("a", "", ""), revision("b", "a", "")]),
+            &["b"],
+            &[1],
+            false,
+            "alembic_version",
+            None,
+        );
+        assert!(m.try_graph().is_ok());
+        assert_eq!(m.graph().heads(), ["b"]);
+        assert_eq!(m.head_digests(), [("b", "lineage")]);
+    }
+
+    #[test]
+    fn an_inconsistent_history_is_an_error_not_an_empty_graph() {
+        // `b` stands on a revision that is not embedded.
+        let m = Migrations::__from_array(
+            leak(vec![revision("a", "", ""), revision("b", "zz", "")]),
+            &["b"],
+            &[1],
+            false,
+            "alembic_version",
+            None,
+        );
+        let err = m.try_graph().unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::InvalidEmbeddedHistory { message } if message.contains("zz")),
+            "{err:?}"
+        );
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("the revision history embedded in this program is invalid: ")
+                && shown.contains("aludel and aludel-macros must be the same version"),
+            "{shown}"
+        );
+        assert!(m.graph().is_empty());
+
+        // Fields that do not line up with the text (another layout) read as empty ids.
+        let garbled = __revision("ab", [9; FIELDS], TRANSACTIONAL, [0; 6]);
+        let m = Migrations::__from_array(
+            leak(vec![garbled]),
+            &[""],
+            &[0],
+            false,
+            "alembic_version",
+            None,
+        );
+        let err = m.try_graph().unwrap_err().to_string();
+        assert!(
+            err.contains("revision 1 of 1 has the invalid id ``"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn heads_that_disagree_with_the_graph_are_an_error() {
+        let revisions = leak(vec![revision("a", "", ""), revision("b", "a", "")]);
+        let wrong_heads = Migrations::__from_array(revisions, &["a"], &[0], false, "v", None);
+        let err = wrong_heads.try_graph().unwrap_err().to_string();
+        assert!(
+            err.contains("the embedded heads (a) are not the graph's (b)"),
+            "{err}"
+        );
+        let wrong_rows = Migrations::__from_array(revisions, &["b"], &[0], false, "v", None);
+        let err = wrong_rows.try_graph().unwrap_err().to_string();
+        assert!(
+            err.contains("the embedded version-table heads (a) are not the graph's (b)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_version_table_rows_leave_out_heads_that_are_only_a_dependency() {
+        // a (its own base), c, b (down_revision c, depends_on a): heads a and b, one row b.
+        let mut a = revision("a", "", "");
+        let (text, ends) = layout([
+            "a",
+            "",
+            "x",
+            "",
+            "",
+            "",
+            "SELECT 1;",
+            "",
+            "v1:sha256:00",
+            "lin_a",
+            "versions/a.sql",
+        ]);
+        a.text = text;
+        a.ends = ends;
+        let m = Migrations::__from_array(
+            leak(vec![a, revision("b", "c", "a"), revision("c", "", "")]),
+            &["a", "b"],
+            &[1],
+            false,
+            "alembic_version",
+            None,
+        );
+        m.try_graph().unwrap();
+        assert_eq!(m.heads(), ["a", "b"]);
+        assert_eq!(m.head_digests(), [("b", "lineage")]);
+    }
+
+    #[test]
+    fn default_options_are_the_embedded_settings() {
+        let m = Migrations::__new(&[], &[], &[], false, "app_version", Some("ops"));
+        let options = m.default_options();
+        assert_eq!(options.version_table, "app_version");
+        assert_eq!(options.schema.as_deref(), Some("ops"));
+        assert_eq!(
+            options.log_table,
+            crate::Options::default().log_table,
+            "only the version table's settings come from aludel.toml"
+        );
     }
 }

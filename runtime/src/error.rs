@@ -214,11 +214,12 @@ pub enum Error {
         rows: Vec<String>,
     },
 
-    /// The embedded history does not form a valid graph: the `aludel` and `aludel-macros`
-    /// crates disagree on the layout of the embedded data.
-    #[error("the embedded revision history is invalid ({message}); aludel and aludel-macros must be the same version: run `cargo update -p aludel`")]
+    /// The history embedded in the program does not form a valid revision graph. The macros
+    /// never generate such data: `aludel` and `aludel-macros` of different versions disagree
+    /// on its layout, or it was assembled by hand. Nothing was changed.
+    #[error("the revision history embedded in this program is invalid: {message}; aludel and aludel-macros must be the same version (build with matching versions, then rebuild the crate that embeds the history)")]
     InvalidEmbeddedHistory {
-        /// What the graph crate found.
+        /// What is wrong with the embedded data.
         message: String,
     },
 }

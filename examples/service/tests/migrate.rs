@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
 struct Run {
     code: Option<i32>,
     stdout: String,
@@ -134,5 +136,28 @@ fn an_aludel_toml_in_the_current_directory_names_the_database() {
     assert!(dir.join("from-config.db").exists());
     let current = migrate(&dir, &["current"]);
     assert_eq!(current.stdout, "3f2a9c1b7d4e\n");
+
+    // The configured version table holds the row, and no alembic_version was made.
+    let tables = |sql: &str| -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            a: String,
+        }
+        let url = dir.join("from-config.db");
+        let mut conn = SqliteConnection::establish(url.to_str().unwrap()).unwrap();
+        let rows: Vec<Row> = diesel::sql_query(sql).load(&mut conn).unwrap();
+        rows.into_iter().map(|r| r.a).collect()
+    };
+    assert_eq!(
+        tables("SELECT version_num AS a FROM service_version"),
+        ["3f2a9c1b7d4e"]
+    );
+    assert_eq!(
+        tables(
+            "SELECT name AS a FROM sqlite_master WHERE type = 'table' AND name LIKE '%version%'"
+        ),
+        ["service_version"]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

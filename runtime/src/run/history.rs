@@ -46,13 +46,11 @@ impl LoadedMigrations {
 }
 
 /// The version table's rows once every revision is applied (a head that another head depends
-/// on is not among them), with their lineage digests: the graph's own upgrade plan says which.
+/// on is not among them), with their lineage digests.
 fn applied_heads(graph: &Graph, digests: &[String]) -> Vec<(String, String)> {
-    let Ok(plan) = graph.plan_upgrade(&[], "heads") else {
-        return Vec::new();
-    };
-    plan.heads_after
-        .iter()
+    graph
+        .heads_after_upgrade()
+        .into_iter()
         .filter_map(|id| {
             let i = graph.index_of(id)?;
             Some((id.to_string(), digests.get(i)?.clone()))
