@@ -32,6 +32,32 @@
 //!
 //! [`migrations!`] generates a module instead, with a `static` per revision so that code can
 //! name revisions and the compiler catches a removed one.
+//!
+//! ## The caller's connection
+//!
+//! Every call leaves the connection as it found it: aludel's own transactions are closed, its
+//! locks released and, on SQLite, the busy timeout it sets while it waits for another
+//! migrator's write lock is set back to the caller's value, on every return path.
+//!
+//! - **Pooled connections** (r2d2, deadpool, bb8): check a connection out, migrate, and give it
+//!   back, e.g. `MIGRATIONS.run_pending(&mut *pool.get()?)?`; a pooled connection is the
+//!   backend's own connection behind a guard. Migrate once at startup, before the service takes
+//!   traffic; any number of replicas may do so at once.
+//! - **The caller's open transaction** (`conn.transaction(..)`, `begin_test_transaction`): on
+//!   PostgreSQL and SQLite the run works inside it, in savepoints, and commits or rolls back with
+//!   it; the migration lock (PostgreSQL's transaction-level advisory lock) is held until the
+//!   caller's transaction ends. MySQL commits DDL implicitly, which would end the caller's
+//!   transaction halfway, so a run there is refused ([`Error::OpenTransactionOnMysql`]).
+//! - **Poolers** such as PgBouncer: in session pooling everything works as on a direct
+//!   connection. In transaction pooling every revision's transaction takes a transaction-level
+//!   advisory lock and checks the version table first, so racing migrators still apply each
+//!   revision exactly once (disable diesel's prepared-statement cache there, as for any diesel
+//!   use behind such a pooler:
+//!   `conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled)`). A
+//!   `transactional: false` revision cannot run in a transaction, so it runs under a
+//!   session-level lock, which a transaction pooler does not keep: apply histories with such
+//!   revisions over a direct or session-pooled connection ([`Error::SessionLockLost`] says when
+//!   the lock was not held).
 
 mod db;
 mod embedded;
