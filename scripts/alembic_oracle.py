@@ -52,7 +52,9 @@ Output: one ``DIR/<input-stem>.json`` per input, an object with
 * ``final_versions_after_downgrade`` -- sorted rows after replaying the
   upgrade ops and then the downgrade ops (expected: ``[]``).
 
-Standard library + alembic only. Exits with status 2 if alembic is missing.
+Standard library + alembic only. Exits with status 2 if alembic is missing. With no
+inputs and no corpora (a clone without ``../shared``) it writes nothing and exits 0 with a
+note, or 1 when ``ALUDEL_TEST_REQUIRE_CORPORA=1``.
 """
 
 from __future__ import annotations
@@ -422,8 +424,15 @@ def main(argv=None) -> int:
 
     inputs = args.inputs or sorted(DEFAULT_CORPUS_DIR.glob("*.json"))
     if not inputs:
-        sys.stderr.write("alembic_oracle.py: no inputs (looked in %s)\n" % DEFAULT_CORPUS_DIR)
-        return 1
+        # A clone without ../shared/corpora: nothing to compare, which the tests also skip.
+        where = DEFAULT_CORPUS_DIR.resolve()
+        if os.environ.get("ALUDEL_TEST_REQUIRE_CORPORA") == "1":
+            sys.stderr.write(
+                "alembic_oracle.py: error: no corpora at %s but ALUDEL_TEST_REQUIRE_CORPORA=1\n" % where
+            )
+            return 1
+        sys.stderr.write("alembic_oracle.py: note: no corpora at %s; nothing compared\n" % where)
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     # Alembic logs "Running upgrade ..." at INFO; keep stderr to our summaries.
     logging.getLogger("alembic").setLevel(logging.WARNING)

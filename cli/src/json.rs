@@ -19,9 +19,10 @@ pub struct RevisionJson<'a> {
     pub down_revisions: &'a [String],
     /// The branch labels the file declares.
     pub branch_labels: &'a [String],
-    /// Every branch label that covers the revision: its own and those inherited from the
-    /// labelled revisions it descends from (what Alembic's text output shows).
-    pub branches: &'a [String],
+    /// Every branch label that covers the revision, as Alembic's text output shows them
+    /// (`aludel_graph::Graph::branches_of`): its own, those of the labelled revisions it
+    /// descends from, and those above it when it lies in a plain chain up to a head.
+    pub branches: Vec<&'a str>,
     /// `depends_on`, as written (revision ids or branch labels).
     pub depends_on: &'a [String],
     /// The message (`""` when the file has none).

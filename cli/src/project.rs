@@ -1,7 +1,6 @@
 //! Finding the project, loading its history, and the facts about each revision that the
 //! commands print.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use aludel_graph::config::CONFIG_FILE;
@@ -17,8 +16,6 @@ use crate::error::CliError;
 #[derive(Debug)]
 pub struct Project {
     history: History,
-    /// Every branch label that covers a revision (see [`Project::branches_of`]), by id.
-    branches: HashMap<String, Vec<String>>,
     /// The configuration (defaults when there is no aludel.toml).
     config: Config,
     /// The aludel.toml that was read, relative to the current directory where possible.
@@ -115,10 +112,8 @@ impl Project {
 
     /// Wraps a loaded history (with the default configuration).
     pub fn new(history: History) -> Project {
-        let branches = effective_branches(&history.graph);
         Project {
             history,
-            branches,
             config: Config::default(),
             config_file: None,
             origin: Origin::Files {
@@ -158,28 +153,16 @@ impl Project {
         &self.history.graph
     }
 
-    /// Every branch label that covers revision `id`, as Alembic shows them: its own labels,
-    /// then the labels of the revisions it descends from, then (for the revisions between a
-    /// labelled revision and the branch point or merge below it) the labels above it.
-    ///
-    /// Alembic's rule (`RevisionMap._add_branches`): a label covers the labelled revision, all
-    /// its descendants, and its ancestors down to, not including, the nearest branch point
-    /// (counting dependents) or merge point. Alembic walks that last part from an arbitrary
-    /// descendant and stops early when a merge lies above the labelled revision; aludel walks
-    /// it from the labelled revision itself.
-    pub fn branches_of(&self, id: &str) -> &[String] {
-        self.branches.get(id).map_or(&[], Vec::as_slice)
+    /// Every branch label that covers revision `id`, as Alembic shows them: the graph's
+    /// definition, [`Graph::branches_of`].
+    pub fn branches_of(&self, id: &str) -> Vec<&str> {
+        self.graph().branches_of(id)
     }
 
     /// A head that no revision depends on (Alembic's `(head)`; a head that another revision
     /// depends on is an `(effective head)`).
     pub fn is_real_head(&self, id: &str) -> bool {
         self.graph().is_head(id) && self.graph().dependents_of(id).is_empty()
-    }
-
-    /// A branch point counting dependents as children (Alembic's `_is_real_branch_point`).
-    fn is_real_branch_point(graph: &Graph, id: &str) -> bool {
-        graph.children_of(id).len() + graph.dependents_of(id).len() > 1
     }
 
     /// The one revision `target` names (an id, a unique prefix, a label, `head`, `<rev>-1`, ...).
@@ -386,59 +369,6 @@ fn shorten(path: &Path, cwd: &Path) -> PathBuf {
         return above.components().map(|_| Component::ParentDir).collect();
     }
     path.to_path_buf()
-}
-
-/// The branch labels covering each revision (see [`Project::branches_of`]).
-fn effective_branches(graph: &Graph) -> HashMap<String, Vec<String>> {
-    let mut out: HashMap<String, Vec<String>> = graph
-        .revisions()
-        .iter()
-        .map(|r| (r.id.clone(), r.branch_labels.clone()))
-        .collect();
-    let mut add = |id: &str, labels: &[String]| {
-        if let Some(have) = out.get_mut(id) {
-            for label in labels {
-                if !have.contains(label) {
-                    have.push(label.clone());
-                }
-            }
-        }
-    };
-    for revision in graph
-        .revisions()
-        .iter()
-        .filter(|r| !r.branch_labels.is_empty())
-    {
-        let labels = &revision.branch_labels;
-        // The revision and everything above it.
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut stack: Vec<&str> = vec![revision.id.as_str()];
-        while let Some(id) = stack.pop() {
-            if !seen.insert(id) {
-                continue;
-            }
-            add(id, labels);
-            stack.extend(graph.children_of(id));
-        }
-        // Below it, down to the nearest branch point or merge point.
-        let mut current = revision;
-        loop {
-            if Project::is_real_branch_point(graph, &current.id)
-                || current.down_revisions.len() != 1
-            {
-                break;
-            }
-            let Some(parent) = current.down_revisions.first().and_then(|p| graph.get(p)) else {
-                break;
-            };
-            if Project::is_real_branch_point(graph, &parent.id) || parent.down_revisions.len() > 1 {
-                break;
-            }
-            add(&parent.id, labels);
-            current = parent;
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -56,6 +56,9 @@ pub struct Graph {
     pub(crate) bases: Vec<u32>,
     /// Each revision's position in a topological order (parents and dependencies first).
     pub(crate) topo_pos: Vec<u32>,
+    /// The branch labels covering each revision, computed on first use (see
+    /// [`Graph::branches_of`]).
+    pub(crate) membership: std::sync::OnceLock<crate::branches::Membership>,
 }
 
 /// Which edges a traversal follows.
@@ -298,6 +301,7 @@ impl Graph {
             real_heads: Vec::new(),
             bases: Vec::new(),
             topo_pos: Vec::new(),
+            membership: std::sync::OnceLock::new(),
         };
         for i in 0..n {
             for &p in &graph.parents[i] {
@@ -813,6 +817,7 @@ impl Graph {
             real_heads: Vec::new(),
             bases: Vec::new(),
             topo_pos: Vec::new(),
+            membership: std::sync::OnceLock::new(),
         }
     }
 
@@ -927,6 +932,45 @@ impl Graph {
             all.insert(to_u32(i));
         }
         self.order_downward(&all, &self.real_heads)
+            .into_iter()
+            .map(|i| self.rev(i))
+            .collect()
+    }
+
+    /// Revision `id` and everything below it (its parents and dependencies, transitively),
+    /// newest first: exactly what [`Graph::history`] lists for `base:<id>`, in the same order,
+    /// without writing or parsing a target. `None` when no revision has this exact id (no
+    /// prefix, label or symbol is looked up; a revision whose id is `head`, `heads` or `base`
+    /// is that revision here).
+    ///
+    /// ```
+    /// use aludel_graph::{Graph, GraphOptions, Revision};
+    ///
+    /// let graph = Graph::build(
+    ///     vec![Revision::new("a", &[]), Revision::new("b", &["a"]), Revision::new("c", &["b"])],
+    ///     &GraphOptions::default(),
+    /// )
+    /// .unwrap();
+    /// let below: Vec<&str> = graph.below("b").unwrap().iter().map(|r| r.id.as_str()).collect();
+    /// assert_eq!(below, ["b", "a"]);
+    /// assert!(graph.below("zz").is_none());
+    /// ```
+    pub fn below(&self, id: &str) -> Option<Vec<&Revision>> {
+        self.idx(id).map(|i| self.below_index(i))
+    }
+
+    /// [`Graph::below`] by position in load order (the index into [`Graph::revisions`]);
+    /// `None` past the end.
+    pub fn below_at(&self, index: usize) -> Option<Vec<&Revision>> {
+        u32::try_from(index)
+            .ok()
+            .filter(|&i| (i as usize) < self.revisions.len())
+            .map(|i| self.below_index(i))
+    }
+
+    fn below_index(&self, i: u32) -> Vec<&Revision> {
+        let set = self.ancestors(&[i], Edges::WithDependencies);
+        self.order_downward(&set, &[i])
             .into_iter()
             .map(|i| self.rev(i))
             .collect()

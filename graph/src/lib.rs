@@ -10,7 +10,10 @@
 //! 4. [`Graph::plan_upgrade`], [`Graph::plan_downgrade`], [`Graph::plan_stamp`] and
 //!    [`Graph::history`] resolve targets in Alembic's grammar and order the steps.
 //!
-//! [`load_dir`] runs steps 1 to 3.
+//! [`load_dir`] runs steps 1 to 3. Queries without a target string: [`Graph::below`] (a
+//! revision and everything below it, as `history base:<id>` lists them) and
+//! [`Graph::branches_of`] (the branch labels covering a revision, Alembic's rule: see
+//! [`branches`]).
 //!
 //! ```
 //! use aludel_graph::{Graph, GraphOptions, Revision, VersionOp};
@@ -26,6 +29,7 @@
 //! ```
 
 mod authoring;
+pub mod branches;
 pub mod checksum;
 pub mod config;
 mod diagnostic;

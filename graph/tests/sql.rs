@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use aludel_graph::parse_revision;
 use aludel_graph::sql::{split_statements, Construct, Dialect, SplitError, Statement};
 
+#[path = "support/corpora.rs"]
+mod corpora;
+use corpora::corpus;
+
 /// One scenario: SQL in, `(line, text)` of each statement out.
 struct Case {
     name: &'static str,
@@ -895,18 +899,6 @@ fn dollar_tag(s: &str) -> Option<&str> {
     rest[len..].starts_with('$').then(|| &s[..len + 2])
 }
 
-/// The diesel corpora beside the repository (`../shared/corpora/diesel`), as the other
-/// corpus tests use them.
-fn corpus_root() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora/diesel");
-    assert!(
-        root.is_dir(),
-        "the diesel corpora are missing at {}",
-        root.display()
-    );
-    Some(root)
-}
-
 fn sql_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -930,7 +922,7 @@ fn sql_files(dir: &Path) -> Vec<PathBuf> {
 /// dollar-quoted body or a string.
 #[test]
 fn diesel_corpora_split_without_splitting_inside_constructs() {
-    let Some(root) = corpus_root() else {
+    let Some(root) = corpus("diesel") else {
         return;
     };
     let mut files = 0;
@@ -965,7 +957,7 @@ fn diesel_corpora_split_without_splitting_inside_constructs() {
 /// A few corpus files whose statements are known.
 #[test]
 fn diesel_corpus_known_files() {
-    let Some(root) = corpus_root() else {
+    let Some(root) = corpus("diesel") else {
         return;
     };
     let migrations = root.join("crates.io/migrations");

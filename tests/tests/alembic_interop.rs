@@ -5,9 +5,10 @@
 //! Alembic runs through `scripts/alembic_interop.py`, which turns the test's versions
 //! directory into an Alembic script directory with the same revisions and SQL. SQLite always
 //! runs; PostgreSQL and MySQL run when their servers are configured (see `aludel_tests`) and
-//! Python has their drivers (`psycopg2`, `pymysql`). Without Alembic for `python3` the tests
-//! are skipped with a note, unless `ALUDEL_TEST_REQUIRE_ALEMBIC=1` (CI), which makes a missing
-//! Alembic or driver a failure.
+//! Python has their drivers (`psycopg2`, `pymysql`). The Python is `ALUDEL_PYTHON`
+//! (`scripts/test.sh` sets it to its venv `target/alembic-venv`, which has them), else
+//! `python3`. Without Alembic the tests are skipped with a note, unless
+//! `ALUDEL_TEST_REQUIRE_ALEMBIC=1` (CI), which makes a missing Alembic or driver a failure.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -104,14 +105,25 @@ fn required() -> bool {
     std::env::var("ALUDEL_TEST_REQUIRE_ALEMBIC").as_deref() == Ok("1")
 }
 
-/// Whether `python3 -c 'import MODULE'` succeeds (asked once per module).
+/// The Python that runs Alembic: `ALUDEL_PYTHON`, else `python3`.
+fn python() -> String {
+    std::env::var("ALUDEL_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "python3".to_string())
+}
+
+/// What makes a Python with Alembic and its drivers.
+const INSTALL: &str = "scripts/install-deps.sh alembic makes target/alembic-venv; set ALUDEL_PYTHON to its bin/python";
+
+/// Whether `PYTHON -c 'import MODULE'` succeeds (asked once per module).
 fn python_has(module: &str) -> bool {
     static CACHE: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(&known) = cache.lock().unwrap().get(module) {
         return known;
     }
-    let ok = Command::new("python3")
+    let ok = Command::new(python())
         .args(["-c", &format!("import {module}")])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -127,11 +139,15 @@ fn alembic_available() -> bool {
     }
     assert!(
         !required(),
-        "`python3 -c 'import alembic'` fails but ALUDEL_TEST_REQUIRE_ALEMBIC=1: pip install alembic"
+        "`{} -c 'import alembic'` fails but ALUDEL_TEST_REQUIRE_ALEMBIC=1 ({INSTALL})",
+        python()
     );
     static NOTE: OnceLock<()> = OnceLock::new();
     NOTE.get_or_init(|| {
-        eprintln!("note: Alembic is not installed for python3 (pip install alembic); skipping the comparison with real Alembic");
+        eprintln!(
+            "note: Alembic is not installed for {} ({INSTALL}); skipping the comparison with real Alembic",
+            python()
+        );
     });
     false
 }
@@ -158,10 +174,12 @@ fn interop_db(backend: Backend) -> Option<TestDb> {
     };
     assert!(
         !required(),
-        "`python3 -c 'import {driver}'` fails but ALUDEL_TEST_REQUIRE_ALEMBIC=1: pip install {package}"
+        "`{} -c 'import {driver}'` fails but ALUDEL_TEST_REQUIRE_ALEMBIC=1: pip install {package} ({INSTALL})",
+        python()
     );
     eprintln!(
-        "note: python3 lacks {driver} (pip install {package}); skipping Alembic on {backend:?}"
+        "note: {} lacks {driver} (pip install {package}); skipping Alembic on {backend:?}",
+        python()
     );
     None
 }
@@ -224,7 +242,7 @@ impl Alembic {
     fn new(db: &TestDb, history: &TestHistory) -> Alembic {
         let url = sqlalchemy_url(db);
         let versions = history.dir.0.clone();
-        let mut child = Command::new("python3")
+        let mut child = Command::new(python())
             .arg(script())
             .arg(&url)
             .arg(&versions)
@@ -233,7 +251,7 @@ impl Alembic {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run python3 {}: {e}", script().display()));
+            .unwrap_or_else(|e| panic!("cannot run {} {}: {e}", python(), script().display()));
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         // Drain stderr on a thread (warnings must not fill the pipe); kept for the messages.
@@ -312,13 +330,13 @@ impl Alembic {
     /// Runs the script once with a command on its command line (not through the session):
     /// stdout's lines, or stderr on a non-zero exit.
     fn once(&self, args: &[&str]) -> Result<Vec<String>, String> {
-        let output = Command::new("python3")
+        let output = Command::new(python())
             .arg(script())
             .arg(&self.url)
             .arg(&self.versions)
             .args(args)
             .output()
-            .unwrap_or_else(|e| panic!("cannot run python3 {}: {e}", script().display()));
+            .unwrap_or_else(|e| panic!("cannot run {} {}: {e}", python(), script().display()));
         let stdout = String::from_utf8_lossy(&output.stdout);
         if output.status.success() {
             Ok(stdout.lines().map(str::to_string).collect())

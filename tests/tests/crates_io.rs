@@ -7,16 +7,17 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::path::PathBuf;
-
 use aludel::{Error, LoadedMigrations};
 use aludel_graph::import::read_diesel_dir;
 use aludel_graph::{load_files, GraphOptions};
 use aludel_tests::{with_conn, Backend, TestDb};
 
-fn crates_io() -> LoadedMigrations {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpora/diesel/crates.io/migrations");
+#[path = "../../graph/tests/support/corpora.rs"]
+mod corpora;
+
+/// crates.io's history imported, or `None` with a note when the corpora are absent.
+fn crates_io() -> Option<LoadedMigrations> {
+    let dir = corpora::corpus("diesel/crates.io/migrations")?;
     let import = read_diesel_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
     let files: Vec<(String, Vec<u8>)> = import
         .to_revisions()
@@ -25,7 +26,7 @@ fn crates_io() -> LoadedMigrations {
         .collect();
     assert_eq!(files.len(), 285);
     let graph = load_files(&files, &GraphOptions::default()).unwrap_or_else(|d| panic!("{d}"));
-    LoadedMigrations::new(graph)
+    Some(LoadedMigrations::new(graph))
 }
 
 #[test]
@@ -33,7 +34,9 @@ fn crates_io_history_applies_and_reverts_as_far_as_its_sql_allows() {
     let Some(db) = TestDb::new(Backend::Postgres) else {
         return;
     };
-    let migrations = crates_io();
+    let Some(migrations) = crates_io() else {
+        return;
+    };
     let non_transactional = migrations
         .graph()
         .revisions()

@@ -156,7 +156,7 @@ fn crosses_branches(project: &Project, plan: &Plan<'_>, target: &str) -> bool {
     match target.split_once('@') {
         Some((label, _)) if project.graph().by_label(label).is_some() => reverted
             .iter()
-            .any(|id| !project.branches_of(id).iter().any(|b| b == label)),
+            .any(|id| !project.graph().on_branch(id, label)),
         _ => false,
     }
 }
