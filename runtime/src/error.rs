@@ -62,7 +62,7 @@ pub enum Error {
         partial: bool,
         /// The database's error.
         #[source]
-        source: diesel::result::Error,
+        source: Box<diesel::result::Error>,
         /// What was applied before it; it stays applied.
         completed: Vec<Completed>,
     },

@@ -60,7 +60,12 @@ pub(super) fn applied_below<'g>(
     graph: &'g Graph,
     id: &str,
 ) -> Result<Vec<&'g aludel_graph::Revision>, Error> {
-    Ok(graph.history(Some(&format!("base:{id}")))?)
+    graph.below(id).ok_or_else(|| {
+        Error::Graph(aludel_graph::Error::UnknownRevision {
+            ident: id.to_string(),
+            suggestion: None,
+        })
+    })
 }
 
 /// The checksum recorded for each applied, stamped or accepted revision, oldest first.

@@ -20,14 +20,14 @@ enum Flow {
     /// Another migrator changed the version table since the plan was made.
     Raced,
     /// An error, rolled back.
-    Failed(Error),
+    Failed(Box<Error>),
     /// `BEGIN` or `COMMIT` itself failed.
     Transaction(diesel::result::Error),
 }
 
 impl From<Error> for Flow {
     fn from(error: Error) -> Self {
-        Flow::Failed(error)
+        Flow::Failed(Box::new(error))
     }
 }
 
@@ -171,10 +171,10 @@ impl Run<'_, '_> {
                 Err(Flow::Raced) => Ok(Outcome::Raced),
                 // Nothing of the run stays: the whole run was one transaction.
                 Err(Flow::Failed(mut error)) => {
-                    if let Error::RevisionFailed { completed: c, .. } = &mut error {
+                    if let Error::RevisionFailed { completed: c, .. } = &mut *error {
                         c.clone_from(completed);
                     }
-                    Err(error)
+                    Err(*error)
                 }
                 Err(Flow::Transaction(source)) => {
                     let last = plan.steps.last().and_then(|s| s.revision);
@@ -184,7 +184,7 @@ impl Run<'_, '_> {
                         direction: plan.steps[0].direction,
                         what: "committed",
                         partial: false,
-                        source,
+                        source: Box::new(source),
                         completed: completed.clone(),
                     })
                 }
@@ -215,7 +215,7 @@ impl Run<'_, '_> {
                     apply_to_rows(&mut expected, &step.ops);
                 }
                 Err(Flow::Raced) => return Ok(Outcome::Raced),
-                Err(Flow::Failed(error)) => return Err(error),
+                Err(Flow::Failed(error)) => return Err(*error),
                 Err(Flow::Transaction(source)) => {
                     return Err(Error::RecordFailed {
                         revision: revision.id.clone(),
@@ -223,7 +223,7 @@ impl Run<'_, '_> {
                         direction: step.direction,
                         what: "begun or committed",
                         partial: conn.dialect() == Dialect::Mysql,
-                        source,
+                        source: Box::new(source),
                         completed: completed.clone(),
                     })
                 }
@@ -273,13 +273,13 @@ impl Run<'_, '_> {
                     .map(|r| r.source.path.clone())
                     .unwrap_or_default();
                 all.push(done.clone());
-                Err(Flow::Failed(Error::SessionLockLost {
+                Err(Flow::from(Error::SessionLockLost {
                     revision: done.revision,
                     path,
                     completed: all,
                 }))
             }
-            Err(error) => Err(Flow::Failed(error)),
+            Err(error) => Err(Flow::from(error)),
         }
     }
 
@@ -387,7 +387,7 @@ impl Run<'_, '_> {
             direction: step.direction,
             what: "recorded",
             partial,
-            source,
+            source: Box::new(source),
             completed: completed.to_vec(),
         };
         if outside_transaction {
@@ -406,7 +406,7 @@ impl Run<'_, '_> {
 
 /// A lock timeout in the middle of a run reports what the run completed before it.
 fn with_completed(error: Error, completed: &[Completed]) -> Flow {
-    Flow::Failed(match error {
+    Flow::from(match error {
         Error::LockTimeout { timeout, .. } => Error::LockTimeout {
             timeout,
             completed: completed.to_vec(),
