@@ -4,6 +4,13 @@ section (printed on standard output).
 
     bench/report.py RESULTS_DIR
 
+    bench/report.py --check    (checks bench/NOTES.md before a run: see below)
+
+bench/NOTES.md, the analysis of the misses, is appended to the section: its figures are this
+run's ({{name}}, one of NOTE_FIGURES, filled in here) or quoted with their source ({{KEY: …}}
+and a line `[KEY]: source`); see scripts/lib/figures.py. A NOTES.md with any other figure is
+refused.
+
 RESULTS_DIR holds
   runs.tsv     round, tool, backend, n, label, median_ns, min_ns, p90_ns, samples (one line per
                measured quantity per benchmark process; see bench/common/src/lib.rs)
@@ -17,11 +24,23 @@ import statistics
 import sys
 from collections import defaultdict
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
+import figures  # noqa: E402  (scripts/lib/figures.py: this run's figures and quoted ones in NOTES.md)
+
 TOOLS = ["aludel", "diesel_migrations", "refinery", "sqlx"]
 SHORT = {"aludel": "aludel", "diesel": "diesel_migrations", "refinery": "refinery", "sqlx": "sqlx"}
 PEERS = TOOLS[1:]
 NOOP_TARGET = 1.5
 APPLY_TARGET = 1.2
+
+
+NOTES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+# The figures NOTES.md may take from the run (at the largest N of the run).
+NOTE_FIGURES = (
+    ["n", "rebuild.n", "rebuild.ratio", "size.aludel", "size.diesel_migrations"]
+    + [f"noop.{kind}.{b}" for kind in ("warm", "first") for b in ("sqlite", "postgres")]
+    + [f"apply.{kind}{b}" for kind in ("", "nosync.") for b in ("sqlite", "postgres")]
+)
 
 
 def fmt(ns):
@@ -78,6 +97,12 @@ def load(results):
 
 
 def main():
+    if sys.argv[1:] == ["--check"]:
+        try:
+            figures.check(open(NOTES, encoding="utf-8").read(), set(NOTE_FIGURES), "bench/NOTES.md")
+        except figures.FiguresError as error:
+            sys.exit(f"error: {error}")
+        return
     results = sys.argv[1]
     runs, samples, rebuild, sizes, meta = load(results)
 
@@ -90,6 +115,9 @@ def main():
     out = []
     p = out.append
     verdicts = []
+    note = {}  # this run's figures for NOTES.md
+    if sizes_n:
+        note["n"] = thousands(max(sizes_n))
 
     p("<!-- peers-bench:start -->")
     p("## Migrations: aludel beside diesel_migrations, refinery and sqlx")
@@ -136,6 +164,8 @@ def main():
                 best = min(known) if known else None
                 p(f"| {b} | {thousands(n)} | {fmt(floor)} | **{fmt(ours)}** | {ratio(ours, floor)} | "
                   + " | ".join(fmt(x) for x in peers) + f" | {ratio(best, ours)} |")
+                if n == max(sizes_n) and ours is not None and floor:
+                    note[f"noop.{'warm' if suffix == '' else 'first'}.{b}"] = ratio(ours, floor)
                 if n == max(sizes_n) and ours is not None:
                     kind = "warm" if suffix == "" else "first call"
                     if floor:
@@ -175,6 +205,8 @@ def main():
                 p(f"| {b} | {thousands(n)} | {fmt(direct)} | **{fmt(ours)}** | {ratio(ours, direct)} | "
                   + " | ".join(fmt(x) for x in peers) + f" | {ratio(best, ours)} |")
                 kind = "as deployed" if suffix == "" else "without durability"
+                if n == max(sizes_n) and ours is not None and direct:
+                    note[f"apply.{'nosync.' if suffix else ''}{b}"] = ratio(ours, direct)
                 if ours is not None and direct:
                     verdicts.append((f"apply ({kind}) within {APPLY_TARGET}× of direct SQL, {b}, N = {thousands(n)}",
                                      ours <= APPLY_TARGET * direct, f"{ours / direct:.2f}×"))
@@ -205,6 +237,8 @@ def main():
             theirs = rebuild.get(("diesel_migrations", n))
             if ours and theirs:
                 a, d = statistics.median(ours), statistics.median(theirs)
+                note["rebuild.n"] = thousands(n)
+                note["rebuild.ratio"] = f"{a / d:.2f}×" if d else "–"
                 verdicts.append((f"rebuild no slower than diesel_migrations, N = {thousands(n)}",
                                  a <= d, f"aludel {a:.2f} s, diesel_migrations {d:.2f} s"))
     else:
@@ -230,6 +264,8 @@ def main():
                 cells.append(f"{s[0] / 1048576:.2f} / {s[1] / 1048576:.2f} MiB" if s else "–")
             lo, hi = sizes.get((t, ns[0])), sizes.get((t, ns[-1]))
             per = f"{(hi[1] - lo[1]) / (ns[-1] - ns[0]):,.0f} B" if lo and hi and ns[-1] > ns[0] else "–"
+            if per != "–":
+                note[f"size.{t}"] = per
             name = f"**{t}**" if t == "aludel" else t
             p(f"| {name} | " + " | ".join(cells) + f" | {per} |")
     p("")
@@ -240,9 +276,12 @@ def main():
     for what, ok, detail in verdicts:
         p(f"- {'met' if ok else '**missed**'}: {what} ({detail})")
     p("")
-    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
-    if os.path.exists(notes):
-        p(open(notes, encoding="utf-8").read().rstrip("\n"))
+    if os.path.exists(NOTES):
+        values = {name: note.get(name) for name in NOTE_FIGURES}
+        try:
+            p(figures.render(open(NOTES, encoding="utf-8").read(), values, "bench/NOTES.md"))
+        except figures.FiguresError as error:
+            sys.exit(f"error: {error}")
         p("")
     p("<!-- peers-bench:end -->")
     print("\n".join(out))

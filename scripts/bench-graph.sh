@@ -169,20 +169,21 @@ comparison=$(awk -F'\t' '
     }
     file == 2 { al[$1 SUBSEP $2, $3] = $4; runs[$1 SUBSEP $2] = $6 }
     END {
-        # Quoted, not measured here: GRAPH-CASES.md §5, Alembic 1.20.1, 20,002 revisions.
+        # Quoted, not measured here: GRAPH-CASES.md §5, Alembic 1.20.1, 20,002 revisions. Every
+        # cell computed from a quoted figure (the speed-up) is marked like the figure.
         quoted["merge3" SUBSEP 20000, "build"] = 0.41; quoted["merge3" SUBSEP 20000, "walk"] = 295
         print "| graph | revisions | Alembic build map + heads | aludel validate (`Graph::build`) | Alembic walk heads→base | aludel history walk (`Graph::history(None)`) | walk speed-up | aludel plan upgrade / downgrade | aludel everything: parse + validate + both plans + history |"
         print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
         for (i = 1; i <= count; i++) {
             key = order[i]; split(key, parts, SUBSEP)
-            build = al[key, "build"]; walk = al[key, "walk"]; build_mark = ""; walk_mark = ""
+            build = al[key, "build"]; walk = al[key, "walk"]; build_mark = ""; walk_mark = ""; speed_mark = ""
             if (walk == "" && ((key, "walk") in quoted)) {
-                build = quoted[key, "build"]; walk = quoted[key, "walk"]; build_mark = walk_mark = " †"
+                build = quoted[key, "build"]; walk = quoted[key, "walk"]; build_mark = walk_mark = speed_mark = " †"
             } else if (walk != "") {
                 walk_mark = " (" runs[key] (runs[key] == 1 ? " run)" : " runs)")
             }
             history = a[key, "history walk (Graph::history(None))"]
-            speed = (walk != "" && history > 0) ? thousands(sprintf("%.0f", walk / history)) "×" : "–"
+            speed = (walk != "" && history > 0) ? thousands(sprintf("%.0f", walk / history)) "×" speed_mark : "–"
             printf "| %s | %s | %s%s | %s | %s%s | %s | %s | %s / %s | %s |\n", name(parts[1]), thousands(parts[2]),
                 fmt(build), build_mark, fmt(a[key, "validate (Graph::build)"]),
                 bold(fmt(walk)), walk_mark, bold(fmt(history)), speed,
@@ -221,9 +222,11 @@ section="$work/section.md"
     echo "$alembic_note"
     echo
     if [[ "$comparison" == *†* ]]; then
-        echo "† Not measured in this run (it takes about 5 minutes): quoted from GRAPH-CASES.md §5"
-        echo "(Alembic 1.20.1, in-memory \`RevisionMap\`, 20,002 revisions of the same shape). Measure"
-        echo "it with \`ALEMBIC_SIZES=\"1000 5000 20000\" scripts/bench-graph.sh\`."
+        echo "† Quoted, not measured in this run (Alembic's walk takes minutes there): from the project's"
+        echo "design notes, GRAPH-CASES.md §5 (outside this repository; Alembic 1.20.1, in-memory"
+        echo "\`RevisionMap\`, 20,002 revisions of the same shape; the notes record neither the machine nor"
+        echo "the date). The speed-up beside them divides the quoted walk by this run's aludel walk, so it"
+        echo "is quoted too. Measure all three with \`ALEMBIC_SIZES=\"1000 5000 20000\" scripts/bench-graph.sh\`."
         echo
     fi
     echo "### aludel, stage by stage"
@@ -237,8 +240,10 @@ if [[ ! -f "$out_file" ]]; then
 # Benchmarks
 
 Speed is measured by benchmarks, never by timed tests. Every figure in this file is written by
-a script that anyone can rerun on their machine; each script replaces only its own section
-(between its `<!-- name:start -->` and `<!-- name:end -->` comments) and leaves the rest alone.
+a script that anyone can rerun on their machine, and was measured by that script's last run
+unless it is marked as quoted (`†` or `[KEY]`, with a note of its source and date, or that the
+source gives none). Each script replaces only its own section (between its
+`<!-- name:start -->` and `<!-- name:end -->` comments) and leaves the rest alone.
 
 - Revision graph (parse, validate, plan, walk; aludel beside Alembic): `scripts/bench-graph.sh`
 EOF

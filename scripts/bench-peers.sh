@@ -65,6 +65,10 @@ mkdir -p "$results" "$sqlite_dir"
 work=$(mktemp -d "${TMPDIR:-/tmp}/aludel-bench-peers.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# bench/NOTES.md (appended to the section) may only hold this run's figures and quoted ones:
+# refuse it now rather than after half an hour of measurements.
+python3 "$bench/report.py" --check
+
 for db in "${dbs[@]}"; do
     case "$db" in
         sqlite) ;;
