@@ -17,6 +17,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, MysqlConnection, PgConnection, SqliteConnection};
 
 pub mod pgbouncer;
+pub mod race;
 
 /// The backends aludel supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

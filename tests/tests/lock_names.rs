@@ -6,35 +6,14 @@
 use std::sync::{Arc, Barrier};
 
 use aludel::{LoadedMigrations, Options};
-use aludel_tests::{revision, Backend, TestDb, TestHistory};
+use aludel_tests::race;
+use aludel_tests::{Backend, TestDb};
 use diesel::{Connection, MysqlConnection, PgConnection};
 
 const RACERS: usize = 8;
 
 fn history(backend: Backend) -> LoadedMigrations {
-    let pause = match backend {
-        Backend::Postgres => "SELECT pg_sleep(0.05);",
-        _ => "DO SLEEP(0.05);",
-    };
-    let history = TestHistory::new();
-    for i in 0..6 {
-        let id = format!("r{i:04}");
-        let down = if i == 0 {
-            String::new()
-        } else {
-            format!("r{:04}", i - 1)
-        };
-        history.add(
-            &format!("{i}.sql"),
-            &revision(
-                &id,
-                &down,
-                &format!("{pause}\nCREATE TABLE t{i} (id INTEGER);"),
-                Some(&format!("DROP TABLE t{i};")),
-            ),
-        );
-    }
-    history.load()
+    race::linear(backend, 6).0.load()
 }
 
 fn race<C: Connection + aludel::MigrationConnection + 'static>(

@@ -9,13 +9,13 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use aludel::Options;
 use aludel_tests::pgbouncer::{PgBouncer, PoolMode};
-use aludel_tests::{revision, Backend, TestDb, TestHistory};
+use aludel_tests::race::{self, mismatches, peak_overlap};
+use aludel_tests::{Backend, TestDb, TestHistory};
 use diesel::connection::CacheSize;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
@@ -28,28 +28,7 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Twenty revisions in a line; every third sleeps 50 ms so that the starters' runs overlap.
 fn history() -> (TestHistory, Vec<String>) {
-    let history = TestHistory::new();
-    let mut ids = Vec::new();
-    for i in 0..20 {
-        let id = format!("r{i:04}");
-        let down = if i == 0 {
-            String::new()
-        } else {
-            format!("r{:04}", i - 1)
-        };
-        let mut upgrade = format!(
-            "CREATE TABLE t{i} (id INTEGER PRIMARY KEY);\nINSERT INTO t{i} (id) VALUES (1);"
-        );
-        if i % 3 == 0 {
-            upgrade.push_str("\nSELECT pg_sleep(0.05);");
-        }
-        history.add(
-            &format!("{i:04}.sql"),
-            &revision(&id, &down, &upgrade, Some(&format!("DROP TABLE t{i};"))),
-        );
-        ids.push(id);
-    }
-    (history, ids)
+    race::linear(Backend::Postgres, 20)
 }
 
 /// One starter's run: when its `run_pending` began and ended, and what it applied or the error.
@@ -57,22 +36,6 @@ struct Run {
     began: Instant,
     ended: Instant,
     outcome: Result<Vec<String>, String>,
-}
-
-/// The largest number of runs in progress at one moment.
-fn peak_overlap(runs: &[(Instant, Instant)]) -> usize {
-    let mut events: Vec<(Instant, i32)> = runs
-        .iter()
-        .flat_map(|&(began, ended)| [(began, 1), (ended, -1)])
-        .collect();
-    // At equal instants an end comes first: touching runs do not overlap.
-    events.sort();
-    let (mut now, mut peak) = (0i32, 0i32);
-    for (_, step) in events {
-        now += step;
-        peak = peak.max(now);
-    }
-    peak as usize
 }
 
 /// Distinct messages with how often each occurs, at most ten, then how many more.
@@ -120,24 +83,6 @@ fn strings(conn: &mut PgConnection, sql: &str) -> Result<Vec<String>, String> {
         .load::<Row>(conn)
         .map(|rows| rows.into_iter().map(|r| r.a).collect())
         .map_err(|e| e.to_string())
-}
-
-/// Ids that do not occur exactly once in `rows`, and rows that name no id.
-fn mismatches(ids: &[String], rows: &[String]) -> Vec<String> {
-    let mut counts: BTreeMap<&str, usize> = ids.iter().map(|id| (id.as_str(), 0)).collect();
-    let mut problems = Vec::new();
-    for row in rows {
-        match counts.get_mut(row.as_str()) {
-            Some(n) => *n += 1,
-            None => problems.push(format!("{row}: not a revision of the history")),
-        }
-    }
-    for (id, n) in counts {
-        if n != 1 {
-            problems.push(format!("{id}: {n} times"));
-        }
-    }
-    problems
 }
 
 fn race(mode: PoolMode) {

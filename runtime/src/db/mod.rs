@@ -120,11 +120,13 @@ pub struct LockName {
 
 impl LockName {
     /// PostgreSQL's advisory lock key.
+    #[cfg(any(feature = "postgres", test))]
     pub(crate) fn number(&self) -> i64 {
         lock_number(&self.text)
     }
 
     /// MySQL's lock name: at most 64 characters, so a digest of the text.
+    #[cfg(any(feature = "mysql", test))]
     pub(crate) fn short(&self) -> String {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(self.text.as_bytes());
@@ -565,6 +567,7 @@ impl<C: Backend> Drop for Session<'_, C> {
 
 /// Waits for a lock that `try_once` tries to take, backing off from 2 ms to 50 ms between
 /// tries, at most `timeout` in all.
+#[cfg(feature = "postgres")]
 pub(crate) fn poll_lock(
     timeout: Duration,
     mut try_once: impl FnMut() -> Result<bool, Error>,

@@ -36,29 +36,13 @@ impl Backend for PgConnection {
     }
 
     fn lock_transaction(&mut self, lock: &LockName, timeout: Duration) -> Result<(), Error> {
-        let number = lock.number();
         poll_lock(timeout, || {
-            let rows = self
-                .pairs(
-                    "SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN 'y' ELSE 'n' END AS a, CAST(NULL AS TEXT) AS b",
-                    &[Bind::Int(number)],
-                )
-                .map_err(Error::db("cannot take the migration lock (pg_try_advisory_xact_lock)"))?;
-            Ok(rows.first().map(|r| r.0.as_str()) == Some("y"))
+            try_lock(self, "pg_try_advisory_xact_lock", lock)
         })
     }
 
     fn lock_session(&mut self, lock: &LockName, timeout: Duration) -> Result<(), Error> {
-        let number = lock.number();
-        poll_lock(timeout, || {
-            let rows = self
-                .pairs(
-                    "SELECT CASE WHEN pg_try_advisory_lock($1) THEN 'y' ELSE 'n' END AS a, CAST(NULL AS TEXT) AS b",
-                    &[Bind::Int(number)],
-                )
-                .map_err(Error::db("cannot take the migration lock (pg_try_advisory_lock)"))?;
-            Ok(rows.first().map(|r| r.0.as_str()) == Some("y"))
-        })
+        poll_lock(timeout, || try_lock(self, "pg_try_advisory_lock", lock))
     }
 
     fn unlock_session(&mut self, lock: &LockName) -> Result<bool, Error> {
@@ -88,4 +72,15 @@ impl Backend for PgConnection {
             .next()
             .map(|(database, schema)| format!("{database}.{}", schema.unwrap_or_default())))
     }
+}
+
+/// One try of an advisory lock function (`pg_try_advisory_lock` or `pg_try_advisory_xact_lock`).
+fn try_lock(conn: &mut PgConnection, function: &str, lock: &LockName) -> Result<bool, Error> {
+    let rows = conn
+        .pairs(
+            &format!("SELECT CASE WHEN {function}($1) THEN 'y' ELSE 'n' END AS a, CAST(NULL AS TEXT) AS b"),
+            &[Bind::Int(lock.number())],
+        )
+        .map_err(Error::db(format!("cannot take the migration lock ({function})")))?;
+    Ok(rows.first().map(|r| r.0.as_str()) == Some("y"))
 }
