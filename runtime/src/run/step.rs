@@ -152,7 +152,7 @@ impl Run<'_, '_> {
             let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
                 done.clear();
                 self.enter(c, &before, completed)?;
-                for step in &plan.steps {
+                for step in plan.steps.iter().filter(|s| s.revision.is_some()) {
                     self.migrator.report(Progress::Started { step });
                     let finished = self.run_step(c, step, completed, false)?;
                     self.migrator.report(Progress::Finished {
