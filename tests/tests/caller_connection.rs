@@ -141,7 +141,7 @@ fn an_alembic_database_gets_aludels_tables_once_and_then_costs_one_query() {
         .is_empty());
     let tables = strings(
         &mut conn,
-        "SELECT CAST(tablename AS TEXT) AS a FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+        "SELECT CAST(tablename AS TEXT) AS a FROM pg_tables WHERE schemaname = 'public' UNION ALL SELECT CAST(proname AS TEXT) FROM pg_proc WHERE pronamespace = CAST('public' AS regnamespace) ORDER BY 1",
     );
     assert!(
         tables.contains(&"aludel_revision_log".to_string())

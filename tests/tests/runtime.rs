@@ -295,6 +295,45 @@ fn drift_is_detected_and_can_be_accepted() {
 }
 
 #[test]
+fn drift_is_found_from_the_log_where_no_lineage_was_recorded() {
+    // A run records the lineage of the rows it leaves with its last revision; a run that was
+    // interrupted earlier (or a database an earlier aludel migrated) has none for its rows,
+    // and the next run checks them against the log instead.
+    let history = linear();
+    let before = history.load();
+    let dbs = backends();
+    for db in &dbs {
+        let mut conn = db.connect();
+        with_conn!(&mut conn, c => before.migrator().upgrade(c, "bbbb0002")).unwrap();
+        let wipe = match db.backend {
+            Backend::Postgres => "CREATE OR REPLACE FUNCTION aludel_revision_log_lineage() RETURNS text LANGUAGE sql STABLE AS $$ SELECT CAST('' AS text) $$",
+            _ => "DELETE FROM aludel_revision_log_lineage",
+        };
+        conn.batch(wipe).unwrap();
+    }
+    history.add(
+        "1_a.sql",
+        &revision(
+            "aaaa0001",
+            "",
+            "CREATE TABLE ta (id INTEGER PRIMARY KEY, extra TEXT);",
+            Some("DROP TABLE ta;"),
+        ),
+    );
+    let after = history.load();
+    for db in &dbs {
+        let mut conn = db.connect();
+        let err = with_conn!(&mut conn, c => after.migrator().run_pending(c)).unwrap_err();
+        assert!(
+            matches!(&err, Error::Drift { revision, .. } if revision == "aaaa0001"),
+            "{:?}: {err}",
+            db.backend
+        );
+        assert_eq!(conn.versions(), ["bbbb0002"], "nothing ran");
+    }
+}
+
+#[test]
 fn stamp_and_purge() {
     let migrations = linear().load();
     for db in backends() {

@@ -215,11 +215,12 @@ fn the_longest_names_work_everywhere() {
         assert!(with_conn!(&mut conn, c => m.run_pending(c))
             .unwrap()
             .is_empty());
-        // The lineage table, named after the log, exists under a name that fits (PostgreSQL
+        // The lineage record, named after the log, exists under a name that fits (PostgreSQL
         // would cut `<63 characters>_lineage` back to the log's own name and skip it).
         let tables = conn.strings(&match db.backend {
             Backend::Sqlite => "SELECT name AS a FROM sqlite_master WHERE type = 'table'".to_string(),
-            Backend::Postgres => "SELECT CAST(tablename AS TEXT) AS a FROM pg_tables WHERE schemaname = current_schema()".to_string(),
+            // PostgreSQL keeps the lineage in a function of that name.
+            Backend::Postgres => "SELECT CAST(tablename AS TEXT) AS a FROM pg_tables WHERE schemaname = current_schema() UNION ALL SELECT CAST(proname AS TEXT) FROM pg_proc WHERE pronamespace = CAST(current_schema() AS regnamespace)".to_string(),
             Backend::Mysql => "SELECT CAST(table_name AS CHAR) AS a FROM information_schema.tables WHERE table_schema = DATABASE()".to_string(),
         });
         assert!(

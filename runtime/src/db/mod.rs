@@ -147,8 +147,9 @@ pub(crate) struct Tables {
     pub(crate) version_name: String,
     /// The log table, qualified and quoted.
     pub(crate) log: String,
-    /// The lineage table (the lineage digest of each row of the version table), qualified and
-    /// quoted: a few rows and no index, so that the startup check reads little.
+    /// The lineage record (the lineage digest of each row of the version table), qualified and
+    /// quoted: a function on PostgreSQL, a table of a few rows without index elsewhere, so that
+    /// the startup check reads little.
     pub(crate) lineage: String,
     pub(crate) lineage_name: String,
     pub(crate) schema: Option<String>,
@@ -220,8 +221,8 @@ impl Tables {
         )
     }
 
-    /// `CREATE TABLE` of the revision log and of the lineage table. The log is append-only
-    /// and read whole only when drift is found, so it has no index but its key.
+    /// `CREATE TABLE` of the revision log and (SQLite, MySQL) of the lineage table. The log
+    /// is append-only and read whole only when drift is found, so it has no index but its key.
     pub(crate) fn create_log_tables(&self) -> Vec<String> {
         let columns = "revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, checksum VARCHAR(80) NOT NULL, lineage VARCHAR(80) NOT NULL, recorded_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL";
         let key = match self.dialect {
@@ -231,34 +232,87 @@ impl Tables {
             Dialect::Postgres => "id BIGSERIAL PRIMARY KEY",
             _ => "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
         };
-        vec![
-            format!("CREATE TABLE IF NOT EXISTS {} ({key}, {columns})", self.log),
-            format!(
+        let mut out = vec![format!(
+            "CREATE TABLE IF NOT EXISTS {} ({key}, {columns})",
+            self.log
+        )];
+        if self.dialect != Dialect::Postgres {
+            out.push(format!(
                 "CREATE TABLE IF NOT EXISTS {} (revision VARCHAR(32) NOT NULL, lineage VARCHAR(80) NOT NULL)",
                 self.lineage
-            ),
-        ]
+            ));
+        }
+        out
     }
 
-    /// Fills a new lineage table from the revision log of a database that an earlier version
-    /// of aludel migrated: the newest digest recorded for each row of the version table.
-    pub(crate) fn backfill_lineage(&self) -> String {
+    /// The catalogue query that says whether the lineage record exists (a function on
+    /// PostgreSQL, a table elsewhere), with its bound values.
+    pub(crate) fn select_lineage_record(&self) -> (String, Vec<String>) {
+        if self.dialect != Dialect::Postgres {
+            return self.select_table(&self.lineage_name);
+        }
+        let null = self.null_text();
+        match &self.schema {
+            Some(schema) => (
+                format!("SELECT CAST(p.proname AS TEXT) AS a, {null} AS b FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2"),
+                vec![schema.clone(), self.lineage_name.clone()],
+            ),
+            None => (
+                format!("SELECT CAST(p.proname AS TEXT) AS a, {null} AS b FROM pg_proc p WHERE p.pronamespace = CAST(current_schema() AS regnamespace) AND p.proname = $1"),
+                vec![self.lineage_name.clone()],
+            ),
+        }
+    }
+
+    /// The rows of the version table with the newest lineage digest the revision log holds for
+    /// each (where no lineage was recorded: a database an earlier aludel migrated, or a run
+    /// that was interrupted). Reads the whole log: for the slow path only.
+    pub(crate) fn select_logged_state(&self) -> String {
         format!(
-            "INSERT INTO {lineage} (revision, lineage) SELECT v.version_num, (SELECT l.lineage FROM {log} l WHERE l.revision = v.version_num AND l.direction <> 'downgrade' ORDER BY l.id DESC LIMIT 1) FROM {version} v WHERE EXISTS (SELECT 1 FROM {log} l WHERE l.revision = v.version_num AND l.direction <> 'downgrade')",
-            lineage = self.lineage,
+            "SELECT v.version_num AS a, (SELECT l.lineage FROM {log} l WHERE l.revision = v.version_num AND l.direction <> 'downgrade' ORDER BY l.id DESC LIMIT 1) AS b FROM {version} v",
             log = self.log,
             version = self.version
         )
     }
 
-    /// The rows of the version table with the lineage digest recorded for each: one query,
-    /// over two small tables.
+    /// The rows of the version table with the lineage digest recorded for each, in one query.
+    /// PostgreSQL keeps the digests in a function, so that the query reads one relation: in a
+    /// new server process a second relation costs as much as the rest of the query.
     pub(crate) fn select_state(&self) -> String {
-        format!(
-            "SELECT v.version_num AS a, (SELECT MAX(h.lineage) FROM {lineage} h WHERE h.revision = v.version_num) AS b FROM {version} v",
-            lineage = self.lineage,
-            version = self.version
-        )
+        match self.dialect {
+            Dialect::Postgres => format!(
+                "SELECT v.version_num AS a, {lineage}() AS b FROM {version} v",
+                lineage = self.lineage,
+                version = self.version
+            ),
+            _ => format!(
+                "SELECT v.version_num AS a, (SELECT MAX(h.lineage) FROM {lineage} h WHERE h.revision = v.version_num) AS b FROM {version} v",
+                lineage = self.lineage,
+                version = self.version
+            ),
+        }
+    }
+
+    /// The rows of [`Tables::select_state`] as (row, recorded digest).
+    pub(crate) fn decode_state(
+        &self,
+        rows: Vec<(String, Option<String>)>,
+    ) -> Vec<(String, Option<String>)> {
+        if self.dialect != Dialect::Postgres {
+            return rows;
+        }
+        // Every row carries the function's text: `id=digest id=digest ...`.
+        rows.into_iter()
+            .map(|(row, all)| {
+                let digest = all.as_deref().and_then(|all| {
+                    all.split_ascii_whitespace().find_map(|pair| {
+                        let (id, digest) = pair.split_once('=')?;
+                        (id == row).then(|| digest.to_string())
+                    })
+                });
+                (row, digest)
+            })
+            .collect()
     }
 
     pub(crate) fn select_versions(&self) -> String {
@@ -315,40 +369,6 @@ impl Tables {
         }
     }
 
-    /// Appends the statements that record one version-table operation: the operation itself
-    /// and the lineage table's matching change (`lineage_of` gives a revision's digest).
-    pub(crate) fn record_op(
-        &self,
-        op: &VersionOp,
-        lineage_of: &dyn Fn(&str) -> Option<String>,
-        out: &mut String,
-    ) {
-        let q = |v: &str| self.dialect.quote_string(v);
-        out.push_str(&self.version_statement(op));
-        out.push_str(";\n");
-        let (gone, new): (Vec<&str>, Option<&str>) = match op {
-            VersionOp::Insert(v) => (vec![v], Some(v)),
-            VersionOp::Update { from, to } => (vec![from, to], Some(to)),
-            VersionOp::Delete(v) => (vec![v], None),
-        };
-        let gone: Vec<String> = gone.iter().map(|v| q(v)).collect();
-        out.push_str(&format!(
-            "DELETE FROM {} WHERE revision IN ({});\n",
-            self.lineage,
-            gone.join(", ")
-        ));
-        if let Some(new) = new {
-            if let Some(digest) = lineage_of(new) {
-                out.push_str(&format!(
-                    "INSERT INTO {} (revision, lineage) VALUES ({}, {});\n",
-                    self.lineage,
-                    q(new),
-                    q(&digest)
-                ));
-            }
-        }
-    }
-
     /// Appends the statement of one revision-log row.
     pub(crate) fn record_log(&self, entry: &LogEntry<'_>, out: &mut String) {
         let q = |v: &str| self.dialect.quote_string(v);
@@ -384,23 +404,45 @@ impl Tables {
     }
 
     pub(crate) fn delete_all_versions(&self) -> String {
-        format!(
-            "DELETE FROM {};\nDELETE FROM {};\n",
-            self.version, self.lineage
-        )
+        format!("DELETE FROM {};\n", self.version)
     }
 
-    /// Replaces the lineage table's row of a version-table row (after an accepted edit).
-    pub(crate) fn record_lineage(&self, revision: &str, digest: &str, out: &mut String) {
+    /// Appends the statement of one version-table operation.
+    pub(crate) fn record_op(&self, op: &VersionOp, out: &mut String) {
+        out.push_str(&self.version_statement(op));
+        out.push_str(";\n");
+    }
+
+    /// Appends the statements that record the lineage digests of the version table's rows
+    /// after a run (`heads`: each row with its digest), replacing what was recorded. Written
+    /// once per run, with its last revision: a run interrupted earlier leaves the previous
+    /// record, which the next run's drift check completes from the log.
+    pub(crate) fn record_lineage(&self, heads: &[(String, String)], out: &mut String) {
         let q = |v: &str| self.dialect.quote_string(v);
-        out.push_str(&format!(
-            "DELETE FROM {} WHERE revision = {};\nINSERT INTO {} (revision, lineage) VALUES ({}, {});\n",
-            self.lineage,
-            q(revision),
-            self.lineage,
-            q(revision),
-            q(digest)
-        ));
+        match self.dialect {
+            Dialect::Postgres => {
+                let text: Vec<String> = heads.iter().map(|(id, d)| format!("{id}={d}")).collect();
+                out.push_str(&format!(
+                    "CREATE OR REPLACE FUNCTION {}() RETURNS text LANGUAGE sql STABLE AS $aludel$ SELECT CAST({} AS text) $aludel$;\n",
+                    self.lineage,
+                    q(&text.join(" "))
+                ));
+            }
+            _ => {
+                out.push_str(&format!("DELETE FROM {};\n", self.lineage));
+                if !heads.is_empty() {
+                    let values: Vec<String> = heads
+                        .iter()
+                        .map(|(id, d)| format!("({}, {})", q(id), q(d)))
+                        .collect();
+                    out.push_str(&format!(
+                        "INSERT INTO {} (revision, lineage) VALUES {};\n",
+                        self.lineage,
+                        values.join(", ")
+                    ));
+                }
+            }
+        }
     }
 
     pub(crate) fn select_checksums(&self) -> String {
@@ -455,6 +497,16 @@ pub(crate) fn derived_name(base: &str, suffix: &str) -> String {
         keep -= 1;
     }
     format!("{}_{hash:08x}{suffix}", &base[..keep])
+}
+
+/// Whether the lineage record (see [`Tables::select_lineage_record`]) exists.
+pub(crate) fn lineage_exists<C: Backend>(conn: &mut C, tables: &Tables) -> Result<bool, Error> {
+    let (sql, binds) = tables.select_lineage_record();
+    let binds: Vec<Bind<'_>> = binds.iter().map(|b| Bind::Text(b)).collect();
+    let rows = conn
+        .pairs(&sql, &binds)
+        .map_err(Error::db(format!("cannot look up {}", tables.lineage)))?;
+    Ok(!rows.is_empty())
 }
 
 /// Whether a table exists.

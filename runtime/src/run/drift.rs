@@ -20,6 +20,21 @@ pub(super) fn check<C: Backend>(
     state: &State,
 ) -> Result<(), Error> {
     let graph = source.graph()?;
+    // Rows without a recorded digest (an interrupted run, or a database an earlier aludel
+    // migrated) are checked against the newest digest the log holds for them.
+    let logged;
+    let state = if state.rows.iter().any(|(_, d)| d.is_none()) {
+        let mut from_log = state::read_logged(conn, tables)?;
+        for (row, digest) in &mut from_log.rows {
+            if let Some((_, Some(recorded))) = state.rows.iter().find(|(r, _)| r == row) {
+                *digest = Some(recorded.clone());
+            }
+        }
+        logged = from_log;
+        &logged
+    } else {
+        state
+    };
     for (id, recorded) in &state.rows {
         let (Some(recorded), Some(current)) = (recorded, source.digest_of(graph, id)) else {
             continue;
@@ -129,11 +144,9 @@ pub(super) fn accept_changes<C: MigrationConnection>(
                     accepted.push(r.id.clone());
                 }
             }
-            if let Some(digest) = source.digest_of(graph, row) {
-                tables.record_lineage(row, &digest, &mut sql);
-            }
         }
-        if !sql.is_empty() {
+        tables.record_lineage(&source.digests_of(graph, &state.ids()), &mut sql);
+        {
             c.batch(&sql).map_err(Error::db(format!(
                 "cannot record the accepted revisions in {}",
                 tables.log

@@ -90,6 +90,14 @@ impl<'a> Source<'a> {
             .cloned()
     }
 
+    /// `rows` with their lineage digests (rows the history does not know are left out): what
+    /// [`Tables::record_lineage`](crate::db::Tables::record_lineage) records after a run.
+    pub(super) fn digests_of(self, graph: &Graph, rows: &[&str]) -> Vec<(String, String)> {
+        rows.iter()
+            .filter_map(|id| Some((id.to_string(), self.digest_of(graph, id)?)))
+            .collect()
+    }
+
     /// The version table's rows when everything is applied, with their lineage digests,
     /// without building the graph for embedded histories (the no-op check at startup).
     pub(super) fn applied_heads(self) -> Vec<(&'a str, &'a str)> {

@@ -35,7 +35,7 @@ pub(super) fn stamp<C: MigrationConnection>(
         let lineage_of = |id: &str| source.digest_of(graph, id);
         for step in &plan.steps {
             for op in &step.ops {
-                tables.record_op(op, &lineage_of, &mut sql);
+                tables.record_op(op, &mut sql);
             }
             for to in &step.to {
                 if let Some(r) = graph.get(to) {
@@ -53,7 +53,8 @@ pub(super) fn stamp<C: MigrationConnection>(
                 }
             }
         }
-        if !sql.is_empty() {
+        tables.record_lineage(&source.digests_of(graph, &plan.heads_after), &mut sql);
+        {
             c.batch(&sql).map_err(Error::db(format!(
                 "cannot stamp the version table {}",
                 tables.version

@@ -4,7 +4,7 @@ use aludel_graph::sql::Dialect;
 
 use super::history::Source;
 use crate::db::private::Backend;
-use crate::db::{table_exists, Tables};
+use crate::db::{lineage_exists, table_exists, Tables};
 use crate::error::Error;
 
 /// The version table's rows with the lineage digest recorded for each (when aludel recorded
@@ -31,7 +31,9 @@ pub(super) fn probe<C: Backend>(conn: &mut C, tables: &Tables) -> Option<State> 
     } else {
         conn.pairs(&sql, &[])
     };
-    rows.ok().map(|rows| State { rows })
+    rows.ok().map(|rows| State {
+        rows: tables.decode_state(rows),
+    })
 }
 
 /// The state, asking the catalogue which of aludel's tables exist first (no query fails on a
@@ -40,7 +42,7 @@ pub(super) fn read<C: Backend>(conn: &mut C, tables: &Tables) -> Result<Option<S
     if !table_exists(conn, tables, &tables.version_name)? {
         return Ok(None);
     }
-    let sql = if table_exists(conn, tables, &tables.lineage_name)? {
+    let sql = if lineage_exists(conn, tables)? {
         tables.select_state()
     } else {
         tables.select_versions()
@@ -49,7 +51,9 @@ pub(super) fn read<C: Backend>(conn: &mut C, tables: &Tables) -> Result<Option<S
         "cannot read the version table {}",
         tables.version
     )))?;
-    Ok(Some(State { rows }))
+    Ok(Some(State {
+        rows: tables.decode_state(rows),
+    }))
 }
 
 /// The state in one query, where aludel's tables are known to exist.
@@ -59,6 +63,19 @@ pub(super) fn read_known<C: Backend>(conn: &mut C, tables: &Tables) -> Result<St
         .map_err(Error::db(format!(
             "cannot read the version table {}",
             tables.version
+        )))?;
+    Ok(State {
+        rows: tables.decode_state(rows),
+    })
+}
+
+/// The state with the newest digests the revision log holds, for rows without a recorded one.
+pub(super) fn read_logged<C: Backend>(conn: &mut C, tables: &Tables) -> Result<State, Error> {
+    let rows = conn
+        .pairs(&tables.select_logged_state(), &[])
+        .map_err(Error::db(format!(
+            "cannot read the revision log {}",
+            tables.log
         )))?;
     Ok(State { rows })
 }
@@ -99,7 +116,7 @@ pub(super) fn is_current(source: Source<'_>, state: &State) -> Result<bool, Erro
 }
 
 /// Creates aludel's tables where missing, in one transaction under the migration lock (two
-/// PostgreSQL sessions creating one table at once would collide); a new lineage table is
+/// PostgreSQL sessions creating one table at once would collide); a new lineage record is
 /// filled from the log of a database an earlier aludel migrated.
 pub(super) fn ensure_tables<C: Backend>(
     conn: &mut C,
@@ -109,7 +126,7 @@ pub(super) fn ensure_tables<C: Backend>(
 ) -> Result<(), Error> {
     conn.in_transaction(&mut |c| -> Result<(), Error> {
         c.lock_transaction(lock, timeout)?;
-        let had_lineage = table_exists(c, tables, &tables.lineage_name)?;
+        let had_lineage = lineage_exists(c, tables)?;
         c.batch(&tables.create_version_table())
             .map_err(Error::db(format!(
                 "cannot create the version table {}",
@@ -122,11 +139,17 @@ pub(super) fn ensure_tables<C: Backend>(
             )))?;
         }
         if !had_lineage {
-            c.batch(&tables.backfill_lineage())
-                .map_err(Error::db(format!(
-                    "cannot fill the lineage table {}",
-                    tables.lineage
-                )))?;
+            let heads: Vec<(String, String)> = read_logged(c, tables)?
+                .rows
+                .into_iter()
+                .filter_map(|(id, digest)| Some((id, digest?)))
+                .collect();
+            let mut sql = String::new();
+            tables.record_lineage(&heads, &mut sql);
+            c.batch(&sql).map_err(Error::db(format!(
+                "cannot create the lineage record {}",
+                tables.lineage
+            )))?;
         }
         Ok(())
     })

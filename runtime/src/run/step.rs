@@ -152,9 +152,13 @@ impl Run<'_, '_> {
             let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
                 done.clear();
                 self.enter(c, &before, completed)?;
-                for step in plan.steps.iter().filter(|s| s.revision.is_some()) {
+                let steps: Vec<&Step<'_>> =
+                    plan.steps.iter().filter(|s| s.revision.is_some()).collect();
+                for (i, step) in steps.iter().enumerate() {
+                    let step = *step;
+                    let finish = (i + 1 == steps.len()).then_some(plan.heads_after.as_slice());
                     self.migrator.report(Progress::Started { step });
-                    let finished = self.run_step(c, step, completed, false)?;
+                    let finished = self.run_step(c, step, completed, false, finish)?;
                     self.migrator.report(Progress::Finished {
                         step,
                         completed: &finished,
@@ -191,18 +195,21 @@ impl Run<'_, '_> {
             };
         }
         let mut expected = before;
-        for step in &plan.steps {
+        let last = plan.steps.iter().rposition(|s| s.revision.is_some());
+        for (i, step) in plan.steps.iter().enumerate() {
             let Some(revision) = step.revision else {
                 continue;
             };
+            // The last revision records the lineage of the rows the run leaves.
+            let finish = (Some(i) == last).then_some(plan.heads_after.as_slice());
             self.migrator.report(Progress::Started { step });
             let result = if revision.transactional {
                 conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                     self.enter(c, &expected, completed)?;
-                    Ok(self.run_step(c, step, completed, false)?)
+                    Ok(self.run_step(c, step, completed, false, finish)?)
                 })
             } else {
-                self.outside_transaction(conn, step, &expected, completed)
+                self.outside_transaction(conn, step, &expected, completed, finish)
             };
             match result {
                 Ok(done) => {
@@ -256,12 +263,13 @@ impl Run<'_, '_> {
         step: &Step<'_>,
         expected: &[String],
         completed: &[Completed],
+        finish: Option<&[&str]>,
     ) -> Result<Completed, Flow> {
         conn.lock_session(&self.lock, self.timeout())
             .map_err(|e| with_completed(e, completed))?;
         let result = conn
             .in_transaction(&mut |c| -> Result<(), Flow> { self.enter(c, expected, completed) })
-            .and_then(|()| Ok(self.run_step(conn, step, completed, true)?));
+            .and_then(|()| Ok(self.run_step(conn, step, completed, true, finish)?));
         let held = conn.unlock_session(&self.lock);
         let done = result?;
         match held {
@@ -293,6 +301,7 @@ impl Run<'_, '_> {
         step: &Step<'_>,
         completed: &[Completed],
         outside_transaction: bool,
+        finish: Option<&[&str]>,
     ) -> Result<Completed, Error> {
         let started = Instant::now();
         let Some(revision) = step.revision else {
@@ -319,12 +328,15 @@ impl Run<'_, '_> {
         };
         let source = self.source();
         let graph = self.graph;
-        let lineage_of = |id: &str| source.digest_of(graph, id);
         let mut records = String::new();
         for op in &step.ops {
-            self.tables.record_op(op, &lineage_of, &mut records);
+            self.tables.record_op(op, &mut records);
         }
-        let lineage = lineage_of(&revision.id).unwrap_or_default();
+        if let Some(heads) = finish {
+            self.tables
+                .record_lineage(&source.digests_of(graph, heads), &mut records);
+        }
+        let lineage = source.digest_of(graph, &revision.id).unwrap_or_default();
         let entry = |elapsed| LogEntry {
             revision: &revision.id,
             direction: match step.direction {

@@ -91,11 +91,8 @@ pub(super) fn take_over_diesel<C: MigrationConnection>(
             .unwrap_or_default();
         let lineage = source.digest_of(graph, head).unwrap_or_default();
         let mut sql = String::new();
-        tables.record_op(
-            &VersionOp::Insert(head.to_string()),
-            &|id| source.digest_of(graph, id),
-            &mut sql,
-        );
+        tables.record_op(&VersionOp::Insert(head.to_string()), &mut sql);
+        tables.record_lineage(&source.digests_of(graph, &[head]), &mut sql);
         tables.record_log(
             &LogEntry {
                 revision: head,
