@@ -8,6 +8,10 @@
 
 use aludel_graph::{Direction, Error, Graph, GraphOptions, Revision, VersionOp};
 
+#[path = "support/corpora.rs"]
+mod corpora;
+use corpora::corpus;
+
 /// What an operation should produce.
 enum Expect<'a> {
     /// Revisions run, in order, and the rows afterwards (compared as sets).
@@ -938,8 +942,9 @@ fn below_is_history_from_base_on_generated_graphs() {
 /// labelled roots; no revision there carries two labels).
 #[test]
 fn below_and_branches_on_the_corpora() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpora/alembic-graphs");
+    let Some(dir) = corpus("alembic-graphs") else {
+        return;
+    };
     let corpora: [(&str, &[(&str, usize)]); 4] = [
         ("superset", &[]),
         ("neutron", &[("contract", 19), ("expand", 112)]),
