@@ -203,7 +203,7 @@ impl Tables {
         LockName { text }
     }
 
-    fn null_text(&self) -> &'static str {
+    pub(crate) fn null_text(&self) -> &'static str {
         match self.dialect {
             Dialect::Mysql => "CAST(NULL AS CHAR)",
             _ => "CAST(NULL AS TEXT)",
@@ -549,8 +549,8 @@ pub(crate) enum Elapsed {
 pub(crate) struct Session<'c, C: Backend> {
     conn: &'c mut C,
     restore: Restore,
+    /// The run's lock, once taken (sessions for writing).
     lock: Option<LockName>,
-    run_locked: bool,
 }
 
 impl<'c, C: Backend> Session<'c, C> {
@@ -561,7 +561,6 @@ impl<'c, C: Backend> Session<'c, C> {
             conn,
             restore,
             lock: None,
-            run_locked: false,
         })
     }
 
@@ -578,7 +577,6 @@ impl<'c, C: Backend> Session<'c, C> {
         let scope = session.conn.scope(tables.schema.as_deref())?;
         let lock = tables.lock_name(scope);
         session.conn.lock_run(&lock, options.lock_timeout)?;
-        session.run_locked = true;
         session.lock = Some(lock);
         Ok(session)
     }
@@ -606,7 +604,7 @@ impl<C: Backend> std::ops::DerefMut for Session<'_, C> {
 
 impl<C: Backend> Drop for Session<'_, C> {
     fn drop(&mut self) {
-        if let (true, Some(lock)) = (self.run_locked, &self.lock) {
+        if let Some(lock) = &self.lock {
             if let Err(err) = self.conn.unlock_run(lock) {
                 tracing::warn!(error = %err, "could not release the migration lock; it is released when the connection closes");
             }
@@ -873,6 +871,13 @@ impl<Conn> diesel::RunQueryDsl<Conn> for Statement<'_> {}
 /// The parts of [`private::Backend`] that are the same for every diesel connection.
 macro_rules! common_backend_methods {
     () => {
+        fn in_open_transaction(&mut self) -> bool {
+            use diesel::connection::TransactionManager;
+            $crate::db::transaction_depth(
+                diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(self),
+            ) > 0
+        }
+
         fn batch(&mut self, sql: &str) -> diesel::result::QueryResult<()> {
             diesel::connection::SimpleConnection::batch_execute(self, sql)
         }

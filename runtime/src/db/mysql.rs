@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use aludel_graph::sql::Dialect;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::mysql::MysqlConnection;
 use diesel::Connection;
 
@@ -20,10 +19,6 @@ impl Backend for MysqlConnection {
     }
 
     super::common_backend_methods!();
-
-    fn in_open_transaction(&mut self) -> bool {
-        super::transaction_depth(AnsiTransactionManager::transaction_manager_status_mut(self)) > 0
-    }
 
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,

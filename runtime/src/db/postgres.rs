@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use aludel_graph::sql::Dialect;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::Connection;
 
@@ -22,10 +21,6 @@ impl Backend for PgConnection {
     }
 
     super::common_backend_methods!();
-
-    fn in_open_transaction(&mut self) -> bool {
-        super::transaction_depth(AnsiTransactionManager::transaction_manager_status_mut(self)) > 0
-    }
 
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,

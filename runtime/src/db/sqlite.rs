@@ -3,7 +3,6 @@
 //! timeout) and first checks that the version table is still what the plan expects.
 
 use aludel_graph::sql::Dialect;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 
@@ -18,10 +17,6 @@ impl Backend for SqliteConnection {
     }
 
     super::common_backend_methods!();
-
-    fn in_open_transaction(&mut self) -> bool {
-        super::transaction_depth(AnsiTransactionManager::transaction_manager_status_mut(self)) > 0
-    }
 
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,

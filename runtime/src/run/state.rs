@@ -47,26 +47,28 @@ pub(super) fn read<C: Backend>(conn: &mut C, tables: &Tables) -> Result<Option<S
     } else {
         tables.select_versions()
     };
-    let rows = conn.pairs(&sql, &[]).map_err(Error::db(format!(
-        "cannot read the version table {}",
-        tables.version
-    )))?;
     Ok(Some(State {
-        rows: tables.decode_state(rows),
+        rows: tables.decode_state(version_rows(conn, tables, &sql)?),
     }))
 }
 
 /// The state in one query, where aludel's tables are known to exist.
 pub(super) fn read_known<C: Backend>(conn: &mut C, tables: &Tables) -> Result<State, Error> {
-    let rows = conn
-        .pairs(&tables.select_state(), &[])
-        .map_err(Error::db(format!(
-            "cannot read the version table {}",
-            tables.version
-        )))?;
     Ok(State {
-        rows: tables.decode_state(rows),
+        rows: tables.decode_state(version_rows(conn, tables, &tables.select_state())?),
     })
+}
+
+/// The rows of a query of the version table.
+fn version_rows<C: Backend>(
+    conn: &mut C,
+    tables: &Tables,
+    sql: &str,
+) -> Result<Vec<(String, Option<String>)>, Error> {
+    conn.pairs(sql, &[]).map_err(Error::db(format!(
+        "cannot read the version table {}",
+        tables.version
+    )))
 }
 
 /// The state with the newest digests the revision log holds, for rows without a recorded one.
@@ -86,12 +88,7 @@ pub(super) fn rows_are<C: Backend>(
     tables: &Tables,
     expected: &[String],
 ) -> Result<bool, Error> {
-    let rows = conn
-        .pairs(&tables.select_versions(), &[])
-        .map_err(Error::db(format!(
-            "cannot read the version table {}",
-            tables.version
-        )))?;
+    let rows = version_rows(conn, tables, &tables.select_versions())?;
     let mut found: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
     let mut wanted: Vec<&str> = expected.iter().map(String::as_str).collect();
     found.sort_unstable();

@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use aludel_graph::sql::Dialect;
 use aludel_graph::VersionOp;
 
 use super::drift::applied_below;
@@ -22,10 +21,7 @@ pub(super) fn take_over_diesel<C: MigrationConnection>(
     if !table_exists(&mut *session, &tables, "__diesel_schema_migrations")? {
         return Err(Error::NotDieselManaged);
     }
-    let null = match session.dialect() {
-        Dialect::Mysql => "CAST(NULL AS CHAR)",
-        _ => "CAST(NULL AS TEXT)",
-    };
+    let null = tables.null_text();
     let versions = session
         .pairs(
             &format!("SELECT version AS a, {null} AS b FROM __diesel_schema_migrations"),
