@@ -59,6 +59,13 @@ pub(crate) mod private {
             &mut self,
             f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
         ) -> Result<T, E>;
+        /// The statements that open, end and undo a revision's transaction where aludel sends
+        /// them itself, so that a revision's `COMMIT` and the next revision's `BEGIN` end its
+        /// batch instead of costing round trips of their own (PostgreSQL); `None` where
+        /// diesel's transaction manager frames each revision.
+        fn frame(&mut self) -> Option<Frame> {
+            None
+        }
         /// Takes the lock held for a whole run (MySQL's `GET_LOCK`), waiting at most `timeout`.
         fn lock_run(&mut self, _lock: &LockName, _timeout: Duration) -> Result<(), Error> {
             Ok(())
@@ -98,6 +105,31 @@ pub(crate) mod private {
             Ok(())
         }
     }
+}
+
+/// How aludel opens, ends and undoes a revision's transaction itself (see
+/// [`private::Backend::frame`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub(crate) begin: &'static str,
+    pub(crate) commit: &'static str,
+    pub(crate) rollback: &'static str,
+}
+
+#[cfg(feature = "postgres")]
+impl Frame {
+    /// A transaction of its own.
+    pub(crate) const TRANSACTION: Frame = Frame {
+        begin: "BEGIN",
+        commit: "COMMIT",
+        rollback: "ROLLBACK",
+    };
+    /// Inside the caller's transaction: a savepoint, released when the revision is done.
+    pub(crate) const SAVEPOINT: Frame = Frame {
+        begin: "SAVEPOINT aludel_revision",
+        commit: "RELEASE SAVEPOINT aludel_revision",
+        rollback: "ROLLBACK TO SAVEPOINT aludel_revision; RELEASE SAVEPOINT aludel_revision",
+    };
 }
 
 /// What [`private::Backend::prepare`] changed on the caller's connection.
@@ -371,6 +403,12 @@ impl Tables {
 
     /// Appends the statement of one revision-log row.
     pub(crate) fn record_log(&self, entry: &LogEntry<'_>, out: &mut String) {
+        self.log_insert(entry, out);
+        out.push_str(";\n");
+    }
+
+    /// Appends the `INSERT` of one revision-log row, without its `;`.
+    fn log_insert(&self, entry: &LogEntry<'_>, out: &mut String) {
         let q = |v: &str| self.dialect.quote_string(v);
         let (recorded_at, duration) = match (&entry.elapsed, self.dialect) {
             (Elapsed::Known(duration), _) => (
@@ -394,13 +432,64 @@ impl Tables {
             ),
         };
         out.push_str(&format!(
-            "INSERT INTO {} (revision, direction, checksum, lineage, recorded_at, duration_ms) VALUES ({}, {}, {}, {}, {recorded_at}, {duration});\n",
+            "INSERT INTO {} (revision, direction, checksum, lineage, recorded_at, duration_ms) VALUES ({}, {}, {}, {}, {recorded_at}, {duration})",
             self.log,
             q(entry.revision),
             q(entry.direction),
             q(entry.checksum),
             q(entry.lineage),
         ));
+    }
+
+    /// The statement that ends a revision's batch on PostgreSQL (see [`Frame`]): one
+    /// statement that moves the version table (`ops`, in data-modifying `WITH` clauses),
+    /// writes the log row, and checks that the table held exactly `expected` (in any order)
+    /// before the move, else fails on purpose by inserting NULL into `version_num`, Alembic's
+    /// primary key. Every clause sees the table as the statement found it, and the statement
+    /// follows the migration lock's, so it sees every revision a migrator that held the lock
+    /// before committed. Its failure is typed (see [`Tables::is_guard_error`]).
+    pub(crate) fn record_checked(
+        &self,
+        expected: &[String],
+        ops: &[VersionOp],
+        entry: &LogEntry<'_>,
+        out: &mut String,
+    ) {
+        let mut rows: Vec<&str> = expected.iter().map(String::as_str).collect();
+        rows.sort_unstable();
+        out.push_str("WITH ");
+        for (i, op) in ops.iter().enumerate() {
+            out.push_str(&format!(
+                "aludel_op{i} AS ({} RETURNING 1), ",
+                self.version_statement(op)
+            ));
+        }
+        out.push_str("aludel_log AS (");
+        self.log_insert(entry, out);
+        out.push_str(" RETURNING 1) ");
+        out.push_str(&format!(
+            "INSERT INTO {version} (version_num) SELECT CAST(NULL AS VARCHAR(32)) WHERE (SELECT COALESCE(string_agg(version_num, ' ' ORDER BY version_num COLLATE \"C\"), '') FROM {version}) <> {expected};\n",
+            version = self.version,
+            expected = self.dialect.quote_string(&rows.join(" "))
+        ));
+    }
+
+    /// Whether `error` is the failure of [`Tables::record_checked`]: the version table was not
+    /// what the plan expected (its NULL row, or a version-table move that collided with a row
+    /// another migrator wrote).
+    pub(crate) fn is_guard_error(&self, error: &diesel::result::Error) -> bool {
+        use diesel::result::DatabaseErrorKind::{NotNullViolation, UniqueViolation};
+        match error {
+            diesel::result::Error::DatabaseError(
+                kind @ (NotNullViolation | UniqueViolation),
+                info,
+            ) => {
+                info.table_name() == Some(self.version_name.as_str())
+                    && (matches!(kind, UniqueViolation)
+                        || info.column_name() == Some("version_num"))
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn delete_all_versions(&self) -> String {

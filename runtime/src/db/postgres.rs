@@ -1,9 +1,12 @@
 //! PostgreSQL: DDL is transactional. Migrators exclude each other with a transaction-level
-//! advisory lock taken inside each revision's transaction, followed by a check that the
-//! version table still holds what the plan expects: that holds on a direct connection and
-//! behind a pooler in transaction mode (PgBouncer), where a session-level lock is taken on one
-//! server connection and released on another. A `transactional: false` revision runs under the
-//! session-level lock instead (see [`Error::SessionLockLost`]).
+//! advisory lock taken inside each revision's transaction, and the statement that records the
+//! revision at the end of its batch checks that the version table still held what the plan
+//! expected: that holds on a direct connection and behind a pooler in transaction mode
+//! (PgBouncer), where a session-level lock is taken on one server connection and released on
+//! another. aludel frames each revision's transaction itself (see [`Frame`]), so that a
+//! revision costs three round trips: the lock, the batch, and `COMMIT` with the next
+//! revision's `BEGIN`. A `transactional: false` revision runs under the session-level lock
+//! instead (see [`Error::SessionLockLost`]).
 
 use std::time::Duration;
 
@@ -12,7 +15,7 @@ use diesel::pg::PgConnection;
 use diesel::Connection;
 
 use super::private::Backend;
-use super::{poll_lock, Bind, LockName};
+use super::{poll_lock, Bind, Frame, LockName};
 use crate::error::Error;
 
 impl Backend for PgConnection {
@@ -28,6 +31,17 @@ impl Backend for PgConnection {
     ) -> Result<T, E> {
         // Inside the caller's transaction diesel opens a savepoint.
         super::keep_first_error(self, |conn, f| conn.transaction(|c| f(c)), f)
+    }
+
+    fn frame(&mut self) -> Option<Frame> {
+        // diesel's transaction manager sees none of these statements: it reads the
+        // connection's transaction status after each query, and every path of a revision
+        // ends the frame before the run returns.
+        Some(if self.in_open_transaction() {
+            Frame::SAVEPOINT
+        } else {
+            Frame::TRANSACTION
+        })
     }
 
     fn lock_transaction(&mut self, lock: &LockName, timeout: Duration) -> Result<(), Error> {

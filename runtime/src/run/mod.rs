@@ -103,7 +103,7 @@ pub enum Progress<'p> {
         step: &'p Step<'p>,
     },
     /// The revision's SQL and its version-table change completed (and committed, unless the
-    /// whole run is one transaction, [`TransactionMode::All`]).
+    /// whole run is one transaction, [`crate::TransactionMode::All`]).
     Finished {
         /// The step.
         step: &'p Step<'p>,

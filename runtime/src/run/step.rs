@@ -11,7 +11,9 @@ use super::history::Source;
 use super::state::{self, rows_are};
 use super::{drift, Migrator, Progress, Report};
 use crate::db::private::Backend;
-use crate::db::{now_iso, Elapsed, LockName, LogEntry, MigrationConnection, Session, Tables};
+use crate::db::{
+    now_iso, Elapsed, Frame, LockName, LogEntry, MigrationConnection, Session, Tables,
+};
 use crate::error::{database_message, Completed, Error};
 use crate::options::TransactionMode;
 
@@ -23,6 +25,12 @@ enum Flow {
     Failed(Box<Error>),
     /// `BEGIN` or `COMMIT` itself failed.
     Transaction(diesel::result::Error),
+    /// A batch that checks the version table at its end failed: the revision failed (`error`),
+    /// unless another migrator moved the table, which is decided after the rollback.
+    Unsure {
+        source: diesel::result::Error,
+        error: Box<Error>,
+    },
 }
 
 impl From<Error> for Flow {
@@ -158,7 +166,7 @@ impl Run<'_, '_> {
                     let step = *step;
                     let finish = (i + 1 == steps.len()).then_some(plan.heads_after.as_slice());
                     self.migrator.report(Progress::Started { step });
-                    let finished = self.run_step(c, step, completed, false, finish)?;
+                    let finished = self.run_step(c, step, completed, false, finish, None)?;
                     self.migrator.report(Progress::Finished {
                         step,
                         completed: &finished,
@@ -174,7 +182,7 @@ impl Run<'_, '_> {
                 }
                 Err(Flow::Raced) => Ok(Outcome::Raced),
                 // Nothing of the run stays: the whole run was one transaction.
-                Err(Flow::Failed(mut error)) => {
+                Err(Flow::Failed(mut error) | Flow::Unsure { mut error, .. }) => {
                     if let Error::RevisionFailed { completed: c, .. } = &mut *error {
                         c.clone_from(completed);
                     }
@@ -196,6 +204,9 @@ impl Run<'_, '_> {
         }
         let mut expected = before;
         let last = plan.steps.iter().rposition(|s| s.revision.is_some());
+        let frame = conn.frame();
+        // Whether the previous revision's batch opened this revision's transaction.
+        let mut open = false;
         for (i, step) in plan.steps.iter().enumerate() {
             let Some(revision) = step.revision else {
                 continue;
@@ -203,13 +214,19 @@ impl Run<'_, '_> {
             // The last revision records the lineage of the rows the run leaves.
             let finish = (Some(i) == last).then_some(plan.heads_after.as_slice());
             self.migrator.report(Progress::Started { step });
-            let result = if revision.transactional {
-                conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
+            let result = match (revision.transactional, frame) {
+                (true, Some(frame)) => {
+                    let next = plan.steps[i + 1..].iter().find_map(|s| s.revision);
+                    let chain = next.is_some_and(|r| r.transactional);
+                    self.framed(
+                        conn, frame, &mut open, chain, step, &expected, completed, finish,
+                    )
+                }
+                (true, None) => conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                     self.enter(c, &expected, completed)?;
-                    Ok(self.run_step(c, step, completed, false, finish)?)
-                })
-            } else {
-                self.outside_transaction(conn, step, &expected, completed, finish)
+                    self.run_step(c, step, completed, false, finish, None)
+                }),
+                (false, _) => self.outside_transaction(conn, step, &expected, completed, finish),
             };
             match result {
                 Ok(done) => {
@@ -222,7 +239,7 @@ impl Run<'_, '_> {
                     apply_to_rows(&mut expected, &step.ops);
                 }
                 Err(Flow::Raced) => return Ok(Outcome::Raced),
-                Err(Flow::Failed(error)) => return Err(*error),
+                Err(Flow::Failed(error) | Flow::Unsure { error, .. }) => return Err(*error),
                 Err(Flow::Transaction(source)) => {
                     return Err(Error::RecordFailed {
                         revision: revision.id.clone(),
@@ -237,6 +254,70 @@ impl Run<'_, '_> {
             }
         }
         Ok(Outcome::Done)
+    }
+
+    /// A revision in a transaction that aludel frames itself (see [`Backend::frame`]), in three
+    /// round trips: the migration lock; one batch of the revision's SQL and one statement that
+    /// checks the version table, moves it and writes the log row
+    /// ([`Tables::record_checked`]); its `COMMIT` with, where `chain`, the next revision's
+    /// `BEGIN`. The transaction is opened by the previous revision where `open`, else by a
+    /// `BEGIN` of its own. The `COMMIT` waits for the batch's result, so a migrator killed
+    /// while its SQL runs leaves nothing of the revision. Every path that does not pass the
+    /// transaction on to the next revision ends it.
+    #[allow(clippy::too_many_arguments)]
+    fn framed<C: Backend>(
+        &self,
+        conn: &mut C,
+        frame: Frame,
+        open: &mut bool,
+        chain: bool,
+        step: &Step<'_>,
+        expected: &[String],
+        completed: &[Completed],
+        finish: Option<&[&str]>,
+    ) -> Result<Completed, Flow> {
+        if !std::mem::take(open) {
+            conn.batch(frame.begin)?;
+        }
+        let result = conn
+            .lock_transaction(&self.lock, self.timeout())
+            .map_err(|e| with_completed(e, completed))
+            .and_then(|()| self.run_step(conn, step, completed, false, finish, Some(expected)))
+            .and_then(|done| {
+                let mut end = frame.commit.to_string();
+                if chain {
+                    end.push_str(";\n");
+                    end.push_str(frame.begin);
+                }
+                conn.batch(&end)?;
+                Ok(done)
+            });
+        match result {
+            Ok(done) => {
+                *open = chain;
+                Ok(done)
+            }
+            Err(flow) => {
+                // After a failed COMMIT no transaction is left, and `ROLLBACK` only warns.
+                if let Err(error) = conn.batch(frame.rollback) {
+                    tracing::warn!(error = %error, "could not roll back the revision's transaction");
+                }
+                match flow {
+                    // A revision's SQL that ran on a plan another migrator made stale can fail
+                    // before the check at the end of its batch: the table says which it was.
+                    Flow::Unsure { source, error } => {
+                        if self.tables.is_guard_error(&source)
+                            || matches!(rows_are(conn, self.tables, expected), Ok(false))
+                        {
+                            Err(Flow::Raced)
+                        } else {
+                            Err(Flow::Failed(error))
+                        }
+                    }
+                    other => Err(other),
+                }
+            }
+        }
     }
 
     /// The start of each of a run's transactions: the migration lock (PostgreSQL), then the
@@ -269,7 +350,7 @@ impl Run<'_, '_> {
             .map_err(|e| with_completed(e, completed))?;
         let result = conn
             .in_transaction(&mut |c| -> Result<(), Flow> { self.enter(c, expected, completed) })
-            .and_then(|()| Ok(self.run_step(conn, step, completed, true, finish)?));
+            .and_then(|()| self.run_step(conn, step, completed, true, finish, None));
         let held = conn.unlock_session(&self.lock);
         let done = result?;
         match held {
@@ -302,7 +383,8 @@ impl Run<'_, '_> {
         completed: &[Completed],
         outside_transaction: bool,
         finish: Option<&[&str]>,
-    ) -> Result<Completed, Error> {
+        checked: Option<&[String]>,
+    ) -> Result<Completed, Flow> {
         let started = Instant::now();
         let Some(revision) = step.revision else {
             return Ok(Completed {
@@ -329,12 +411,14 @@ impl Run<'_, '_> {
         let source = self.source();
         let graph = self.graph;
         let mut records = String::new();
-        for op in &step.ops {
-            self.tables.record_op(op, &mut records);
-        }
         if let Some(heads) = finish {
             self.tables
                 .record_lineage(&source.digests_of(graph, heads), &mut records);
+        }
+        if checked.is_none() {
+            for op in &step.ops {
+                self.tables.record_op(op, &mut records);
+            }
         }
         let lineage = source.digest_of(graph, &revision.id).unwrap_or_default();
         let entry = |elapsed| LogEntry {
@@ -355,17 +439,26 @@ impl Run<'_, '_> {
             // The SQL must close every string, quote and comment it opens, or it would swallow
             // the records that follow it in the batch.
             split_statements(sql, dialect).map_err(|e| fail(e.to_string()))?;
-            let mut batch = String::with_capacity(sql.len() + records.len() + 400);
+            let mut batch = String::with_capacity(sql.len() + records.len() + 600);
             batch.push_str(sql.trim_end());
             batch.push_str("\n;\n");
             batch.push_str(&records);
-            self.tables.record_log(
-                &entry(Elapsed::SinceBatchStart {
-                    started_at: now_iso(),
-                }),
-                &mut batch,
-            );
-            conn.batch(&batch).map_err(|e| fail(database_message(&e)))?;
+            let log = entry(Elapsed::SinceBatchStart {
+                started_at: now_iso(),
+            });
+            match checked {
+                Some(expected) => self
+                    .tables
+                    .record_checked(expected, &step.ops, &log, &mut batch),
+                None => self.tables.record_log(&log, &mut batch),
+            }
+            if let Err(source) = conn.batch(&batch) {
+                let error = Box::new(fail(database_message(&source)));
+                return Err(match checked {
+                    Some(_) => Flow::Unsure { source, error },
+                    None => Flow::Failed(error),
+                });
+            }
             return Ok(Completed {
                 revision: revision.id.clone(),
                 direction: step.direction,
@@ -404,9 +497,10 @@ impl Run<'_, '_> {
         };
         if outside_transaction {
             conn.in_transaction(&mut |c| c.batch(&records))
-                .map_err(record_failed)?;
+                .map_err(|e| Flow::from(record_failed(e)))?;
         } else {
-            conn.batch(&records).map_err(record_failed)?;
+            conn.batch(&records)
+                .map_err(|e| Flow::from(record_failed(e)))?;
         }
         Ok(Completed {
             revision: revision.id.clone(),
