@@ -81,72 +81,96 @@ fn stamp(lines: &[&str], prefix: &str) -> u128 {
 fn sixteen_processes_apply_each_revision_once() {
     for shape_name in ["linear", "branched"] {
         for db in backends() {
-            let shape = match shape_name {
-                "linear" => linear(db.backend),
-                _ => branched(db.backend),
-            };
-            let name = match db.backend {
-                Backend::Sqlite => "sqlite",
-                Backend::Postgres => "postgres",
-                Backend::Mysql => "mysql",
-            };
-            let what = format!("{shape_name} on {name}");
-            let children: Vec<_> = (0..PROCESSES)
-                .map(|_| {
-                    Command::new(env!("CARGO_BIN_EXE_aludel-race"))
-                        .args([name, &db.url, shape.history.dir.0.to_str().unwrap()])
-                        .output_async()
-                })
-                .collect();
-            let mut applied = 0;
-            let mut finished: Vec<String> = Vec::new();
-            let mut runs = Vec::new();
-            for child in children {
-                let output = child.wait_with_output().unwrap();
-                let stdout = String::from_utf8_lossy(&output.stdout);
-                assert!(
-                    output.status.success(),
-                    "{what}: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-                let lines: Vec<&str> = stdout.lines().collect();
-                // The last line is the number of revisions the process applied.
-                applied += lines.last().unwrap().parse::<usize>().unwrap();
-                finished.extend(
-                    lines
-                        .iter()
-                        .filter_map(|l| l.strip_prefix("finished "))
-                        .map(str::to_string),
-                );
-                runs.push((stamp(&lines, "began "), stamp(&lines, "ended ")));
-            }
-            assert_eq!(
-                applied, 20,
-                "{what}: the processes applied 20 revisions between them"
-            );
-            let wrong = mismatches(&shape.ids, &finished);
-            assert!(
-                wrong.is_empty(),
-                "{what}: each revision finished in exactly one process: {wrong:?}"
-            );
-            let peak = peak_overlap(&runs);
-            assert!(
-                peak >= 2,
-                "{what}: the processes' runs did not overlap (at most {peak} at once), so nothing raced"
-            );
-            let mut conn = db.connect();
-            assert_eq!(conn.versions(), vec![shape.head], "{what}");
-            let upgrades = conn.strings(
-                "SELECT revision AS a FROM aludel_revision_log WHERE direction = 'upgrade'",
-            );
-            let wrong = mismatches(&shape.ids, &upgrades);
-            assert!(
-                wrong.is_empty(),
-                "{what}: the revision log holds one upgrade row per revision: {wrong:?}"
-            );
-            eprintln!("{what}: {PROCESSES} processes, at most {peak} runs at once");
+            race_on(&db, shape_name, "");
         }
     }
+}
+
+#[test]
+fn postgres_racers_whose_default_isolation_is_repeatable_read() {
+    // Roles and databases that default to REPEATABLE READ are common. aludel opens its own
+    // transactions READ COMMITTED: at REPEATABLE READ a transaction's snapshot is its first
+    // statement's, the migration lock's, taken before the lock was free, which would hide what
+    // the lock's previous holder committed until a write collided with it.
+    for shape_name in ["linear", "branched"] {
+        let Some(db) = aludel_tests::TestDb::new(Backend::Postgres) else {
+            return;
+        };
+        let mut conn = db.connect();
+        let name = db.url.rsplit('/').next().unwrap().to_string();
+        conn.batch(&format!(
+            "ALTER DATABASE {name} SET default_transaction_isolation = 'repeatable read'"
+        ))
+        .unwrap();
+        race_on(&db, shape_name, ", default isolation repeatable read");
+    }
+}
+
+/// Sixteen processes race to apply the shape on `db`; every check of the module's doc.
+fn race_on(db: &aludel_tests::TestDb, shape_name: &str, note: &str) {
+    let shape = match shape_name {
+        "linear" => linear(db.backend),
+        _ => branched(db.backend),
+    };
+    let name = match db.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+        Backend::Mysql => "mysql",
+    };
+    let what = format!("{shape_name} on {name}{note}");
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_aludel-race"))
+                .args([name, &db.url, shape.history.dir.0.to_str().unwrap()])
+                .output_async()
+        })
+        .collect();
+    let mut applied = 0;
+    let mut finished: Vec<String> = Vec::new();
+    let mut runs = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        // The last line is the number of revisions the process applied.
+        applied += lines.last().unwrap().parse::<usize>().unwrap();
+        finished.extend(
+            lines
+                .iter()
+                .filter_map(|l| l.strip_prefix("finished "))
+                .map(str::to_string),
+        );
+        runs.push((stamp(&lines, "began "), stamp(&lines, "ended ")));
+    }
+    assert_eq!(
+        applied, 20,
+        "{what}: the processes applied 20 revisions between them"
+    );
+    let wrong = mismatches(&shape.ids, &finished);
+    assert!(
+        wrong.is_empty(),
+        "{what}: each revision finished in exactly one process: {wrong:?}"
+    );
+    let peak = peak_overlap(&runs);
+    assert!(
+        peak >= 2,
+        "{what}: the processes' runs did not overlap (at most {peak} at once), so nothing raced"
+    );
+    let mut conn = db.connect();
+    assert_eq!(conn.versions(), vec![shape.head], "{what}");
+    let upgrades =
+        conn.strings("SELECT revision AS a FROM aludel_revision_log WHERE direction = 'upgrade'");
+    let wrong = mismatches(&shape.ids, &upgrades);
+    assert!(
+        wrong.is_empty(),
+        "{what}: the revision log holds one upgrade row per revision: {wrong:?}"
+    );
+    eprintln!("{what}: {PROCESSES} processes, at most {peak} runs at once");
 }
 
 trait SpawnAsync {

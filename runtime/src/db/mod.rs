@@ -118,9 +118,12 @@ pub struct Frame {
 
 #[cfg(feature = "postgres")]
 impl Frame {
-    /// A transaction of its own.
+    /// A transaction of its own, READ COMMITTED whatever `default_transaction_isolation` says:
+    /// each statement after the migration lock must see what the lock's previous holder
+    /// committed (at REPEATABLE READ the snapshot would be the lock statement's, taken before
+    /// the lock was free).
     pub(crate) const TRANSACTION: Frame = Frame {
-        begin: "BEGIN",
+        begin: "BEGIN ISOLATION LEVEL READ COMMITTED",
         commit: "COMMIT",
         rollback: "ROLLBACK",
     };

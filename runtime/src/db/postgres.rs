@@ -29,8 +29,18 @@ impl Backend for PgConnection {
         &mut self,
         f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
-        // Inside the caller's transaction diesel opens a savepoint.
-        super::keep_first_error(self, |conn, f| conn.transaction(|c| f(c)), f)
+        if self.in_open_transaction() {
+            // Inside the caller's transaction diesel opens a savepoint.
+            super::keep_first_error(self, |conn, f| conn.transaction(|c| f(c)), f)
+        } else {
+            // READ COMMITTED whatever `default_transaction_isolation` says: each statement after
+            // the migration lock must see what the lock's previous holder committed.
+            super::keep_first_error(
+                self,
+                |conn, f| conn.build_transaction().read_committed().run(|c| f(c)),
+                f,
+            )
+        }
     }
 
     fn frame(&mut self) -> Option<Frame> {
