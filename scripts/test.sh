@@ -46,4 +46,9 @@ fi
 export ALUDEL_TEST_POSTGRES_URL="${ALUDEL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export ALUDEL_TEST_MYSQL_URL="${ALUDEL_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
 
+# The benchmark notes hold only figures measured by their script or quoted with a source
+# (scripts/lib/figures.py): its own tests, then the notes of scripts/bench-peers.sh.
+python3 scripts/lib/figures_test.py
+python3 bench/report.py --check
+
 cargo test --workspace --all-features
