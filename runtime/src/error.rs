@@ -135,6 +135,19 @@ pub enum Error {
         completed: Vec<Completed>,
     },
 
+    /// A `transactional: false` revision that another migrator applied while this one ran its
+    /// SQL outside any transaction (SQLite, where no lock outlives a transaction): the SQL ran
+    /// twice, and the revision is recorded once, by the other migrator.
+    #[error("revision {revision} ({path}) is `transactional: false`, and another migrator applied it while this one ran its SQL outside any transaction, so that SQL ran twice (the revision is recorded once, by the other migrator); SQLite keeps no lock outside a transaction: start one migrator at a time for a history with such revisions{}", completed_note(.completed))]
+    AppliedMeanwhile {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// What this migrator applied before it.
+        completed: Vec<Completed>,
+    },
+
     /// The database refused an operation aludel needs (reading the version table, creating
     /// aludel's tables, taking a lock).
     #[error("{context}: {}", database_message(.source))]

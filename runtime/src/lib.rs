@@ -50,14 +50,18 @@
 //!   transaction halfway, so a run there is refused ([`Error::OpenTransactionOnMysql`]).
 //! - **Poolers** such as PgBouncer: in session pooling everything works as on a direct
 //!   connection. In transaction pooling every revision's transaction takes a transaction-level
-//!   advisory lock and checks the version table first, so racing migrators still apply each
-//!   revision exactly once (disable diesel's prepared-statement cache there, as for any diesel
+//!   advisory lock and checks, before it commits, that the version table still holds what the
+//!   plan expected, so racing migrators still apply each revision exactly once (disable diesel's prepared-statement cache there, as for any diesel
 //!   use behind such a pooler:
 //!   `conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled)`). A
 //!   `transactional: false` revision cannot run in a transaction, so it runs under a
 //!   session-level lock, which a transaction pooler does not keep: apply histories with such
 //!   revisions over a direct or session-pooled connection ([`Error::SessionLockLost`] says when
 //!   the lock was not held).
+//! - **`transactional: false` on SQLite**: SQLite keeps no lock outside a transaction, so two
+//!   migrators started at once can both run such a revision's SQL; the revision is recorded
+//!   once, and the second migrator says so ([`Error::AppliedMeanwhile`]). Start one migrator at
+//!   a time for a history with such revisions (`VACUUM`, `PRAGMA journal_mode`).
 
 mod db;
 mod embedded;

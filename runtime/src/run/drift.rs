@@ -116,20 +116,19 @@ pub(super) fn accept_changes<C: MigrationConnection>(
     session.in_transaction(&mut |c| -> Result<Vec<String>, Error> {
         c.lock_transaction(&lock, timeout)?;
         let state = state::read_known(c, &tables)?;
-        let recorded = recorded_checksums(c, &tables)?;
+        // The newest checksum recorded for each revision.
+        let recorded: std::collections::HashMap<String, String> =
+            recorded_checksums(c, &tables)?.into_iter().collect();
         let mut accepted: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut sql = String::new();
         for (row, _) in &state.rows {
             if graph.get(row).is_none() {
                 continue;
             }
             for r in applied_below(graph, row)? {
-                let changed = recorded
-                    .iter()
-                    .rev()
-                    .find(|(id, _)| id == &r.id)
-                    .is_some_and(|(_, sum)| sum != &r.checksum);
-                if (changed || &r.id == row) && !accepted.contains(&r.id) {
+                let changed = recorded.get(&r.id).is_some_and(|sum| sum != &r.checksum);
+                if (changed || &r.id == row) && seen.insert(r.id.as_str()) {
                     let lineage = source.digest_of(graph, &r.id).unwrap_or_default();
                     tables.record_log(
                         &LogEntry {

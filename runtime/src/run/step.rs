@@ -350,7 +350,7 @@ impl Run<'_, '_> {
             .map_err(|e| with_completed(e, completed))?;
         let result = conn
             .in_transaction(&mut |c| -> Result<(), Flow> { self.enter(c, expected, completed) })
-            .and_then(|()| self.run_step(conn, step, completed, true, finish, None));
+            .and_then(|()| self.run_step(conn, step, completed, true, finish, Some(expected)));
         let held = conn.unlock_session(&self.lock);
         let done = result?;
         match held {
@@ -375,7 +375,10 @@ impl Run<'_, '_> {
     /// Runs one step: the revision's SQL, then its records (version table, lineage table, log
     /// row). Inside a transaction on PostgreSQL and SQLite the records end the revision's own
     /// batch, so the whole revision is one round trip; on MySQL, and outside a transaction,
-    /// they follow as a batch of their own.
+    /// they follow as a batch of their own. `checked`: the rows the version table must still
+    /// hold when the revision is recorded, checked by the recording statement itself inside a
+    /// transaction that aludel frames ([`Tables::record_checked`]) and before the records of a
+    /// revision run outside a transaction.
     fn run_step<C: Backend>(
         &self,
         conn: &mut C,
@@ -410,12 +413,16 @@ impl Run<'_, '_> {
         };
         let source = self.source();
         let graph = self.graph;
+        // Inside a transaction on PostgreSQL and SQLite the records end the revision's batch;
+        // on PostgreSQL with `checked`, one statement moves the version table and checks it.
+        let in_batch = !outside_transaction && dialect != Dialect::Mysql;
+        let checked_in_batch = checked.filter(|_| in_batch);
         let mut records = String::new();
         if let Some(heads) = finish {
             self.tables
                 .record_lineage(&source.digests_of(graph, heads), &mut records);
         }
-        if checked.is_none() {
+        if checked_in_batch.is_none() {
             for op in &step.ops {
                 self.tables.record_op(op, &mut records);
             }
@@ -435,7 +442,7 @@ impl Run<'_, '_> {
             Direction::Upgrade => revision.source.upgrade_line,
             Direction::Downgrade => revision.source.downgrade_line,
         };
-        if !outside_transaction && dialect != Dialect::Mysql {
+        if in_batch {
             // The SQL must close every string, quote and comment it opens, or it would swallow
             // the records that follow it in the batch.
             split_statements(sql, dialect).map_err(|e| fail(e.to_string()))?;
@@ -446,7 +453,7 @@ impl Run<'_, '_> {
             let log = entry(Elapsed::SinceBatchStart {
                 started_at: now_iso(),
             });
-            match checked {
+            match checked_in_batch {
                 Some(expected) => self
                     .tables
                     .record_checked(expected, &step.ops, &log, &mut batch),
@@ -454,7 +461,7 @@ impl Run<'_, '_> {
             }
             if let Err(source) = conn.batch(&batch) {
                 let error = Box::new(fail(database_message(&source)));
-                return Err(match checked {
+                return Err(match checked_in_batch {
                     Some(_) => Flow::Unsure { source, error },
                     None => Flow::Failed(error),
                 });
@@ -496,8 +503,19 @@ impl Run<'_, '_> {
             completed: completed.to_vec(),
         };
         if outside_transaction {
-            conn.in_transaction(&mut |c| c.batch(&records))
-                .map_err(|e| Flow::from(record_failed(e)))?;
+            // The SQL ran outside any transaction, where SQLite keeps no lock: the records
+            // follow only where the version table still holds what the plan expected.
+            let expected = checked.unwrap_or_default();
+            conn.in_transaction(&mut |c| -> Result<(), Flow> {
+                if !rows_are(c, self.tables, expected)? {
+                    return Err(Flow::from(Error::AppliedMeanwhile {
+                        revision: revision.id.clone(),
+                        path: revision.source.path.clone(),
+                        completed: completed.to_vec(),
+                    }));
+                }
+                c.batch(&records).map_err(|e| Flow::from(record_failed(e)))
+            })?;
         } else {
             conn.batch(&records)
                 .map_err(|e| Flow::from(record_failed(e)))?;
