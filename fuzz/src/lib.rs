@@ -17,19 +17,23 @@ fn line_count(bytes: &[u8]) -> usize {
 /// `parse_revision` on arbitrary bytes: never panics; a revision that parses has a valid id;
 /// every diagnostic names the file and a line within it.
 pub fn parse_revision(data: &[u8]) {
-    match aludel_graph::parse_revision("v/x.sql", data) {
-        Ok(revision) => {
-            assert!(is_valid_id(&revision.id), "{:?}", revision.id);
-            assert!(revision.down_revisions.iter().all(|d| is_valid_id(d)));
-        }
-        Err(diagnostics) => {
-            assert!(!diagnostics.is_empty(), "an error without diagnostics");
-            for d in &diagnostics {
-                let Some(location) = &d.location else {
-                    panic!("a diagnostic without a location: {d}");
-                };
-                assert_eq!(location.path, "v/x.sql");
-                assert!(location.line as usize <= line_count(data), "{d}");
+    // The same bytes as an SQL and as a Rust revision (the Rust one scans the file's code).
+    for path in ["v/x.sql", "v/x.rs"] {
+        match aludel_graph::parse_revision(path, data) {
+            Ok(revision) => {
+                assert!(is_valid_id(&revision.id), "{:?}", revision.id);
+                assert!(revision.down_revisions.iter().all(|d| is_valid_id(d)));
+                assert!(revision.source.upgrade_line as usize <= line_count(data));
+            }
+            Err(diagnostics) => {
+                assert!(!diagnostics.is_empty(), "an error without diagnostics");
+                for d in &diagnostics {
+                    let Some(location) = &d.location else {
+                        panic!("a diagnostic without a location: {d}");
+                    };
+                    assert_eq!(location.path, path);
+                    assert!(location.line as usize <= line_count(data), "{d}");
+                }
             }
         }
     }

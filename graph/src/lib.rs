@@ -5,7 +5,8 @@
 //!
 //! 1. [`scan_dir`] lists a versions directory strictly (documented ignore rules, nothing
 //!    skipped silently);
-//! 2. [`parse_revision`] reads each SQL revision file;
+//! 2. [`parse_revision`] reads each revision file, SQL or Rust (the header of a Rust revision
+//!    and the functions it declares, without compiling it);
 //! 3. [`Graph::build`] validates the graph with Alembic's semantics, collecting every problem;
 //! 4. [`Graph::plan_upgrade`], [`Graph::plan_downgrade`], [`Graph::plan_stamp`] and
 //!    [`Graph::history`] resolve targets in Alembic's grammar and order the steps.
@@ -51,5 +52,5 @@ pub use graph::{Graph, GraphOptions};
 pub use import::{read_diesel_dir, revision_id_for_version, DieselImport, ImportError};
 pub use load::{load_dir, load_files, History};
 pub use plan::{Direction, Plan, Step, VersionOp};
-pub use revision::{parse_revision, Revision, Source};
+pub use revision::{parse_revision, Revision, RevisionKind, Source};
 pub use scan::{scan_dir, ScannedFile};

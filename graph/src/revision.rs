@@ -1,4 +1,4 @@
-//! The SQL revision file format.
+//! The revision file formats: SQL (`.sql`) and Rust (`.rs`).
 //!
 //! ```sql
 //! -- revision: 3f2a9c1b7d4e
@@ -30,6 +30,29 @@
 //! - Revision ids are 1 to 32 characters of `[A-Za-z0-9_]` (they must fit Alembic's
 //!   `version_num VARCHAR(32)`); branch labels are `[A-Za-z0-9_.-]`. Neither may be `head`,
 //!   `heads` or `base`.
+//!
+//! A Rust revision's header is its leading `//! key: value` lines, with the same keys and rules;
+//! the rest of the file is Rust, which embeds into the crate that embeds the history. It is
+//! read here without compiling it: it must declare a top-level `fn upgrade` and may declare a
+//! top-level `fn downgrade` (without one the revision is irreversible); the compiler checks
+//! their signatures where the history is embedded.
+//!
+//! ```rust,ignore
+//! //! revision: 4b1c2d3e4f50
+//! //! down_revision: 3f2a9c1b7d4e
+//! //! message: add email, backfilled from the name
+//!
+//! use aludel::op::Op;
+//!
+//! pub fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {
+//!     op.execute("ALTER TABLE users ADD COLUMN email TEXT")?;
+//!     op.execute("UPDATE users SET email = name || '@example.com'")
+//! }
+//!
+//! pub fn downgrade(op: &mut Op<'_>) -> aludel::Result<()> {
+//!     op.execute("ALTER TABLE users DROP COLUMN email")
+//! }
+//! ```
 
 use crate::checksum::{checksum, strip_bom};
 use crate::diagnostic::{nearest, Diagnostic, Location};
@@ -51,6 +74,17 @@ pub const RESERVED_WORDS: [&str; 3] = ["head", "heads", "base"];
 /// The longest revision id that fits Alembic's `version_num VARCHAR(32)`.
 pub const MAX_ID_LEN: usize = 32;
 
+/// What a revision file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RevisionKind {
+    /// An SQL file (`.sql`): its SQL is [`Revision::upgrade`] and [`Revision::downgrade`].
+    Sql,
+    /// A Rust file (`.rs`): its `upgrade` and `downgrade` functions run only where the history
+    /// is embedded; [`Revision::upgrade`] is empty, and [`Revision::downgrade`] is `Some` (empty)
+    /// when the file declares `fn downgrade`.
+    Rust,
+}
+
 /// One revision: its header, its SQL and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
@@ -68,6 +102,8 @@ pub struct Revision {
     pub create_date: Option<String>,
     /// Whether the upgrade and downgrade SQL run inside a transaction.
     pub transactional: bool,
+    /// What the file is written in.
+    pub kind: RevisionKind,
     /// The upgrade SQL.
     pub upgrade: String,
     /// The downgrade SQL; `None` for an irreversible revision.
@@ -92,9 +128,10 @@ pub struct Source {
     pub branch_labels_line: u32,
     /// Line of `-- depends_on:` (0 when absent).
     pub depends_on_line: u32,
-    /// First line of the upgrade SQL.
+    /// First line of the upgrade SQL (a Rust revision: the line of `fn upgrade`).
     pub upgrade_line: u32,
-    /// First line of the downgrade SQL (0 when absent).
+    /// First line of the downgrade SQL (a Rust revision: the line of `fn downgrade`; 0 when
+    /// absent).
     pub downgrade_line: u32,
 }
 
@@ -123,6 +160,7 @@ impl Revision {
             message: String::new(),
             create_date: None,
             transactional: true,
+            kind: RevisionKind::Sql,
             upgrade: String::new(),
             downgrade: Some(String::new()),
             checksum: checksum(b""),
@@ -165,7 +203,8 @@ pub fn is_valid_label(s: &str) -> bool {
         && !RESERVED_WORDS.contains(&s)
 }
 
-/// Parses one revision file. `path` is the file as shown in diagnostics.
+/// Parses one revision file: a Rust revision when `path` ends in `.rs`, else SQL. `path` is
+/// the file as shown in diagnostics.
 ///
 /// Returns every problem of the file at once.
 pub fn parse_revision(path: &str, bytes: &[u8]) -> Result<Revision, Vec<Diagnostic>> {
@@ -189,7 +228,12 @@ pub fn parse_revision(path: &str, bytes: &[u8]) -> Result<Revision, Vec<Diagnost
         }
     };
     let text = text.replace("\r\n", "\n");
-    Parser::new(path).parse(&text, sum)
+    let kind = if path.ends_with(".rs") {
+        RevisionKind::Rust
+    } else {
+        RevisionKind::Sql
+    };
+    Parser::new(path, kind).parse(&text, sum)
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -198,6 +242,9 @@ fn to_u32(n: usize) -> u32 {
 
 struct Parser<'p> {
     path: &'p str,
+    kind: RevisionKind,
+    /// What starts a header line: `--` (SQL) or `//!` (Rust).
+    prefix: &'static str,
     errors: Vec<Diagnostic>,
 }
 
@@ -208,9 +255,10 @@ struct HeaderLine<'t> {
     value_column: u32,
 }
 
-/// Splits `-- key: value`; `None` when the line is not of that shape.
-fn header_line(line: &str) -> Option<HeaderLine<'_>> {
-    let rest = line.strip_prefix("--")?;
+/// Splits `-- key: value` (`prefix` is `--`, or `//!` in a Rust revision); `None` when the
+/// line is not of that shape.
+fn header_line<'t>(line: &'t str, prefix: &str) -> Option<HeaderLine<'t>> {
+    let rest = line.strip_prefix(prefix)?;
     let trimmed = rest.trim_start();
     let key_len = trimmed
         .bytes()
@@ -275,11 +323,21 @@ pub(crate) fn marker(line: &str) -> Option<Result<Marker, Marker>> {
 }
 
 impl<'p> Parser<'p> {
-    fn new(path: &'p str) -> Self {
+    fn new(path: &'p str, kind: RevisionKind) -> Self {
         Parser {
             path,
+            kind,
+            prefix: match kind {
+                RevisionKind::Sql => "--",
+                RevisionKind::Rust => "//!",
+            },
             errors: Vec::new(),
         }
+    }
+
+    /// The column of a header key (after the prefix and a space).
+    fn key_column(&self) -> u32 {
+        to_u32(self.prefix.len() + 2)
     }
 
     fn error(&mut self, line: usize, column: u32, message: String, help: Option<String>) {
@@ -301,6 +359,7 @@ impl<'p> Parser<'p> {
             transactional: true,
             upgrade: String::new(),
             downgrade: None,
+            kind: self.kind,
             checksum,
             source: Source {
                 path: self.path.to_string(),
@@ -317,10 +376,10 @@ impl<'p> Parser<'p> {
         let mut transactional_line = 0;
         while i < lines.len() {
             let raw = lines[i];
-            if marker(raw).is_some() {
+            if self.kind == RevisionKind::Sql && marker(raw).is_some() {
                 break;
             }
-            let Some(header) = header_line(raw) else {
+            let Some(header) = header_line(raw, self.prefix) else {
                 break;
             };
             let line_no = i + 1;
@@ -336,7 +395,7 @@ impl<'p> Parser<'p> {
                 };
                 self.error(
                     line_no,
-                    4,
+                    self.key_column(),
                     format!("unknown header key `{key}`"),
                     Some(help),
                 );
@@ -346,7 +405,7 @@ impl<'p> Parser<'p> {
                 let first = *first;
                 self.error(
                     line_no,
-                    4,
+                    self.key_column(),
                     format!("header key `{key}` appears twice (first on line {first})"),
                     Some("keep one of the two lines".to_string()),
                 );
@@ -444,24 +503,32 @@ impl<'p> Parser<'p> {
         let _ = transactional_line;
         let header_end = i;
 
+        let p = self.prefix;
         if revision.source.revision_line == 0 {
             self.error(
                 header_end.min(lines.len().saturating_sub(1)) + 1,
                 0,
-                "missing `-- revision:` header line".into(),
-                Some("start the file with `-- revision: <id>` and `-- down_revision: <parent id>` lines".into()),
+                format!("missing `{p} revision:` header line"),
+                Some(format!("start the file with `{p} revision: <id>` and `{p} down_revision: <parent id>` lines")),
             );
         }
         if revision.source.down_revision_line == 0 {
             self.error(
                 header_end.min(lines.len().saturating_sub(1)) + 1,
                 0,
-                "missing `-- down_revision:` header line".into(),
-                Some(
-                    "add `-- down_revision: <parent id>` to the header (empty for a base revision)"
-                        .into(),
-                ),
+                format!("missing `{p} down_revision:` header line"),
+                Some(format!(
+                    "add `{p} down_revision: <parent id>` to the header (empty for a base revision)"
+                )),
             );
+        }
+        if self.kind == RevisionKind::Rust {
+            self.rust_body(&lines, header_end, &mut revision);
+            return if self.errors.is_empty() {
+                Ok(revision)
+            } else {
+                Err(self.errors)
+            };
         }
 
         // The body: a preamble of comments, then the sections.
@@ -554,7 +621,7 @@ impl<'p> Parser<'p> {
                     if trimmed.is_empty() {
                         continue;
                     }
-                    if let Some(header) = header_line(trimmed) {
+                    if let Some(header) = header_line(trimmed, "--") {
                         if HEADER_KEYS.contains(&header.key) {
                             self.error(
                                 line_no,
@@ -607,6 +674,65 @@ impl<'p> Parser<'p> {
         }
     }
 
+    /// The body of a Rust revision: header keys further down are errors, and the file must
+    /// declare a top-level `fn upgrade` (and may declare `fn downgrade`).
+    fn rust_body(&mut self, lines: &[&str], header_end: usize, revision: &mut Revision) {
+        for (index, raw) in lines.iter().enumerate().skip(header_end) {
+            let trimmed = raw.trim();
+            if let Some(header) = header_line(trimmed, "//!") {
+                if HEADER_KEYS.contains(&header.key) {
+                    self.error(
+                        index + 1,
+                        1,
+                        format!("header line `{trimmed}` is separated from the header"),
+                        Some(
+                            "header lines must be consecutive at the top of the file; move it up"
+                                .into(),
+                        ),
+                    );
+                }
+            }
+        }
+        let body_start = to_u32(header_end);
+        let body = lines[header_end.min(lines.len())..].join("\n");
+        let functions = match top_level_functions(&body) {
+            Ok(functions) => functions,
+            Err((line, message)) => {
+                self.error((body_start + line) as usize, 0, message, None);
+                return;
+            }
+        };
+        for name in ["upgrade", "downgrade"] {
+            let found: Vec<u32> = functions
+                .iter()
+                .filter(|(f, _)| f == name)
+                .map(|(_, line)| body_start + line)
+                .collect();
+            if let [first, second, ..] = found[..] {
+                self.error(
+                    second as usize,
+                    0,
+                    format!("second `fn {name}` (the first is on line {first})"),
+                    Some(format!("a Rust revision has one `{name}` function")),
+                );
+            }
+            match (name, found.first()) {
+                ("upgrade", Some(&line)) => revision.source.upgrade_line = line,
+                ("upgrade", None) => self.error(
+                    lines.len() - usize::from(lines.len() > 1 && lines.last() == Some(&"")),
+                    0,
+                    "missing `fn upgrade`".into(),
+                    Some(format!("a Rust revision declares `{RUST_UPGRADE}` (and, to be reversible, `{RUST_DOWNGRADE}`)")),
+                ),
+                (_, Some(&line)) => {
+                    revision.downgrade = Some(String::new());
+                    revision.source.downgrade_line = line;
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Parses a comma-separated list, reporting empty and invalid elements and repeats.
     fn list(
         &mut self,
@@ -656,6 +782,163 @@ impl<'p> Parser<'p> {
     }
 }
 
+/// The signature of a Rust revision's `upgrade`.
+pub const RUST_UPGRADE: &str = "pub fn upgrade(op: &mut aludel::op::Op<'_>) -> aludel::Result<()>";
+/// The signature of a Rust revision's `downgrade`.
+pub const RUST_DOWNGRADE: &str =
+    "pub fn downgrade(op: &mut aludel::op::Op<'_>) -> aludel::Result<()>";
+
+/// The functions declared at the top level of Rust source (outside any block: not in an
+/// `impl`, a `mod { }` or another function), with the 1-based line of each name, read by a
+/// scan that skips comments, strings and character literals. `Err` for a comment or literal
+/// that never ends (line, message).
+fn top_level_functions(text: &str) -> Result<Vec<(String, u32)>, (u32, String)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut line = 1u32;
+    let mut depth = 0i64;
+    let mut after_fn = false;
+    // Skips to the end of a quoted literal that starts at `start` (just past its opening
+    // quote), counting lines; `hashes` closing `#` for a raw string, `None` for escapes.
+    let skip_quoted = |i: &mut usize, line: &mut u32, hashes: Option<usize>, quote: u8| -> bool {
+        while *i < b.len() {
+            let c = b[*i];
+            if c == b'\n' {
+                *line += 1;
+            }
+            if hashes.is_none() && c == b'\\' {
+                if b.get(*i + 1) == Some(&b'\n') {
+                    *line += 1;
+                }
+                *i += 2;
+                continue;
+            }
+            if c == quote {
+                let n = hashes.unwrap_or(0);
+                if b.len() >= *i + 1 + n && b[*i + 1..*i + 1 + n].iter().all(|&h| h == b'#') {
+                    *i += 1 + n;
+                    return true;
+                }
+            }
+            *i += 1;
+        }
+        false
+    };
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            line += 1;
+            i += 1;
+        } else if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            let start = line;
+            let mut nested = 0usize;
+            loop {
+                if i + 1 >= b.len() {
+                    return Err((
+                        start,
+                        "this block comment never ends (`*/` is missing)".into(),
+                    ));
+                }
+                match (b[i], b[i + 1]) {
+                    (b'/', b'*') => {
+                        nested += 1;
+                        i += 2;
+                    }
+                    (b'*', b'/') => {
+                        nested -= 1;
+                        i += 2;
+                        if nested == 0 {
+                            break;
+                        }
+                    }
+                    (b'\n', _) => {
+                        line += 1;
+                        i += 1;
+                    }
+                    _ => i += 1,
+                }
+            }
+            after_fn = false;
+        } else if c == b'"' {
+            let start = line;
+            i += 1;
+            if !skip_quoted(&mut i, &mut line, None, b'"') {
+                return Err((start, "this string never ends (`\"` is missing)".into()));
+            }
+            after_fn = false;
+        } else if c == b'\'' {
+            // A character literal ('x', '\n', '\u{..}', 'é') or a lifetime ('a).
+            let rest = &text[i + 1..];
+            let mut chars = rest.char_indices();
+            match chars.next() {
+                Some((_, '\\')) => {
+                    i += 1;
+                    if !skip_quoted(&mut i, &mut line, None, b'\'') {
+                        return Err((line, "this character literal never ends".into()));
+                    }
+                }
+                Some((_, ch)) if rest[ch.len_utf8()..].starts_with('\'') => {
+                    i += 1 + ch.len_utf8() + 1;
+                }
+                _ => i += 1,
+            }
+            after_fn = false;
+        } else if c == b'_' || c.is_ascii_alphabetic() {
+            let start = i;
+            while i < b.len() && (b[i] == b'_' || b[i].is_ascii_alphanumeric()) {
+                i += 1;
+            }
+            let word = &text[start..i];
+            // Raw and byte strings: r"..", r#".."#, b"..", br#".."#; b'x' is a byte.
+            let raw = matches!(word, "r" | "br" | "cr");
+            if (raw || matches!(word, "b" | "c")) && i < b.len() && matches!(b[i], b'"' | b'#') {
+                let hashes = b[i..].iter().take_while(|&&h| h == b'#').count();
+                if raw && b.get(i + hashes) == Some(&b'"') {
+                    let start_line = line;
+                    i += hashes + 1;
+                    if !skip_quoted(&mut i, &mut line, Some(hashes), b'"') {
+                        return Err((start_line, "this raw string never ends".into()));
+                    }
+                    after_fn = false;
+                    continue;
+                }
+                if !raw && b[i] == b'"' {
+                    let start_line = line;
+                    i += 1;
+                    if !skip_quoted(&mut i, &mut line, None, b'"') {
+                        return Err((
+                            start_line,
+                            "this string never ends (`\"` is missing)".into(),
+                        ));
+                    }
+                    after_fn = false;
+                    continue;
+                }
+            }
+            if depth == 0 && after_fn {
+                out.push((word.to_string(), line));
+            }
+            after_fn = depth == 0 && word == "fn";
+        } else {
+            match c {
+                b'{' => depth += 1,
+                b'}' => depth -= 1,
+                _ => {}
+            }
+            after_fn = false;
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
 fn id_help() -> String {
     format!(
         "revision ids are 1 to {MAX_ID_LEN} characters of A-Z, a-z, 0-9 and _, and not `head`, `heads` or `base`"
@@ -685,6 +968,137 @@ fn section(body: &[&str], marker_line: usize) -> (String, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const RUST: &str = "//! revision: 4b1c2d3e4f50\n//! down_revision: 3f2a9c1b7d4e\n//! message: add email, backfilled\n//! transactional: false\n\nuse aludel::op::Op;\n\npub fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {\n    op.execute(\"SELECT '{'\")\n}\n\npub fn downgrade(op: &mut Op<'_>) -> aludel::Result<()> {\n    op.execute(\"SELECT 1\")\n}\n";
+
+    fn rust_errors(text: &str) -> Vec<String> {
+        match parse_revision("v/x.rs", text.as_bytes()) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn parses_a_rust_revision_without_compiling_it() {
+        let rev = parse_revision("v/x.rs", RUST.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(rev.kind, RevisionKind::Rust);
+        assert_eq!(rev.id, "4b1c2d3e4f50");
+        assert_eq!(rev.down_revisions, ["3f2a9c1b7d4e"]);
+        assert_eq!(rev.message, "add email, backfilled");
+        assert!(!rev.transactional);
+        assert!(rev.is_reversible());
+        assert_eq!(rev.upgrade, "");
+        assert_eq!(
+            (rev.source.upgrade_line, rev.source.downgrade_line),
+            (8, 12)
+        );
+        assert_eq!(rev.checksum, checksum(RUST.as_bytes()));
+        // Without `fn downgrade` the revision is irreversible.
+        let cut = &RUST[..RUST.find("pub fn downgrade").unwrap()];
+        let rev = parse_revision("v/x.rs", cut.as_bytes()).unwrap();
+        assert!(!rev.is_reversible());
+        assert_eq!(rev.source.downgrade_line, 0);
+    }
+
+    #[test]
+    fn the_rust_scan_never_panics_on_tricky_text() {
+        // Quotes, raw-string prefixes, escapes, comment starts, braces and a multi-byte char,
+        // in every short mix a small deterministic generator makes.
+        let pieces = [
+            "'", "\"", "r", "#", "b", "{", "}", "/", "*", "\\", "\n", "fn", " ", "upgrade", "é",
+            "x",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let lines = text.matches('\n').count() as u32 + 1;
+            match top_level_functions(&text) {
+                Ok(found) => assert!(found.iter().all(|(_, l)| *l <= lines), "{text:?}"),
+                Err((line, _)) => assert!(line <= lines, "{text:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn rust_headers_follow_the_sql_rules() {
+        let e = rust_errors("//! revision: a\n//! down_revison:\n\npub fn upgrade() {}\n");
+        assert!(
+            e.iter().any(|m| m.contains("v/x.rs:2:5")
+                && m.contains("unknown header key `down_revison`")
+                && m.contains("did you mean `down_revision`")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("missing `//! down_revision:` header line")),
+            "{e:?}"
+        );
+        let e = rust_errors("//! revision: head\n//! down_revision:\n\npub fn upgrade() {}\n");
+        assert!(
+            e.iter().any(|m| m.contains("invalid revision id `head`")),
+            "{e:?}"
+        );
+        let e = rust_errors(
+            "//! revision: a\n//! down_revision:\n//!\n//! message: late\npub fn upgrade() {}\n",
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("v/x.rs:4:1") && m.contains("separated from the header")),
+            "{e:?}"
+        );
+        // An SQL header in a Rust file is not a header.
+        let e = rust_errors("-- revision: a\n-- down_revision:\npub fn upgrade() {}\n");
+        assert!(
+            e.iter()
+                .any(|m| m.contains("missing `//! revision:` header line")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn rust_revisions_declare_a_top_level_upgrade() {
+        let head = "//! revision: a\n//! down_revision:\n";
+        let e = rust_errors(&format!("{head}\npub fn downgrade() {{}}\n"));
+        assert!(
+            e.iter()
+                .any(|m| m.contains("missing `fn upgrade`") && m.contains(RUST_UPGRADE)),
+            "{e:?}"
+        );
+        // Functions in comments, strings, raw strings, impls and modules do not count.
+        let hidden = format!(
+            "{head}// fn upgrade\n/* fn upgrade /* nested */ fn upgrade */\nconst A: &str = \"fn upgrade {{\";\nconst B: &str = r#\"fn upgrade \"{{\"#;\nconst C: char = '{{';\nstruct S;\nimpl S {{ fn upgrade(&self) {{}} }}\nmod m {{ pub fn upgrade() {{}} }}\nfn helper<'a>(x: &'a str) -> &'a str {{ x }}\n"
+        );
+        let e = rust_errors(&hidden);
+        assert!(
+            e.iter().any(|m| m.contains("missing `fn upgrade`")),
+            "{e:?}"
+        );
+        let found = format!(
+            "{hidden}pub(crate) fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {{ Ok(()) }}\n"
+        );
+        let rev = parse_revision("v/x.rs", found.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(rev.source.upgrade_line, 12);
+        let twice = format!("{head}pub fn upgrade() {{}}\npub fn upgrade() {{}}\n");
+        let e = rust_errors(&twice);
+        assert!(
+            e.iter().any(|m| m.contains("v/x.rs:4")
+                && m.contains("second `fn upgrade` (the first is on line 3)")),
+            "{e:?}"
+        );
+        let open = format!("{head}pub fn upgrade() {{}}\n/* never closed\n");
+        let e = rust_errors(&open);
+        assert!(
+            e.iter()
+                .any(|m| m.contains("v/x.rs:4") && m.contains("block comment never ends")),
+            "{e:?}"
+        );
+    }
 
     const GOOD: &str = "-- revision: 3f2a9c1b7d4e\n-- down_revision: 9c0de4ab12ff\n-- message: add users table\n-- create_date: 2026-11-22T10:30:00Z\n\n-- upgrade\nCREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\n-- downgrade\nDROP TABLE users;\n";
 

@@ -146,6 +146,8 @@ impl Revision {
             message: self.message().to_string(),
             create_date: self.create_date().map(str::to_string),
             transactional: self.is_transactional(),
+            // The macro embeds SQL revisions only.
+            kind: aludel_graph::RevisionKind::Sql,
             upgrade: self.upgrade_sql().to_string(),
             downgrade: self.downgrade_sql().map(str::to_string),
             checksum: self.checksum().to_string(),

@@ -148,6 +148,15 @@ pub enum Error {
         completed: Vec<Completed>,
     },
 
+    /// A Rust revision (`.rs`) in a plan: this version of aludel runs SQL revisions only.
+    #[error("revision {revision} ({path}) is a Rust revision, which this version of aludel cannot run; nothing was changed")]
+    RustRevision {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+    },
+
     /// The database refused an operation aludel needs (reading the version table, creating
     /// aludel's tables, taking a lock).
     #[error("{context}: {}", database_message(.source))]

@@ -383,6 +383,9 @@ impl<'a> Migrator<'a> {
         let tables = Tables::new(dialect, &self.options)?;
         let graph = self.source.graph()?;
         let plan = graph.plan_offline(direction, range)?;
+        for step in &plan.steps {
+            step::runnable(step)?;
+        }
         Ok(crate::offline::script(&tables, direction, &plan))
     }
 }

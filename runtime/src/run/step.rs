@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use aludel_graph::sql::{split_statements, Dialect};
-use aludel_graph::{Direction, Graph, Plan, Step, VersionOp};
+use aludel_graph::{Direction, Graph, Plan, RevisionKind, Step, VersionOp};
 
 use super::history::Source;
 use super::state::{self, rows_are};
@@ -70,10 +70,17 @@ pub(super) fn run<'a, C: MigrationConnection>(
     let options = &migrator.options;
     let mut session = Session::write(conn, tables, options)?;
     let lock = session.lock();
+    let graph = migrator.source.graph()?;
     if !tables_exist {
+        // What cannot run is refused before aludel's tables are created.
+        let before = state::read(&mut *session, tables)?.unwrap_or_default();
+        check_plan(
+            migrator,
+            &plan_for(graph, &before.ids())?,
+            session.dialect(),
+        )?;
         state::ensure_tables(&mut *session, tables, &lock, options.lock_timeout)?;
     }
-    let graph = migrator.source.graph()?;
     let run = Run {
         migrator,
         tables,
@@ -109,6 +116,27 @@ pub(super) fn run<'a, C: MigrationConnection>(
     })
 }
 
+/// Refuses a step whose revision has nothing to run in its direction: a downgrade through an
+/// irreversible revision, or a Rust revision (live and offline alike).
+pub(super) fn runnable(step: &Step<'_>) -> Result<(), Error> {
+    let Some(revision) = step.revision else {
+        return Ok(());
+    };
+    if revision.kind == RevisionKind::Rust {
+        return Err(Error::RustRevision {
+            revision: revision.id.clone(),
+            path: revision.source.path.clone(),
+        });
+    }
+    if step.direction == Direction::Downgrade && revision.downgrade.is_none() {
+        return Err(Error::Irreversible {
+            revision: revision.id.clone(),
+            path: revision.source.path.clone(),
+        });
+    }
+    Ok(())
+}
+
 /// Refuses plans that cannot run as asked, before anything runs.
 fn check_plan(migrator: &Migrator<'_>, plan: &Plan<'_>, dialect: Dialect) -> Result<(), Error> {
     let whole = migrator.options.transaction == TransactionMode::All;
@@ -116,12 +144,7 @@ fn check_plan(migrator: &Migrator<'_>, plan: &Plan<'_>, dialect: Dialect) -> Res
         let Some(revision) = step.revision else {
             continue;
         };
-        if step.direction == Direction::Downgrade && revision.downgrade.is_none() {
-            return Err(Error::Irreversible {
-                revision: revision.id.clone(),
-                path: revision.source.path.clone(),
-            });
-        }
+        runnable(step)?;
         if whole && !revision.transactional {
             return Err(Error::NotTransactional {
                 revision: revision.id.clone(),
