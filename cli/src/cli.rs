@@ -221,6 +221,11 @@ pub struct RevisionArgs {
     #[arg(long)]
     pub splice: bool,
 
+    /// Write a Rust revision (`.rs`: `upgrade` and `downgrade` functions on `aludel::op::Op`)
+    /// instead of an SQL one. Rust revisions run from a binary that embeds the history.
+    #[arg(long)]
+    pub rust: bool,
+
     /// A revision (id, unique prefix) or branch label the new revision depends on without
     /// descending from it (repeatable, or comma-separated).
     #[arg(long = "depends-on", value_name = "REV", value_delimiter = ',')]

@@ -61,6 +61,14 @@ compile_error!("aludel-cli needs at least one of the features `sqlite`, `postgre
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DatabaseError {
+    /// `upgrade` or `downgrade` of a history with Rust revisions by the standalone command
+    /// line, which has no compiled code to run them.
+    #[error("this history has Rust revisions ({listed}), which only a binary that embeds the history runs: apply it from the service (`aludel::embed_migrations!`) or from its command line (`aludel_cli::run_embedded`); nothing was changed")]
+    RustRevisions {
+        /// The revisions with their files, at most ten and a count of the rest.
+        listed: String,
+    },
+
     /// No URL anywhere.
     #[error("no database URL: pass --database-url URL, set the DATABASE_URL environment variable, or add `database_url = \"...\"` to aludel.toml")]
     NoUrl,
@@ -795,6 +803,27 @@ impl<'p> Database<'p> {
             .as_ref()
             .map(|(url, _)| url)
             .ok_or(DatabaseError::NoUrl)
+    }
+
+    /// Refuses to apply a history loaded from files that holds Rust revisions, before
+    /// anything connects (the embedded command line runs them).
+    pub fn require_runnable(&self) -> Result<(), DatabaseError> {
+        let History::Loaded(loaded) = &self.history else {
+            return Ok(());
+        };
+        let rust: Vec<String> = loaded
+            .graph()
+            .revisions()
+            .iter()
+            .filter(|r| r.kind == aludel_graph::RevisionKind::Rust)
+            .map(|r| format!("{} in {}", r.id, r.source.path))
+            .collect();
+        if rust.is_empty() {
+            return Ok(());
+        }
+        Err(DatabaseError::RustRevisions {
+            listed: aludel_graph::list_some(&rust, ", "),
+        })
     }
 
     /// A migrator over the project's history with the configured options.

@@ -41,6 +41,8 @@ pub struct RevisionJson<'a> {
     pub is_branch_point: bool,
     /// Whether its SQL runs in a transaction.
     pub transactional: bool,
+    /// What the file is written in: `sql` or `rust`.
+    pub kind: &'static str,
     /// The checksum of the file (`v1:sha256:<hex>`).
     pub checksum: &'a str,
 }
@@ -64,6 +66,10 @@ impl<'a> RevisionJson<'a> {
             is_merge: graph.is_merge(id),
             is_branch_point: graph.is_branch_point(id),
             transactional: revision.transactional,
+            kind: match revision.kind {
+                aludel_graph::RevisionKind::Sql => "sql",
+                aludel_graph::RevisionKind::Rust => "rust",
+            },
             checksum: &revision.checksum,
         }
     }

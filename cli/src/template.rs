@@ -296,9 +296,36 @@ pub struct NewRevision {
     pub create_date: String,
 }
 
-/// The text of a new revision file, with empty upgrade and downgrade sections.
+/// The text of a new SQL revision file, with empty upgrade and downgrade sections.
 pub fn revision_text(new: &NewRevision) -> String {
-    let mut text = format!("-- revision: {}\n-- down_revision:", new.id);
+    let mut text = header(new, "--");
+    text.push_str("\n-- upgrade\n\n-- downgrade\n");
+    text
+}
+
+/// The text of a new Rust revision file (`revision --rust`): its `//!` header, then `upgrade`
+/// and `downgrade` that do nothing yet.
+pub fn rust_revision_text(new: &NewRevision) -> String {
+    let mut text = header(new, "//!");
+    text.push_str(concat!(
+        "\nuse aludel::op::Op;\n\n",
+        "pub fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {\n",
+        "    // SQL in the revision's transaction: op.execute(\"ALTER TABLE ...\")?;\n",
+        "    // typed diesel queries: op.connection::<diesel::PgConnection>()?\n",
+        "    let _ = op;\n",
+        "    Ok(())\n",
+        "}\n\n",
+        "pub fn downgrade(op: &mut Op<'_>) -> aludel::Result<()> {\n",
+        "    let _ = op;\n",
+        "    Ok(())\n",
+        "}\n",
+    ));
+    text
+}
+
+/// The header lines of a new revision, each starting with `prefix` (`--` or `//!`).
+fn header(new: &NewRevision, prefix: &str) -> String {
+    let mut text = format!("{prefix} revision: {}\n{prefix} down_revision:", new.id);
     if !new.down_revisions.is_empty() {
         text.push(' ');
         text.push_str(&new.down_revisions.join(", "));
@@ -306,20 +333,20 @@ pub fn revision_text(new: &NewRevision) -> String {
     text.push('\n');
     if !new.branch_labels.is_empty() {
         text.push_str(&format!(
-            "-- branch_labels: {}\n",
+            "{prefix} branch_labels: {}\n",
             new.branch_labels.join(", ")
         ));
     }
     if !new.depends_on.is_empty() {
-        text.push_str(&format!("-- depends_on: {}\n", new.depends_on.join(", ")));
+        text.push_str(&format!(
+            "{prefix} depends_on: {}\n",
+            new.depends_on.join(", ")
+        ));
     }
     if !new.message.is_empty() {
-        text.push_str(&format!("-- message: {}\n", new.message));
+        text.push_str(&format!("{prefix} message: {}\n", new.message));
     }
-    text.push_str(&format!(
-        "-- create_date: {}\n\n-- upgrade\n\n-- downgrade\n",
-        new.create_date
-    ));
+    text.push_str(&format!("{prefix} create_date: {}\n", new.create_date));
     text
 }
 

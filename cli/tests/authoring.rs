@@ -1022,3 +1022,78 @@ fn every_new_file_parses_and_every_history_loads() {
     assert_eq!(graph.len(), 6);
     assert_eq!(graph.heads().len(), 1);
 }
+
+#[test]
+fn revision_rust_writes_a_rust_revision_that_the_standalone_cli_lists_and_refuses_to_apply() {
+    let p = linear("rust");
+    let path = p
+        .run(&[
+            "revision",
+            "--rust",
+            "-m",
+            "backfill emails",
+            "--rev-id",
+            "d4",
+        ])
+        .path();
+    assert_eq!(
+        path,
+        "migrations/versions/20261122_1030_d4_backfill_emails.rs"
+    );
+    let text = p.read(&path);
+    assert!(
+        text.starts_with("//! revision: d4\n//! down_revision: c3\n//! message: backfill emails\n//! create_date: 2026-11-22T10:30:00Z\n\nuse aludel::op::Op;\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pub fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pub fn downgrade(op: &mut Op<'_>) -> aludel::Result<()> {"),
+        "{text}"
+    );
+    let graph = p.assert_loads();
+    let d4 = graph.get("d4").unwrap();
+    assert_eq!(d4.kind, aludel_graph::RevisionKind::Rust);
+    assert!(d4.is_reversible());
+
+    // Listed and planned like any revision ...
+    let heads = p.run(&["heads", "--format", "json"]);
+    assert_eq!(heads.code, Some(0), "{}", heads.stderr);
+    assert!(
+        heads.stdout.contains("\"revision\": \"d4\"")
+            && heads.stdout.contains("\"kind\": \"rust\""),
+        "{}",
+        heads.stdout
+    );
+    let history = p.run(&["history"]);
+    assert!(
+        history.stdout.contains("c3 -> d4 (head), backfill emails"),
+        "{}",
+        history.stdout
+    );
+
+    // ... but applied only by a binary that embeds it: nothing runs, nothing is created.
+    let db = p.root.join("app.db");
+    let url = db.to_str().unwrap();
+    let run = p.run(&["upgrade", "heads", "--database-url", url]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: this history has Rust revisions (d4 in migrations/versions/20261122_1030_d4_backfill_emails.rs), which only a binary that embeds the history runs: apply it from the service (`aludel::embed_migrations!`) or from its command line (`aludel_cli::run_embedded`); nothing was changed\n"
+    );
+    assert!(!db.exists(), "no database file was created");
+    let offline = p.run(&["upgrade", "heads", "--sql", "--dialect", "postgresql"]);
+    assert_eq!(offline.code, Some(1), "{offline:?}");
+    assert!(
+        offline
+            .stderr
+            .contains("this history has Rust revisions (d4 in"),
+        "{}",
+        offline.stderr
+    );
+    let down = p.run(&["downgrade", "base", "--database-url", url]);
+    assert_eq!(down.code, Some(1), "{down:?}");
+    assert!(!db.exists(), "no database file was created");
+}

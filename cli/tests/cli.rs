@@ -340,6 +340,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": false,
+    "kind": "sql",
     "checksum": "v1:sha256:2a9e93f70da906b97aaf230dba921ad576afd61b872dcfcf85a9c997437f8730"
   },
   {
@@ -360,6 +361,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:95781a47c57054a578d009b8b2389e521a1bd77b25551660bf87387f6e0b2b08"
   }
 ]
@@ -383,6 +385,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": false,
+    "kind": "sql",
     "checksum": "v1:sha256:2a9e93f70da906b97aaf230dba921ad576afd61b872dcfcf85a9c997437f8730"
   },
   {
@@ -403,6 +406,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:95781a47c57054a578d009b8b2389e521a1bd77b25551660bf87387f6e0b2b08"
   }
 ]
@@ -425,6 +429,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": true,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:6559a676f7d00b56034e0f3964f9903d29f641b9eed31d0860100280d4fc0af7",
     "children": [
       {
@@ -443,6 +448,7 @@ fn branched_json() {
         "is_merge": false,
         "is_branch_point": false,
         "transactional": false,
+        "kind": "sql",
         "checksum": "v1:sha256:2a9e93f70da906b97aaf230dba921ad576afd61b872dcfcf85a9c997437f8730"
       },
       {
@@ -465,6 +471,7 @@ fn branched_json() {
         "is_merge": false,
         "is_branch_point": false,
         "transactional": true,
+        "kind": "sql",
         "checksum": "v1:sha256:03d47c13371fae882f612fb6fa174ad590e8b413a482205a059857ea50477e33"
       }
     ]
@@ -489,6 +496,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": false,
+    "kind": "sql",
     "checksum": "v1:sha256:2a9e93f70da906b97aaf230dba921ad576afd61b872dcfcf85a9c997437f8730"
   },
   {
@@ -509,6 +517,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:95781a47c57054a578d009b8b2389e521a1bd77b25551660bf87387f6e0b2b08"
   },
   {
@@ -531,6 +540,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:03d47c13371fae882f612fb6fa174ad590e8b413a482205a059857ea50477e33"
   },
   {
@@ -549,6 +559,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": true,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:6559a676f7d00b56034e0f3964f9903d29f641b9eed31d0860100280d4fc0af7"
   },
   {
@@ -565,6 +576,7 @@ fn branched_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:9b6d8d32495068a03d63911c8af9a138361b01a1a198d60181627b37c36b4b91"
   }
 ]
@@ -586,6 +598,7 @@ fn branched_json() {
   "is_merge": false,
   "is_branch_point": false,
   "transactional": false,
+  "kind": "sql",
   "checksum": "v1:sha256:2a9e93f70da906b97aaf230dba921ad576afd61b872dcfcf85a9c997437f8730",
   "upgrade": "CREATE TABLE t_c2 (id INTEGER);\n",
   "downgrade": null
@@ -610,6 +623,7 @@ fn branched_json() {
   "is_merge": false,
   "is_branch_point": false,
   "transactional": true,
+  "kind": "sql",
   "checksum": "v1:sha256:95781a47c57054a578d009b8b2389e521a1bd77b25551660bf87387f6e0b2b08",
   "upgrade": "CREATE TABLE t_d1 (id INTEGER);\n",
   "downgrade": "DROP TABLE t_d1;\n"
@@ -737,6 +751,7 @@ fn merged_json() {
     "is_merge": true,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:614ff9524c117d30957dd98a662c26c821fa936f253fc9cd216107b5fecb5ac9"
   }
 ]
@@ -762,6 +777,7 @@ fn merged_json() {
     "is_merge": true,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:614ff9524c117d30957dd98a662c26c821fa936f253fc9cd216107b5fecb5ac9"
   },
   {
@@ -780,6 +796,7 @@ fn merged_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": false,
+    "kind": "sql",
     "checksum": "v1:sha256:2a9e93f70da906b97aaf230dba921ad576afd61b872dcfcf85a9c997437f8730"
   },
   {
@@ -800,6 +817,7 @@ fn merged_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:95781a47c57054a578d009b8b2389e521a1bd77b25551660bf87387f6e0b2b08"
   },
   {
@@ -822,6 +840,7 @@ fn merged_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:03d47c13371fae882f612fb6fa174ad590e8b413a482205a059857ea50477e33"
   },
   {
@@ -840,6 +859,7 @@ fn merged_json() {
     "is_merge": false,
     "is_branch_point": true,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:6559a676f7d00b56034e0f3964f9903d29f641b9eed31d0860100280d4fc0af7"
   },
   {
@@ -856,6 +876,7 @@ fn merged_json() {
     "is_merge": false,
     "is_branch_point": false,
     "transactional": true,
+    "kind": "sql",
     "checksum": "v1:sha256:9b6d8d32495068a03d63911c8af9a138361b01a1a198d60181627b37c36b4b91"
   }
 ]
@@ -880,6 +901,7 @@ fn merged_json() {
   "is_merge": true,
   "is_branch_point": false,
   "transactional": true,
+  "kind": "sql",
   "checksum": "v1:sha256:614ff9524c117d30957dd98a662c26c821fa936f253fc9cd216107b5fecb5ac9",
   "upgrade": "CREATE TABLE t_e5 (id INTEGER);\n",
   "downgrade": "DROP TABLE t_e5;\n"

@@ -9,7 +9,7 @@
 //!   `.rej`, `.tmp`, and Emacs autosaves `#name#`;
 //! - README files: `README`, `README.md`, `README.txt`, `README.rst` (any case).
 //!
-//! Revision files end in `.sql`. Files are returned sorted by their path relative to the
+//! Revision files end in `.sql` or `.rs`. Files are returned sorted by their path relative to the
 //! directory, byte by byte; that is the *load order* used to break ties (see
 //! [`crate::Graph`]). A file name that is not UTF-8 is an error.
 
@@ -202,17 +202,17 @@ fn walk(
         };
         if is_dir {
             walk(&path, &relative, display_root, files, errors);
-        } else if name.ends_with(".sql") {
+        } else if name.ends_with(".sql") || name.ends_with(".rs") {
             files.push(ScannedFile {
                 path,
                 display: shown,
                 relative,
             });
         } else {
-            let help = if name.ends_with(".rs") || name.ends_with(".py") {
-                "only SQL revisions (`.sql`) are supported; write the revision as SQL"
+            let help = if name.ends_with(".py") {
+                "Alembic's Python revisions do not run here: write the revision as SQL (`.sql`) or Rust (`.rs`)"
             } else {
-                "revision files end in `.sql`; move other files out of the versions directory (dotfiles, editor backups and READMEs are ignored)"
+                "revision files end in `.sql` or `.rs`; move other files out of the versions directory (dotfiles, editor backups and READMEs are ignored)"
             };
             errors.push(
                 Diagnostic::at(Location::new(shown, 0, 0), "not a revision file").with_help(help),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aludel_graph::{load_dir, Config, GraphOptions, History, Revision};
+use aludel_graph::{load_dir, Config, GraphOptions, History, Revision, RevisionKind};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
@@ -175,16 +175,58 @@ fn revision_tokens(
     if revision.downgrade.is_some() {
         flags.push(quote!(::aludel::__private::HAS_DOWNGRADE));
     }
+    let rust = match revision.kind {
+        RevisionKind::Sql => quote!(::core::option::Option::None),
+        RevisionKind::Rust => {
+            let module = rust_module(revision);
+            let downgrade = if revision.downgrade.is_some() {
+                quote!(::core::option::Option::Some(#module::downgrade))
+            } else {
+                quote!(::core::option::Option::None)
+            };
+            quote! {
+                ::core::option::Option::Some(::aludel::__private::RustBody {
+                    upgrade: #module::upgrade,
+                    downgrade: #downgrade,
+                })
+            }
+        }
+    };
     let value = quote! {
-        ::aludel::__private::revision(#text, [#(#ends),*], #(#flags)|*, [#(#lines),*])
+        ::aludel::__private::revision(#text, [#(#ends),*], #(#flags)|*, [#(#lines),*], #rust)
     };
     Ok((value, absolute.to_string()))
+}
+
+/// The module a Rust revision's file is compiled as.
+fn rust_module(revision: &Revision) -> proc_macro2::Ident {
+    format_ident!("__aludel_rust_{}", revision.id)
+}
+
+/// The module items of the Rust revisions: each file compiled as a module of the embedding
+/// crate, so that its errors are the compiler's, at the file's lines.
+fn rust_modules(history: &History) -> Vec<TokenStream> {
+    history
+        .graph
+        .revisions()
+        .iter()
+        .zip(&history.files)
+        .filter(|(revision, _)| revision.kind == RevisionKind::Rust)
+        .filter_map(|(revision, file)| {
+            let module = rust_module(revision);
+            let path = file.path.to_str()?;
+            Some(quote! {
+                #[path = #path]
+                mod #module;
+            })
+        })
+        .collect()
 }
 
 /// The layout of the generated code: the arguments of `Migrations::__new`,
 /// `Migrations::__from_array` and `__revision`. Equal to `aludel::__private::Migrations::__LAYOUT`
 /// of the runtime these macros were written with; change both together.
-const LAYOUT: u32 = 2;
+const LAYOUT: u32 = 3;
 
 /// The compile-time check that the runtime reads the layout these macros generate.
 fn layout_assertion() -> TokenStream {
@@ -215,6 +257,7 @@ fn generate(
         None => quote!(::core::option::Option::None),
     };
     let layout = layout_assertion();
+    let modules = rust_modules(history);
     let digests = graph.lineage_digests();
     let mut values = Vec::with_capacity(graph.len());
     let mut files = Vec::with_capacity(graph.len());
@@ -242,6 +285,7 @@ fn generate(
         Form::Expression => quote! {{
             #layout
             #track
+            #(#modules)*
             static __ALUDEL_REVISIONS: [::aludel::__private::Revision; #count] = [#(#values),*];
             ::aludel::__private::Migrations::__from_array(
                 &__ALUDEL_REVISIONS,
@@ -280,6 +324,7 @@ fn generate(
                 pub mod migrations {
                     #layout
                     #track
+                    #(#modules)*
                     #(#statics)*
                     /// Every revision of the history.
                     pub static MIGRATIONS: ::aludel::__private::Migrations =
@@ -305,7 +350,7 @@ mod tests {
     fn the_layout_assertion_names_the_layout_and_the_fix() {
         let tokens = layout_assertion().to_string();
         assert!(
-            tokens.contains(":: aludel :: __private :: Migrations :: __LAYOUT == 2u32"),
+            tokens.contains(":: aludel :: __private :: Migrations :: __LAYOUT == 3u32"),
             "{tokens}"
         );
         assert!(tokens.contains("aludel and aludel-macros must be the same version"));

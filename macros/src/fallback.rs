@@ -45,6 +45,7 @@ pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
                         #[allow(non_upper_case_globals)]
                         pub static #names: ::aludel::__private::Revision = ::aludel::__private::revision(
                             #ids, [#ends; ::aludel::__private::FIELDS], ::aludel::__private::TRANSACTIONAL, [0; 6],
+                            ::core::option::Option::None,
                         );
                     )*
                     /// Every revision of the history (empty: the history has errors).

@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 
 use aludel_graph::{Graph, GraphOptions, Source};
 
+use crate::op::RustBody;
+
 /// One revision embedded in the binary.
 ///
 /// The macros generate a `static` of this type per revision; `migrations!()` makes them
@@ -22,6 +24,8 @@ pub struct Revision {
     flags: u8,
     /// The lines of the header keys and section markers (see [`Source`]).
     lines: [u32; 6],
+    /// A Rust revision's functions (the macro compiles its file as a module).
+    rust: Option<RustBody>,
 }
 
 /// The text fields of a [`Revision`], in their order in its text. The three lists are
@@ -104,7 +108,18 @@ impl Revision {
         self.has(TRANSACTIONAL)
     }
 
-    /// The upgrade SQL.
+    /// Whether the revision is written in Rust (`.rs`): its functions are compiled into the
+    /// binary, and [`Revision::upgrade_sql`] is empty.
+    pub fn is_rust(&self) -> bool {
+        self.rust.is_some()
+    }
+
+    /// A Rust revision's functions.
+    pub(crate) fn rust_body(&self) -> Option<RustBody> {
+        self.rust
+    }
+
+    /// The upgrade SQL (empty for a Rust revision).
     pub fn upgrade_sql(&self) -> &'static str {
         self.field(Field::Upgrade)
     }
@@ -146,8 +161,11 @@ impl Revision {
             message: self.message().to_string(),
             create_date: self.create_date().map(str::to_string),
             transactional: self.is_transactional(),
-            // The macro embeds SQL revisions only.
-            kind: aludel_graph::RevisionKind::Sql,
+            kind: if self.is_rust() {
+                aludel_graph::RevisionKind::Rust
+            } else {
+                aludel_graph::RevisionKind::Sql
+            },
             upgrade: self.upgrade_sql().to_string(),
             downgrade: self.downgrade_sql().map(str::to_string),
             checksum: self.checksum().to_string(),
@@ -380,7 +398,7 @@ impl Migrations {
     /// that it equals the layout the macros were written for, so that an `aludel-macros` of
     /// another version fails to compile instead of embedding data that reads as empty strings.
     #[doc(hidden)]
-    pub const __LAYOUT: u32 = 2;
+    pub const __LAYOUT: u32 = 3;
 
     #[doc(hidden)]
     pub const fn __new(
@@ -448,12 +466,14 @@ pub const fn __revision(
     ends: [u32; FIELDS],
     flags: u8,
     lines: [u32; 6],
+    rust: Option<RustBody>,
 ) -> Revision {
     Revision {
         text,
         ends,
         flags,
         lines,
+        rust,
     }
 }
 
@@ -487,7 +507,7 @@ mod tests {
             "lineage",
             "versions/x.sql",
         ]);
-        __revision(text, ends, TRANSACTIONAL, [1, 2, 0, 0, 4, 0])
+        __revision(text, ends, TRANSACTIONAL, [1, 2, 0, 0, 4, 0], None)
     }
 
     fn leak<T>(values: Vec<T>) -> &'static [T] {
@@ -534,7 +554,7 @@ mod tests {
         assert!(m.graph().is_empty());
 
         // Fields that do not line up with the text (another layout) read as empty ids.
-        let garbled = __revision("ab", [9; FIELDS], TRANSACTIONAL, [0; 6]);
+        let garbled = __revision("ab", [9; FIELDS], TRANSACTIONAL, [0; 6], None);
         let m = Migrations::__from_array(
             leak(vec![garbled]),
             &[""],

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use aludel_graph::sql::Dialect;
 use aludel_graph::{list_some, Direction};
 
 /// A revision applied or reverted before a failure stopped the run.
@@ -148,13 +149,50 @@ pub enum Error {
         completed: Vec<Completed>,
     },
 
-    /// A Rust revision (`.rs`) in a plan: this version of aludel runs SQL revisions only.
-    #[error("revision {revision} ({path}) is a Rust revision, which this version of aludel cannot run; nothing was changed")]
+    /// A Rust revision (`.rs`) in a plan of a history loaded at run time: its code runs only
+    /// from a binary that embeds the history.
+    #[error("revision {revision} ({path}) is a Rust revision: it runs only from a binary that embeds the history (`aludel::embed_migrations!`), such as the service itself or its command line (`aludel_cli::run_embedded`); nothing was changed")]
     RustRevision {
         /// The revision.
         revision: String,
         /// Its file.
         path: String,
+    },
+
+    /// A Rust revision asked for its diesel connection ([`Op::connection`](crate::op::Op::connection))
+    /// where there is none: in an offline script, which cannot hold its queries.
+    #[error("a Rust revision that queries its connection needs a live database")]
+    NeedsLiveDatabase,
+
+    /// An offline script (`--sql`) of a plan with a Rust revision that queries its connection.
+    #[error("revision {revision} ({path}) needs a live database: it queries its diesel connection, which an offline script cannot do; apply it with a connection, or write the script by hand")]
+    OfflineNeedsDatabase {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+    },
+
+    /// A Rust revision's own failure, made with [`Error::message`].
+    #[error("{0}")]
+    Message(String),
+
+    /// SQL that a Rust revision's [`Op::execute`](crate::op::Op::execute) could not split into
+    /// statements (an unclosed quote or comment).
+    #[error("the revision's SQL: {message}")]
+    RevisionSql {
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// [`Op::connection`](crate::op::Op::connection) asked for another connection type than
+    /// the one the history is applied with.
+    #[error("a Rust revision asked for a `{asked}`, but this run applies the history with a {dialect:?} connection of another type")]
+    OtherConnection {
+        /// The type asked for.
+        asked: &'static str,
+        /// The dialect of the run's connection.
+        dialect: Dialect,
     },
 
     /// The database refused an operation aludel needs (reading the version table, creating
@@ -285,6 +323,14 @@ fn completed_note(completed: &[Completed]) -> String {
 
 /// Errors of `BEGIN` and `COMMIT` of aludel's own transactions outside a revision (creating
 /// its tables, a stamp); a revision's transaction reports [`Error::RecordFailed`] instead.
+impl Error {
+    /// A failure of a Rust revision's own, in its words: the run reports it as the
+    /// revision's failure and rolls the revision back.
+    pub fn message(text: impl Into<String>) -> Self {
+        Error::Message(text.into())
+    }
+}
+
 impl From<diesel::result::Error> for Error {
     fn from(source: diesel::result::Error) -> Self {
         Error::Database {

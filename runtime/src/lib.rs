@@ -67,8 +67,12 @@ mod db;
 mod embedded;
 mod error;
 mod offline;
+pub mod op;
 mod options;
 mod run;
+
+/// The result of aludel's calls and of a Rust revision's `upgrade` and `downgrade`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub use aludel_graph as graph;
 pub use aludel_graph::sql::Dialect;
@@ -86,4 +90,5 @@ pub mod __private {
         __revision as revision, Migrations, Revision, FIELDS, HAS_CREATE_DATE, HAS_DOWNGRADE,
         TRANSACTIONAL,
     };
+    pub use crate::op::{RevisionFn, RustBody};
 }

@@ -10,7 +10,15 @@ use crate::db::Tables;
 /// The script of a plan: the version table's `CREATE TABLE` when the plan starts from an empty
 /// database, then per revision a `-- Running upgrade a -> b` comment, its SQL and its
 /// version-table statements, inside `BEGIN;`/`COMMIT;` unless it is `transactional: false`.
-pub(crate) fn script(tables: &Tables, direction: Direction, plan: &Plan<'_>) -> String {
+///
+/// `rendered` holds, step by step, the SQL a Rust revision's function recorded (`None` for an
+/// SQL revision, whose SQL is its file's).
+pub(crate) fn script(
+    tables: &Tables,
+    direction: Direction,
+    plan: &Plan<'_>,
+    rendered: &[Option<String>],
+) -> String {
     let dialect = tables.dialect;
     let begin = match dialect {
         Dialect::Mysql => "START TRANSACTION;",
@@ -20,13 +28,17 @@ pub(crate) fn script(tables: &Tables, direction: Direction, plan: &Plan<'_>) -> 
     if plan.heads_before.is_empty() && direction == Direction::Upgrade {
         let _ = writeln!(out, "{};\n", tables.create_version_table());
     }
-    for step in &plan.steps {
+    for (i, step) in plan.steps.iter().enumerate() {
         let Some(revision) = step.revision else {
             continue;
         };
         let (word, sql) = match direction {
             Direction::Upgrade => ("upgrade", revision.upgrade.as_str()),
             Direction::Downgrade => ("downgrade", revision.downgrade.as_deref().unwrap_or("")),
+        };
+        let sql = match rendered.get(i) {
+            Some(Some(rendered)) => rendered.as_str(),
+            _ => sql,
         };
         let _ = writeln!(
             out,

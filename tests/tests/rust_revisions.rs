@@ -60,3 +60,107 @@ fn a_plan_with_a_rust_revision_is_refused_before_anything_changes() {
         .unwrap_err();
     assert!(matches!(error, Error::RustRevision { .. }), "{error:?}");
 }
+
+/// `users`, then a Rust revision that adds `email` and backfills it with typed diesel queries,
+/// then an SQL revision.
+static EMAIL: aludel::Migrations = aludel::embed_migrations!("fixtures/rust_revisions/versions");
+/// `users`, then a Rust revision whose second statement fails.
+static FAILING: aludel::Migrations = aludel::embed_migrations!("fixtures/rust_failing/versions");
+
+#[test]
+fn an_embedded_rust_revision_runs_in_its_transaction_on_every_backend() {
+    for db in aludel_tests::backends() {
+        let what = format!("{:?}", db.backend);
+        let mut conn = db.connect();
+        let report = aludel_tests::with_conn!(&mut conn, c => EMAIL.run_pending(c)).unwrap();
+        let ids: Vec<&str> = report.steps.iter().map(|s| s.revision.as_str()).collect();
+        assert_eq!(ids, ["r1", "r2", "r3"], "{what}");
+        assert_eq!(conn.versions(), ["r3"], "{what}");
+        let emails = conn.strings("SELECT email AS a FROM users ORDER BY id");
+        assert_eq!(emails, ["ada@example.com", "alan@example.com"], "{what}");
+        let logged = conn.strings(
+            "SELECT revision AS a FROM aludel_revision_log WHERE direction = 'upgrade' ORDER BY id",
+        );
+        assert_eq!(logged, ["r1", "r2", "r3"], "{what}");
+        // Nothing pending: the one-query check.
+        let again = aludel_tests::with_conn!(&mut conn, c => EMAIL.run_pending(c)).unwrap();
+        assert!(again.steps.is_empty(), "{what}");
+        // The downgrade runs the Rust revision's `downgrade`.
+        aludel_tests::with_conn!(&mut conn, c => EMAIL.downgrade(c, "r1")).unwrap();
+        assert_eq!(conn.versions(), ["r1"], "{what}");
+        let columns = match db.backend {
+            Backend::Sqlite => conn.strings("SELECT name AS a FROM pragma_table_info('users') ORDER BY cid"),
+            Backend::Postgres => conn.strings("SELECT CAST(column_name AS TEXT) AS a FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users' ORDER BY ordinal_position"),
+            Backend::Mysql => conn.strings("SELECT CAST(column_name AS CHAR) AS a FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'users' ORDER BY ordinal_position"),
+        };
+        assert_eq!(columns, ["id", "name"], "{what}");
+    }
+}
+
+#[test]
+fn a_rust_revision_failing_halfway_leaves_postgres_and_sqlite_unchanged() {
+    for db in aludel_tests::backends() {
+        if db.backend == Backend::Mysql {
+            continue; // DDL commits implicitly there: the error says the revision may be partly applied.
+        }
+        let what = format!("{:?}", db.backend);
+        let mut conn = db.connect();
+        let error = aludel_tests::with_conn!(&mut conn, c => FAILING.run_pending(c)).unwrap_err();
+        match &error {
+            Error::RevisionFailed {
+                revision,
+                path,
+                completed,
+                partial,
+                ..
+            } => {
+                assert_eq!(revision, "f2", "{what}");
+                assert!(path.ends_with("2_half.rs"), "{what}: {path}");
+                assert!(!partial, "{what}");
+                let ids: Vec<&str> = completed.iter().map(|c| c.revision.as_str()).collect();
+                assert_eq!(ids, ["f1"], "{what}");
+            }
+            other => panic!("{what}: expected RevisionFailed, got {other:?}"),
+        }
+        assert!(
+            error.to_string().contains("no_such_table"),
+            "{what}: {error}"
+        );
+        assert_eq!(conn.versions(), ["f1"], "{what}");
+        let columns = match db.backend {
+            Backend::Sqlite => conn.strings("SELECT name AS a FROM pragma_table_info('users') ORDER BY cid"),
+            _ => conn.strings("SELECT CAST(column_name AS TEXT) AS a FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users' ORDER BY ordinal_position"),
+        };
+        assert_eq!(
+            columns,
+            ["id", "name"],
+            "{what}: the first statement was rolled back"
+        );
+    }
+}
+
+#[test]
+fn offline_scripts_hold_a_rust_revisions_sql_or_refuse_it_by_name() {
+    let script = FAILING
+        .sql(Dialect::Postgres, Direction::Upgrade, "heads")
+        .unwrap();
+    assert!(
+        script.contains(
+            "ALTER TABLE users ADD COLUMN x INTEGER;\nINSERT INTO no_such_table (id) VALUES (1);"
+        ),
+        "{script}"
+    );
+    assert!(script.contains("-- Running upgrade f1 -> f2"), "{script}");
+    // A data migration queries its connection, which a script cannot do.
+    let error = EMAIL
+        .sql(Dialect::Sqlite, Direction::Upgrade, "heads")
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::OfflineNeedsDatabase { revision, .. } if revision == "r2"),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("needs a live database"),
+        "{error}"
+    );
+}

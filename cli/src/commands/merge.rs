@@ -34,6 +34,7 @@ pub fn run(
             parents,
             depends_on: Vec::new(),
             dir,
+            rust: false,
         },
         cwd,
         messages,

@@ -44,6 +44,7 @@ pub fn run(
             parents,
             depends_on,
             dir,
+            rust: args.rust,
         },
         cwd,
         messages,
@@ -145,6 +146,8 @@ pub(crate) struct Draft {
     pub(crate) depends_on: Vec<String>,
     /// The directory to write into, relative to the current directory when possible.
     pub(crate) dir: PathBuf,
+    /// A Rust revision (`.rs`) rather than SQL.
+    pub(crate) rust: bool,
 }
 
 /// Writes the new revision `draft` describes, with the options shared by `revision` and
@@ -177,16 +180,25 @@ pub(crate) fn write_revision(
             when: &when,
         },
     )?;
+    let name = match (draft.rust, name.strip_suffix(".sql")) {
+        (true, Some(stem)) => format!("{stem}.rs"),
+        _ => name,
+    };
     let file = cwd.join(&draft.dir).join(&name);
     let shown = display_path(&file, cwd);
-    let text = template::revision_text(&NewRevision {
+    let new = NewRevision {
         id,
         down_revisions: draft.parents,
         branch_labels: labels,
         depends_on: draft.depends_on,
         message,
         create_date: when.iso8601(),
-    });
+    };
+    let text = if draft.rust {
+        template::rust_revision_text(&new)
+    } else {
+        template::revision_text(&new)
+    };
 
     // The file must parse, and the history with it must validate, before it is written.
     let revision = parse_revision(&shown, text.as_bytes()).map_err(|d| CliError::WouldBreak {

@@ -33,6 +33,7 @@ pub fn migrate(
     direction: Direction,
 ) -> Result<String, CliError> {
     let db = Database::new(project, &args.database)?;
+    db.require_runnable()?;
     if args.sql {
         let dialect = match (args.dialect, db.url()) {
             (Some(dialect), _) => dialect,

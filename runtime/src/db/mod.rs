@@ -38,7 +38,7 @@ pub(crate) mod private {
     use super::*;
 
     /// The operations aludel runs on a connection. Not implementable outside aludel.
-    pub trait Backend: Sized {
+    pub trait Backend: Sized + 'static {
         /// The SQL dialect.
         fn dialect(&self) -> Dialect;
         /// Runs SQL that may hold several statements.

@@ -6,6 +6,7 @@ use aludel_graph::Graph;
 use super::Migrator;
 use crate::embedded::Migrations;
 use crate::error::Error;
+use crate::op::RustBody;
 use crate::options::Options;
 
 /// A revision history loaded at run time (by the command line, an import, a test) rather
@@ -71,6 +72,15 @@ impl<'a> Source<'a> {
         match self {
             Source::Embedded(m) => m.try_graph(),
             Source::Loaded(l) => Ok(&l.graph),
+        }
+    }
+
+    /// What a Rust revision runs: compiled into the binary for embedded histories, absent
+    /// from histories loaded at run time.
+    pub(super) fn rust_body(self, graph: &Graph, id: &str) -> Option<RustBody> {
+        match self {
+            Source::Embedded(m) => m.revisions().get(graph.index_of(id)?)?.rust_body(),
+            Source::Loaded(_) => None,
         }
     }
 

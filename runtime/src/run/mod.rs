@@ -383,9 +383,11 @@ impl<'a> Migrator<'a> {
         let tables = Tables::new(dialect, &self.options)?;
         let graph = self.source.graph()?;
         let plan = graph.plan_offline(direction, range)?;
+        let mut rendered = Vec::with_capacity(plan.steps.len());
         for step in &plan.steps {
-            step::runnable(step)?;
+            step::runnable(self.source, graph, step)?;
+            rendered.push(step::render_offline(self.source, graph, step, dialect)?);
         }
-        Ok(crate::offline::script(&tables, direction, &plan))
+        Ok(crate::offline::script(&tables, direction, &plan, &rendered))
     }
 }

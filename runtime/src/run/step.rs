@@ -15,7 +15,9 @@ use crate::db::{
     now_iso, Elapsed, Frame, LockName, LogEntry, MigrationConnection, Session, Tables,
 };
 use crate::error::{database_message, Completed, Error};
+use crate::op::{Op, Recorder, RevisionFn, Target};
 use crate::options::TransactionMode;
+use std::any::Any;
 
 /// How a step's transaction ends when it does not commit.
 enum Flow {
@@ -28,7 +30,7 @@ enum Flow {
     /// A batch that checks the version table at its end failed: the revision failed (`error`),
     /// unless another migrator moved the table, which is decided after the rollback.
     Unsure {
-        source: diesel::result::Error,
+        source: Option<diesel::result::Error>,
         error: Box<Error>,
     },
 }
@@ -117,12 +119,13 @@ pub(super) fn run<'a, C: MigrationConnection>(
 }
 
 /// Refuses a step whose revision has nothing to run in its direction: a downgrade through an
-/// irreversible revision, or a Rust revision (live and offline alike).
-pub(super) fn runnable(step: &Step<'_>) -> Result<(), Error> {
+/// irreversible revision, or a Rust revision of a history loaded at run time (live and offline
+/// alike).
+pub(super) fn runnable(source: Source<'_>, graph: &Graph, step: &Step<'_>) -> Result<(), Error> {
     let Some(revision) = step.revision else {
         return Ok(());
     };
-    if revision.kind == RevisionKind::Rust {
+    if revision.kind == RevisionKind::Rust && source.rust_body(graph, &revision.id).is_none() {
         return Err(Error::RustRevision {
             revision: revision.id.clone(),
             path: revision.source.path.clone(),
@@ -140,11 +143,12 @@ pub(super) fn runnable(step: &Step<'_>) -> Result<(), Error> {
 /// Refuses plans that cannot run as asked, before anything runs.
 fn check_plan(migrator: &Migrator<'_>, plan: &Plan<'_>, dialect: Dialect) -> Result<(), Error> {
     let whole = migrator.options.transaction == TransactionMode::All;
+    let graph = migrator.source.graph()?;
     for step in &plan.steps {
         let Some(revision) = step.revision else {
             continue;
         };
-        runnable(step)?;
+        runnable(migrator.source, graph, step)?;
         if whole && !revision.transactional {
             return Err(Error::NotTransactional {
                 revision: revision.id.clone(),
@@ -329,7 +333,9 @@ impl Run<'_, '_> {
                     // A revision's SQL that ran on a plan another migrator made stale can fail
                     // before the check at the end of its batch: the table says which it was.
                     Flow::Unsure { source, error } => {
-                        if self.tables.is_guard_error(&source)
+                        if source
+                            .as_ref()
+                            .is_some_and(|s| self.tables.is_guard_error(s))
                             || matches!(rows_are(conn, self.tables, expected), Ok(false))
                         {
                             Err(Flow::Raced)
@@ -424,6 +430,17 @@ impl Run<'_, '_> {
             Direction::Upgrade => revision.upgrade.as_str(),
             Direction::Downgrade => revision.downgrade.as_deref().unwrap_or(""),
         };
+        // A Rust revision's function (`runnable` refused the step when there is none).
+        let function = match (
+            revision.kind,
+            self.source().rust_body(self.graph, &revision.id),
+        ) {
+            (RevisionKind::Rust, Some(body)) => match step.direction {
+                Direction::Upgrade => Some(body.upgrade),
+                Direction::Downgrade => body.downgrade,
+            },
+            _ => None,
+        };
         let partial = outside_transaction || dialect == Dialect::Mysql;
         let fail = |message: String| Error::RevisionFailed {
             revision: revision.id.clone(),
@@ -466,16 +483,34 @@ impl Run<'_, '_> {
             Direction::Downgrade => revision.source.downgrade_line,
         };
         if in_batch {
-            // The SQL must close every string, quote and comment it opens, or it would swallow
-            // the records that follow it in the batch.
-            split_statements(sql, dialect).map_err(|e| fail(e.to_string()))?;
             let mut batch = String::with_capacity(sql.len() + records.len() + 600);
-            batch.push_str(sql.trim_end());
-            batch.push_str("\n;\n");
+            let log = match function {
+                // The Rust revision runs first; its records are the batch.
+                Some(function) => {
+                    if let Err(error) = run_function(conn, function, false) {
+                        let error = Box::new(fail(function_message(error)));
+                        return Err(match checked_in_batch {
+                            Some(_) => Flow::Unsure {
+                                source: None,
+                                error,
+                            },
+                            None => Flow::Failed(error),
+                        });
+                    }
+                    entry(Elapsed::Known(started.elapsed()))
+                }
+                None => {
+                    // The SQL must close every string, quote and comment it opens, or it
+                    // would swallow the records that follow it in the batch.
+                    split_statements(sql, dialect).map_err(|e| fail(e.to_string()))?;
+                    batch.push_str(sql.trim_end());
+                    batch.push_str("\n;\n");
+                    entry(Elapsed::SinceBatchStart {
+                        started_at: now_iso(),
+                    })
+                }
+            };
             batch.push_str(&records);
-            let log = entry(Elapsed::SinceBatchStart {
-                started_at: now_iso(),
-            });
             match checked_in_batch {
                 Some(expected) => self
                     .tables
@@ -485,7 +520,10 @@ impl Run<'_, '_> {
             if let Err(source) = conn.batch(&batch) {
                 let error = Box::new(fail(database_message(&source)));
                 return Err(match checked_in_batch {
-                    Some(_) => Flow::Unsure { source, error },
+                    Some(_) => Flow::Unsure {
+                        source: Some(source),
+                        error,
+                    },
                     None => Flow::Failed(error),
                 });
             }
@@ -495,7 +533,10 @@ impl Run<'_, '_> {
                 duration: started.elapsed(),
             });
         }
-        if !sql.trim().is_empty() {
+        if let Some(function) = function {
+            let one_by_one = outside_transaction && dialect == Dialect::Postgres;
+            run_function(conn, function, one_by_one).map_err(|e| fail(function_message(e)))?;
+        } else if !sql.trim().is_empty() {
             if outside_transaction && dialect == Dialect::Postgres {
                 // One statement at a time: a multi-statement query is an implicit transaction,
                 // where e.g. CREATE INDEX CONCURRENTLY cannot run.
@@ -573,5 +614,106 @@ fn apply_to_rows(rows: &mut Vec<String>, ops: &[VersionOp]) {
                 }
             }
         }
+    }
+}
+
+/// Where a Rust revision's [`Op`] sends its statements: the run's connection, in the
+/// revision's transaction.
+struct Live<'c, C: Backend> {
+    conn: &'c mut C,
+    /// Each statement on its own (PostgreSQL outside a transaction, where a multi-statement
+    /// query is an implicit transaction).
+    one_by_one: bool,
+}
+
+impl<C: Backend> Target for Live<'_, C> {
+    fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<(), Error> {
+        let dialect = self.conn.dialect();
+        if !self.one_by_one {
+            return self
+                .conn
+                .batch(sql)
+                .map_err(Error::db("the revision's SQL failed"));
+        }
+        let statements = split_statements(sql, dialect).map_err(|e| Error::RevisionSql {
+            message: e.to_string(),
+        })?;
+        for statement in statements {
+            self.conn
+                .batch(statement.text)
+                .map_err(Error::db("the revision's SQL failed"))?;
+        }
+        Ok(())
+    }
+
+    fn connection(&mut self) -> Option<&mut dyn Any> {
+        Some(self.conn)
+    }
+}
+
+/// Runs a Rust revision's function on the connection.
+fn run_function<C: Backend>(
+    conn: &mut C,
+    function: RevisionFn,
+    one_by_one: bool,
+) -> Result<(), Error> {
+    let mut live = Live { conn, one_by_one };
+    function(&mut Op::new(&mut live))
+}
+
+/// The message of a Rust revision's failure: the database's own words where it refused a
+/// statement or a query.
+fn function_message(error: Error) -> String {
+    match error {
+        Error::Database { source, .. } => database_message(&source),
+        Error::RevisionSql { message } => message,
+        other => other.to_string(),
+    }
+}
+
+/// A Rust revision's SQL for an offline script: its function run against a recorder; `None`
+/// for an SQL revision. A function that queries its connection is refused by name.
+pub(super) fn render_offline(
+    source: Source<'_>,
+    graph: &Graph,
+    step: &Step<'_>,
+    dialect: Dialect,
+) -> Result<Option<String>, Error> {
+    let Some(revision) = step.revision else {
+        return Ok(None);
+    };
+    let Some(body) = source.rust_body(graph, &revision.id) else {
+        return Ok(None);
+    };
+    let function = match step.direction {
+        Direction::Upgrade => Some(body.upgrade),
+        Direction::Downgrade => body.downgrade,
+    };
+    let Some(function) = function else {
+        return Ok(None);
+    };
+    let mut recorder = Recorder {
+        dialect,
+        sql: String::new(),
+    };
+    match function(&mut Op::new(&mut recorder)) {
+        Ok(()) => Ok(Some(recorder.sql)),
+        Err(Error::NeedsLiveDatabase) => Err(Error::OfflineNeedsDatabase {
+            revision: revision.id.clone(),
+            path: revision.source.path.clone(),
+        }),
+        Err(error) => Err(Error::RevisionFailed {
+            revision: revision.id.clone(),
+            path: revision.source.path.clone(),
+            direction: step.direction,
+            message: function_message(error),
+            partial: false,
+            outside_transaction: !revision.transactional,
+            completed: Vec::new(),
+        }),
     }
 }
