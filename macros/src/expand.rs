@@ -214,7 +214,9 @@ fn rust_modules(history: &History) -> Vec<TokenStream> {
         .filter(|(revision, _)| revision.kind == RevisionKind::Rust)
         .filter_map(|(revision, file)| {
             let module = rust_module(revision);
-            let path = file.path.to_str()?;
+            // A clean absolute path: the compiler shows it in the file's errors.
+            let path = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
+            let path = path.to_str()?.to_string();
             Some(quote! {
                 #[path = #path]
                 mod #module;

@@ -11,7 +11,7 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("ui/pass/*.rs");
-    for area in ["graph", "file", "dir", "macro", "typed"] {
+    for area in ["graph", "file", "dir", "macro", "typed", "rust"] {
         t.compile_fail(format!("ui/{area}/*.rs"));
     }
 }

@@ -1,0 +1,5 @@
+-- revision: a
+-- down_revision:
+
+-- upgrade
+CREATE TABLE a (id INTEGER);
