@@ -1,6 +1,6 @@
 //! # aludel: Alembic for Rust and diesel, checked at compile time
 //!
-//! Revisions are SQL files in `migrations/versions/` with Alembic's model: every revision names
+//! Revisions are SQL files (or Rust files, see [`op`]) in `migrations/versions/` with Alembic's model: every revision names
 //! its `down_revision`, histories branch and merge, branches carry labels, and a database
 //! records its current heads in Alembic's `alembic_version` table. The macros read the
 //! directory while your crate compiles, validate the whole revision graph, and turn every
