@@ -66,6 +66,8 @@ fn a_plan_with_a_rust_revision_is_refused_before_anything_changes() {
 static EMAIL: aludel::Migrations = aludel::embed_migrations!("fixtures/rust_revisions/versions");
 /// `users`, then a Rust revision whose second statement fails.
 static FAILING: aludel::Migrations = aludel::embed_migrations!("fixtures/rust_failing/versions");
+/// `users`, then a Rust revision that commits a `transaction(..)` of its own, then fails.
+static NESTED: aludel::Migrations = aludel::embed_migrations!("fixtures/rust_nested/versions");
 
 #[test]
 fn an_embedded_rust_revision_runs_in_its_transaction_on_every_backend() {
@@ -99,43 +101,54 @@ fn an_embedded_rust_revision_runs_in_its_transaction_on_every_backend() {
 
 #[test]
 fn a_rust_revision_failing_halfway_leaves_postgres_and_sqlite_unchanged() {
-    for db in aludel_tests::backends() {
-        if db.backend == Backend::Mysql {
-            continue; // DDL commits implicitly there: the error says the revision may be partly applied.
-        }
-        let what = format!("{:?}", db.backend);
-        let mut conn = db.connect();
-        let error = aludel_tests::with_conn!(&mut conn, c => FAILING.run_pending(c)).unwrap_err();
-        match &error {
-            Error::RevisionFailed {
-                revision,
-                path,
-                completed,
-                partial,
-                ..
-            } => {
-                assert_eq!(revision, "f2", "{what}");
-                assert!(path.ends_with("2_half.rs"), "{what}: {path}");
-                assert!(!partial, "{what}");
-                let ids: Vec<&str> = completed.iter().map(|c| c.revision.as_str()).collect();
-                assert_eq!(ids, ["f1"], "{what}");
+    // FAILING fails after its first statement; NESTED also commits a `transaction(..)` of its
+    // own on the lent connection first, which must nest (a savepoint) and roll back with it.
+    for (history, file) in [(&FAILING, "2_half.rs"), (&NESTED, "2_nested.rs")] {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            // MySQL commits DDL implicitly: there the error says the revision may be partly
+            // applied.
+            let Some(db) = TestDb::new(backend) else {
+                continue;
+            };
+            let what = format!("{backend:?}, {file}");
+            let mut conn = db.connect();
+            let error =
+                aludel_tests::with_conn!(&mut conn, c => history.run_pending(c)).unwrap_err();
+            match &error {
+                Error::RevisionFailed {
+                    revision,
+                    path,
+                    completed,
+                    partial,
+                    ..
+                } => {
+                    assert_eq!(revision, "f2", "{what}");
+                    assert!(path.ends_with(file), "{what}: {path}");
+                    assert!(!partial, "{what}");
+                    let ids: Vec<&str> = completed.iter().map(|c| c.revision.as_str()).collect();
+                    assert_eq!(ids, ["f1"], "{what}");
+                }
+                other => panic!("{what}: expected RevisionFailed, got {other:?}"),
             }
-            other => panic!("{what}: expected RevisionFailed, got {other:?}"),
+            assert!(
+                error.to_string().contains("no_such_table"),
+                "{what}: {error}"
+            );
+            assert_eq!(conn.versions(), ["f1"], "{what}");
+            let columns = match backend {
+                Backend::Sqlite => conn.strings("SELECT name AS a FROM pragma_table_info('users') ORDER BY cid"),
+                _ => conn.strings("SELECT CAST(column_name AS TEXT) AS a FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users' ORDER BY ordinal_position"),
+            };
+            assert_eq!(
+                columns,
+                ["id", "name"],
+                "{what}: the first statement was rolled back"
+            );
+            assert!(
+                conn.strings("SELECT name AS a FROM users").is_empty(),
+                "{what}: nothing of the revision's own transaction stays"
+            );
         }
-        assert!(
-            error.to_string().contains("no_such_table"),
-            "{what}: {error}"
-        );
-        assert_eq!(conn.versions(), ["f1"], "{what}");
-        let columns = match db.backend {
-            Backend::Sqlite => conn.strings("SELECT name AS a FROM pragma_table_info('users') ORDER BY cid"),
-            _ => conn.strings("SELECT CAST(column_name AS TEXT) AS a FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users' ORDER BY ordinal_position"),
-        };
-        assert_eq!(
-            columns,
-            ["id", "name"],
-            "{what}: the first statement was rolled back"
-        );
     }
 }
 

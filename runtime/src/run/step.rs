@@ -241,15 +241,19 @@ impl Run<'_, '_> {
             // The last revision records the lineage of the rows the run leaves.
             let finish = (Some(i) == last).then_some(plan.heads_after.as_slice());
             self.migrator.report(Progress::Started { step });
+            // A Rust revision's transaction is diesel's, so that a `transaction(..)` of its own
+            // on the lent connection nests as a savepoint instead of committing the revision.
+            let framed =
+                |r: &aludel_graph::Revision| r.transactional && r.kind == RevisionKind::Sql;
             let result = match (revision.transactional, frame) {
-                (true, Some(frame)) => {
+                (true, Some(frame)) if framed(revision) => {
                     let next = plan.steps[i + 1..].iter().find_map(|s| s.revision);
-                    let chain = next.is_some_and(|r| r.transactional);
+                    let chain = next.is_some_and(framed);
                     self.framed(
                         conn, frame, &mut open, chain, step, &expected, completed, finish,
                     )
                 }
-                (true, None) => conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
+                (true, _) => conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                     self.enter(c, &expected, completed)?;
                     self.run_step(c, step, completed, false, finish, None)
                 }),
