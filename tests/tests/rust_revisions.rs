@@ -177,3 +177,26 @@ fn offline_scripts_hold_a_rust_revisions_sql_or_refuse_it_by_name() {
         "{error}"
     );
 }
+
+/// The module form names each revision, Rust ones too.
+mod named {
+    aludel::migrations!("fixtures/rust_revisions/versions");
+}
+
+#[test]
+fn the_module_form_embeds_rust_revisions_too() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut conn = SqliteConnection::establish(&db.url).unwrap();
+    assert!(named::migrations::rev_r2.is_rust());
+    assert!(!named::migrations::rev_r1.is_rust());
+    assert_eq!(named::migrations::rev_r2.upgrade_sql(), "");
+    named::migrations::MIGRATIONS
+        .upgrade(&mut conn, &named::migrations::rev_r2)
+        .unwrap();
+    let mut check = db.connect();
+    assert_eq!(check.versions(), ["r2"]);
+    assert_eq!(
+        check.strings("SELECT email AS a FROM users ORDER BY id"),
+        ["ada@example.com", "alan@example.com"]
+    );
+}
