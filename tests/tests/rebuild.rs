@@ -107,6 +107,46 @@ fn edits_additions_and_removals_rebuild_the_crate() {
         "a removed file is seen"
     );
 
+    // Rust revisions likewise: added, edited (header and code), removed.
+    let rust = |message: &str, sql: &str| {
+        format!("//! revision: rrrr0002\n//! down_revision: aaaa0001\n//! message: {message}\n\nuse aludel::op::Op;\n\npub fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {{\n    op.execute(\"{sql}\")\n}}\n")
+    };
+    tick();
+    std::fs::write(versions.join("2_r.rs"), rust("in rust", "SELECT 1")).unwrap();
+    assert_eq!(
+        run(&scratch, &target),
+        "aaaa0001 first, edited\nrrrr0002 in rust\n",
+        "an added Rust revision is seen"
+    );
+    tick();
+    std::fs::write(versions.join("2_r.rs"), rust("in rust, edited", "SELECT 2")).unwrap();
+    assert_eq!(
+        run(&scratch, &target),
+        "aaaa0001 first, edited\nrrrr0002 in rust, edited\n",
+        "an edited Rust revision is seen"
+    );
+    tick();
+    std::fs::write(
+        versions.join("2_r.rs"),
+        rust("in rust, edited", "SELECT 2").replace("op.execute", "let n: i32 = \"x\"; op.execute"),
+    )
+    .unwrap();
+    let output = cargo_run(&scratch, &target);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("migrations/versions/2_r.rs:8:")
+            && stderr.contains("expected `i32`, found `&str`"),
+        "a type error in a Rust revision is reported at its file and line: {stderr}"
+    );
+    tick();
+    std::fs::remove_file(versions.join("2_r.rs")).unwrap();
+    assert_eq!(
+        run(&scratch, &target),
+        "aaaa0001 first, edited\n",
+        "a removed Rust revision is seen"
+    );
+
     // A newcomer breaks a down_revision: the build fails naming the file, the line and the
     // missing id, with the nearest id suggested.
     tick();
