@@ -217,8 +217,10 @@ fn rust_modules(history: &History) -> Vec<TokenStream> {
             // A clean absolute path: the compiler shows it in the file's errors.
             let path = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
             let path = path.to_str()?.to_string();
+            // A crate may embed one history twice (`embed_migrations!` and `migrations!`).
             Some(quote! {
                 #[path = #path]
+                #[allow(clippy::duplicate_mod)]
                 mod #module;
             })
         })
