@@ -173,6 +173,17 @@ pub enum Error {
         path: String,
     },
 
+    /// A revision of another embedded history given as the target.
+    #[error("revision {revision} ({path}) is not this history's: {}; pass a revision of the history being applied", if *.known { "this history has a revision of that id, with other files at or below it" } else { "this history has no revision of that id" })]
+    ForeignTarget {
+        /// The target's id.
+        revision: String,
+        /// The target's file.
+        path: String,
+        /// Whether this history has a revision of that id (with different contents).
+        known: bool,
+    },
+
     /// A Rust revision's own failure, made with [`Error::message`].
     #[error("{0}")]
     Message(String),

@@ -200,3 +200,35 @@ fn the_module_form_embeds_rust_revisions_too() {
         ["ada@example.com", "alan@example.com"]
     );
 }
+
+#[test]
+fn a_revision_of_another_history_is_refused_as_a_target() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut conn = SqliteConnection::establish(&db.url).unwrap();
+    // No revision of that id here.
+    let error = FAILING
+        .upgrade(&mut conn, &named::migrations::rev_r2)
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::ForeignTarget { revision, known: false, .. } if revision == "r2"),
+        "{error:?}"
+    );
+    // The same id with other contents: NESTED's f2 is not FAILING's f2.
+    let nested_f2 = NESTED.get("f2").unwrap();
+    let error = FAILING.upgrade(&mut conn, nested_f2).unwrap_err();
+    assert!(
+        matches!(&error, Error::ForeignTarget { revision, known: true, .. } if revision == "f2"),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("is not this history's"),
+        "{error}"
+    );
+    let error = FAILING.stamp(&mut conn, nested_f2, false).unwrap_err();
+    assert!(matches!(error, Error::ForeignTarget { .. }), "{error:?}");
+    // Nothing was created; the same files embedded twice are one revision.
+    assert!(!db.connect().has_table("alembic_version"));
+    let f1 = NESTED.get("f1").unwrap();
+    FAILING.upgrade(&mut conn, f1).unwrap();
+    assert_eq!(db.connect().versions(), ["f1"]);
+}

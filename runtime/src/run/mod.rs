@@ -32,6 +32,13 @@ use history::Source;
 pub trait Target {
     /// The target in Alembic's grammar.
     fn as_target(&self) -> Cow<'_, str>;
+
+    /// The embedded revision this target is, if it is one: a migrator checks that it belongs
+    /// to its own history.
+    #[doc(hidden)]
+    fn embedded(&self) -> Option<&EmbeddedRevision> {
+        None
+    }
 }
 
 impl Target for &str {
@@ -49,6 +56,10 @@ impl Target for String {
 impl Target for &EmbeddedRevision {
     fn as_target(&self) -> Cow<'_, str> {
         Cow::Borrowed(self.id())
+    }
+
+    fn embedded(&self) -> Option<&EmbeddedRevision> {
+        Some(self)
     }
 }
 
@@ -189,6 +200,23 @@ impl Migrations {
 }
 
 impl<'a> Migrator<'a> {
+    /// The target in Alembic's grammar, once an embedded revision given as the target is known
+    /// to be this history's own (its id, with the same file and the same files below it).
+    fn target_of<'t>(&self, target: &'t impl Target) -> Result<Cow<'t, str>, Error> {
+        if let Some(revision) = target.embedded() {
+            let graph = self.source.graph()?;
+            let ours = self.source.digest_of(graph, revision.id());
+            if ours.as_deref() != Some(revision.lineage_digest()) {
+                return Err(Error::ForeignTarget {
+                    revision: revision.id().to_string(),
+                    path: revision.path().to_string(),
+                    known: ours.is_some(),
+                });
+            }
+        }
+        Ok(target.as_target())
+    }
+
     /// Replaces the options.
     #[must_use]
     pub fn with_options(mut self, options: Options) -> Self {
@@ -275,7 +303,7 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         target: impl Target,
     ) -> Result<Report, Error> {
-        let target = target.as_target();
+        let target = self.target_of(&target)?;
         let tables = Tables::new(conn.dialect(), &self.options)?;
         step::run(self, conn, &tables, false, |graph, rows| {
             graph.plan_upgrade(rows, &target).map_err(Error::from)
@@ -293,7 +321,7 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         target: impl Target,
     ) -> Result<Report, Error> {
-        let target = target.as_target();
+        let target = self.target_of(&target)?;
         let tables = Tables::new(conn.dialect(), &self.options)?;
         step::run(self, conn, &tables, false, |graph, rows| {
             graph.plan_downgrade(rows, &target).map_err(Error::from)
@@ -312,7 +340,7 @@ impl<'a> Migrator<'a> {
         target: impl Target,
         purge: bool,
     ) -> Result<Report, Error> {
-        stamp::stamp(self, conn, &target.as_target(), purge)
+        stamp::stamp(self, conn, &self.target_of(&target)?, purge)
     }
 
     /// The version table's rows (empty for a database aludel or Alembic never touched).
@@ -338,7 +366,7 @@ impl<'a> Migrator<'a> {
         let mut session = Session::read(conn, &self.options)?;
         let state = state::read(&mut *session, &tables)?.unwrap_or_default();
         let graph = self.source.graph()?;
-        let target = target.as_target();
+        let target = self.target_of(&target)?;
         let rows = state.ids();
         Ok(match direction {
             Direction::Upgrade => graph.plan_upgrade(&rows, &target)?,
