@@ -232,3 +232,28 @@ fn a_revision_of_another_history_is_refused_as_a_target() {
     FAILING.upgrade(&mut conn, f1).unwrap();
     assert_eq!(db.connect().versions(), ["f1"]);
 }
+
+#[test]
+fn the_embedded_command_line_applies_rust_revisions() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["migrate"];
+        all.extend_from_slice(args);
+        aludel_cli::run_embedded_with_args(&EMAIL, all)
+    };
+    assert_eq!(
+        run(&["upgrade", "heads", "--database-url", &db.url]),
+        std::process::ExitCode::SUCCESS
+    );
+    let mut conn = db.connect();
+    assert_eq!(conn.versions(), ["r3"]);
+    assert_eq!(
+        conn.strings("SELECT email AS a FROM users ORDER BY id"),
+        ["ada@example.com", "alan@example.com"]
+    );
+    assert_eq!(
+        run(&["downgrade", "r1", "--database-url", &db.url]),
+        std::process::ExitCode::SUCCESS
+    );
+    assert_eq!(conn.versions(), ["r1"]);
+}
