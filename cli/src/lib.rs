@@ -27,7 +27,7 @@
 //! | command | does |
 //! |---|---|
 //! | `aludel init [DIR]` | `migrations/versions/`, a commented `aludel.toml`, a `build.rs` that rebuilds on new revisions; keeps what exists |
-//! | `aludel revision -m MSG [--head REV] [--splice] [--branch-label L] [--depends-on REV] [--rev-id ID] [--version-path DIR]` | a new revision; prints its path |
+//! | `aludel revision -m MSG [--head REV] [--splice] [--branch-label L] [--depends-on REV] [--rev-id ID] [--version-path DIR] [--rust]` | a new revision (SQL, or Rust with `--rust`); prints its path |
 //! | `aludel merge REVS\|heads -m MSG` | a merge revision; prints its path |
 //! | `aludel edit REV` | opens the revision's file in `$VISUAL` or `$EDITOR` |
 //!
