@@ -28,6 +28,219 @@ use aludel_graph::sql::Dialect;
 
 use crate::error::Error;
 
+/// A column type, rendered for each dialect (see [`Type::sql`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Type {
+    /// 32-bit integer: `INTEGER` (MySQL `INT`). A table's sole `INTEGER` primary key on SQLite
+    /// is the rowid.
+    Integer,
+    /// 16-bit integer: `SMALLINT` (SQLite `INTEGER`).
+    SmallInt,
+    /// 64-bit integer: `BIGINT` (SQLite `INTEGER`).
+    BigInt,
+    /// Text without a length: `TEXT`.
+    Text,
+    /// Text of at most this many characters: `VARCHAR(n)`.
+    Varchar(u32),
+    /// `BOOLEAN` (MySQL `BOOLEAN`, a `TINYINT(1)`).
+    Boolean,
+    /// 64-bit floating point: `DOUBLE PRECISION` (SQLite `REAL`, MySQL `DOUBLE`).
+    Double,
+    /// Exact decimal of this precision and scale: `NUMERIC(p, s)` (MySQL `DECIMAL(p, s)`).
+    Numeric(u8, u8),
+    /// Calendar date: `DATE` (SQLite `TEXT`, as diesel stores it).
+    Date,
+    /// Date and time without a time zone: `TIMESTAMP` (MySQL `DATETIME(6)`).
+    Timestamp,
+    /// Bytes: `BLOB` (PostgreSQL `BYTEA`).
+    Binary,
+}
+
+impl Type {
+    /// The type's SQL in `dialect`.
+    pub fn sql(self, dialect: Dialect) -> String {
+        use Dialect::{Mysql, Postgres, Sqlite};
+        match (self, dialect) {
+            (Type::Integer, Mysql) => "INT".into(),
+            (Type::Integer, _) => "INTEGER".into(),
+            (Type::SmallInt | Type::BigInt, Sqlite) => "INTEGER".into(),
+            (Type::SmallInt, _) => "SMALLINT".into(),
+            (Type::BigInt, _) => "BIGINT".into(),
+            (Type::Text, _) => "TEXT".into(),
+            (Type::Varchar(n), _) => format!("VARCHAR({n})"),
+            (Type::Boolean, _) => "BOOLEAN".into(),
+            (Type::Double, Sqlite) => "REAL".into(),
+            (Type::Double, Mysql) => "DOUBLE".into(),
+            (Type::Double, _) => "DOUBLE PRECISION".into(),
+            (Type::Numeric(p, s), Mysql) => format!("DECIMAL({p}, {s})"),
+            (Type::Numeric(p, s), _) => format!("NUMERIC({p}, {s})"),
+            (Type::Date, Sqlite) => "TEXT".into(),
+            (Type::Date, _) => "DATE".into(),
+            (Type::Timestamp, Mysql) => "DATETIME(6)".into(),
+            (Type::Timestamp, _) => "TIMESTAMP".into(),
+            (Type::Binary, Postgres) => "BYTEA".into(),
+            (Type::Binary, _) => "BLOB".into(),
+        }
+    }
+}
+
+/// A column of [`Op::create_table`] or [`Op::add_column`]. Nullable unless made
+/// [`Column::not_null`] or part of the primary key, as in Alembic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    name: String,
+    kind: Type,
+    nullable: bool,
+    primary_key: bool,
+    default: Option<String>,
+}
+
+impl Column {
+    /// A nullable column.
+    pub fn new(name: impl Into<String>, kind: Type) -> Self {
+        Column {
+            name: name.into(),
+            kind,
+            nullable: true,
+            primary_key: false,
+            default: None,
+        }
+    }
+
+    /// `NOT NULL`.
+    #[must_use]
+    pub fn not_null(mut self) -> Self {
+        self.nullable = false;
+        self
+    }
+
+    /// Part of the table's primary key (`PRIMARY KEY (...)` in [`Op::create_table`], in the
+    /// order of the columns); implies `NOT NULL`.
+    #[must_use]
+    pub fn primary_key(mut self) -> Self {
+        self.primary_key = true;
+        self.nullable = false;
+        self
+    }
+
+    /// `DEFAULT <sql>`: an SQL expression, written as is (`"0"`, `"'draft'"`,
+    /// `"CURRENT_TIMESTAMP"`).
+    #[must_use]
+    pub fn default_sql(mut self, sql: impl Into<String>) -> Self {
+        self.default = Some(sql.into());
+        self
+    }
+
+    /// `name TYPE [NOT NULL] [DEFAULT ...]`.
+    fn sql(&self, dialect: Dialect) -> String {
+        let mut out = format!(
+            "{} {}",
+            dialect.quote_identifier(&self.name),
+            self.kind.sql(dialect)
+        );
+        if !self.nullable {
+            out.push_str(" NOT NULL");
+        }
+        if let Some(default) = &self.default {
+            out.push_str(" DEFAULT ");
+            out.push_str(default);
+        }
+        out
+    }
+}
+
+/// The SQL of each operation of [`Op`], per dialect: pure functions, shared by live runs and
+/// offline scripts.
+pub(crate) mod render {
+    use super::{Column, Dialect};
+
+    fn q(dialect: Dialect, name: &str) -> String {
+        dialect.quote_identifier(name)
+    }
+
+    fn list(dialect: Dialect, names: &[&str]) -> String {
+        names
+            .iter()
+            .map(|n| q(dialect, n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub(crate) fn create_table(dialect: Dialect, table: &str, columns: &[Column]) -> String {
+        let mut parts: Vec<String> = columns.iter().map(|c| c.sql(dialect)).collect();
+        let key: Vec<&str> = columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.as_str())
+            .collect();
+        if !key.is_empty() {
+            parts.push(format!("PRIMARY KEY ({})", list(dialect, &key)));
+        }
+        format!("CREATE TABLE {} ({})", q(dialect, table), parts.join(", "))
+    }
+
+    pub(crate) fn drop_table(dialect: Dialect, table: &str) -> String {
+        format!("DROP TABLE {}", q(dialect, table))
+    }
+
+    pub(crate) fn rename_table(dialect: Dialect, from: &str, to: &str) -> String {
+        format!(
+            "ALTER TABLE {} RENAME TO {}",
+            q(dialect, from),
+            q(dialect, to)
+        )
+    }
+
+    pub(crate) fn add_column(dialect: Dialect, table: &str, column: &Column) -> String {
+        format!(
+            "ALTER TABLE {} ADD COLUMN {}",
+            q(dialect, table),
+            column.sql(dialect)
+        )
+    }
+
+    pub(crate) fn drop_column(dialect: Dialect, table: &str, column: &str) -> String {
+        format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            q(dialect, table),
+            q(dialect, column)
+        )
+    }
+
+    pub(crate) fn rename_column(dialect: Dialect, table: &str, from: &str, to: &str) -> String {
+        format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            q(dialect, table),
+            q(dialect, from),
+            q(dialect, to)
+        )
+    }
+
+    pub(crate) fn create_index(
+        dialect: Dialect,
+        name: &str,
+        table: &str,
+        columns: &[&str],
+        unique: bool,
+    ) -> String {
+        format!(
+            "CREATE {}INDEX {} ON {} ({})",
+            if unique { "UNIQUE " } else { "" },
+            q(dialect, name),
+            q(dialect, table),
+            list(dialect, columns)
+        )
+    }
+
+    pub(crate) fn drop_index(dialect: Dialect, name: &str, table: &str) -> String {
+        match dialect {
+            Dialect::Mysql => format!("DROP INDEX {} ON {}", q(dialect, name), q(dialect, table)),
+            _ => format!("DROP INDEX {}", q(dialect, name)),
+        }
+    }
+}
+
 /// A Rust revision's function: `upgrade` or `downgrade`.
 pub type RevisionFn = fn(&mut Op<'_>) -> crate::Result<()>;
 
@@ -109,6 +322,76 @@ impl<'a> Op<'a> {
         self.target.execute(sql)
     }
 
+    /// `CREATE TABLE` with these columns; the columns marked [`Column::primary_key`] form
+    /// its primary key, in order.
+    ///
+    /// ```text
+    /// op.create_table("users", &[Column::new("id", Type::Integer).primary_key(),
+    ///                            Column::new("name", Type::Varchar(100)).not_null()])
+    /// SQLite, PostgreSQL: CREATE TABLE "users" ("id" INTEGER NOT NULL, "name" VARCHAR(100) NOT NULL, PRIMARY KEY ("id"))
+    /// MySQL:              CREATE TABLE `users` (`id` INT NOT NULL, `name` VARCHAR(100) NOT NULL, PRIMARY KEY (`id`))
+    /// ```
+    pub fn create_table(&mut self, table: &str, columns: &[Column]) -> crate::Result<()> {
+        let sql = render::create_table(self.dialect(), table, columns);
+        self.execute(&sql)
+    }
+
+    /// `DROP TABLE "table"` (MySQL: `` DROP TABLE `table` ``).
+    pub fn drop_table(&mut self, table: &str) -> crate::Result<()> {
+        let sql = render::drop_table(self.dialect(), table);
+        self.execute(&sql)
+    }
+
+    /// `ALTER TABLE "from" RENAME TO "to"`, on every dialect.
+    pub fn rename_table(&mut self, from: &str, to: &str) -> crate::Result<()> {
+        let sql = render::rename_table(self.dialect(), from, to);
+        self.execute(&sql)
+    }
+
+    /// `ALTER TABLE "table" ADD COLUMN "name" TYPE [NOT NULL] [DEFAULT ...]`, on every dialect
+    /// (SQLite refuses a `NOT NULL` column without a default on a table that has rows).
+    pub fn add_column(&mut self, table: &str, column: Column) -> crate::Result<()> {
+        let sql = render::add_column(self.dialect(), table, &column);
+        self.execute(&sql)
+    }
+
+    /// `ALTER TABLE "table" DROP COLUMN "column"`, on every dialect (SQLite refuses it for a
+    /// column in an index, a key or a constraint).
+    pub fn drop_column(&mut self, table: &str, column: &str) -> crate::Result<()> {
+        let sql = render::drop_column(self.dialect(), table, column);
+        self.execute(&sql)
+    }
+
+    /// `ALTER TABLE "table" RENAME COLUMN "from" TO "to"`, on every dialect (MySQL 8,
+    /// MariaDB 10.5 and later).
+    pub fn rename_column(&mut self, table: &str, from: &str, to: &str) -> crate::Result<()> {
+        let sql = render::rename_column(self.dialect(), table, from, to);
+        self.execute(&sql)
+    }
+
+    /// `CREATE INDEX "name" ON "table" ("a", "b")`, on every dialect.
+    pub fn create_index(&mut self, name: &str, table: &str, columns: &[&str]) -> crate::Result<()> {
+        let sql = render::create_index(self.dialect(), name, table, columns, false);
+        self.execute(&sql)
+    }
+
+    /// `CREATE UNIQUE INDEX "name" ON "table" ("a", "b")`, on every dialect.
+    pub fn create_unique_index(
+        &mut self,
+        name: &str,
+        table: &str,
+        columns: &[&str],
+    ) -> crate::Result<()> {
+        let sql = render::create_index(self.dialect(), name, table, columns, true);
+        self.execute(&sql)
+    }
+
+    /// `DROP INDEX "name"` (MySQL: `` DROP INDEX `name` ON `table` ``, which needs the table).
+    pub fn drop_index(&mut self, name: &str, table: &str) -> crate::Result<()> {
+        let sql = render::drop_index(self.dialect(), name, table);
+        self.execute(&sql)
+    }
+
     /// The revision's diesel connection, for typed diesel queries (a data migration), in the
     /// revision's transaction: `C` is the connection type the history is applied with
     /// (`diesel::SqliteConnection`, `diesel::PgConnection`, `diesel::MysqlConnection`).
@@ -136,5 +419,52 @@ impl<'a> Op<'a> {
                 asked: std::any::type_name::<C>(),
                 dialect,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_renders_for_every_dialect() {
+        let columns = [
+            Column::new("id", Type::Integer).primary_key(),
+            Column::new("name", Type::Varchar(100)).not_null(),
+            Column::new("score", Type::Double).default_sql("0"),
+        ];
+        assert_eq!(
+            render::create_table(Dialect::Sqlite, "users", &columns),
+            r#"CREATE TABLE "users" ("id" INTEGER NOT NULL, "name" VARCHAR(100) NOT NULL, "score" REAL DEFAULT 0, PRIMARY KEY ("id"))"#
+        );
+        assert_eq!(
+            render::create_table(Dialect::Postgres, "users", &columns),
+            r#"CREATE TABLE "users" ("id" INTEGER NOT NULL, "name" VARCHAR(100) NOT NULL, "score" DOUBLE PRECISION DEFAULT 0, PRIMARY KEY ("id"))"#
+        );
+        assert_eq!(
+            render::create_table(Dialect::Mysql, "users", &columns),
+            "CREATE TABLE `users` (`id` INT NOT NULL, `name` VARCHAR(100) NOT NULL, `score` DOUBLE DEFAULT 0, PRIMARY KEY (`id`))"
+        );
+        assert_eq!(
+            render::drop_index(Dialect::Postgres, "i", "t"),
+            r#"DROP INDEX "i""#
+        );
+        assert_eq!(
+            render::drop_index(Dialect::Mysql, "i", "t"),
+            "DROP INDEX `i` ON `t`"
+        );
+        assert_eq!(
+            render::create_index(Dialect::Sqlite, "i", "t", &["a", "b"], true),
+            r#"CREATE UNIQUE INDEX "i" ON "t" ("a", "b")"#
+        );
+        assert_eq!(
+            render::rename_column(Dialect::Mysql, "t", "a", "b"),
+            "ALTER TABLE `t` RENAME COLUMN `a` TO `b`"
+        );
+        // Names are quoted: a quote in a name is doubled, never ends the identifier.
+        assert_eq!(
+            render::drop_table(Dialect::Postgres, "we\"ird"),
+            r#"DROP TABLE "we""ird""#
+        );
     }
 }

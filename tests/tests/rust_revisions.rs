@@ -90,12 +90,11 @@ fn an_embedded_rust_revision_runs_in_its_transaction_on_every_backend() {
         // The downgrade runs the Rust revision's `downgrade`.
         aludel_tests::with_conn!(&mut conn, c => EMAIL.downgrade(c, "r1")).unwrap();
         assert_eq!(conn.versions(), ["r1"], "{what}");
-        let columns = match db.backend {
-            Backend::Sqlite => conn.strings("SELECT name AS a FROM pragma_table_info('users') ORDER BY cid"),
-            Backend::Postgres => conn.strings("SELECT CAST(column_name AS TEXT) AS a FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users' ORDER BY ordinal_position"),
-            Backend::Mysql => conn.strings("SELECT CAST(column_name AS CHAR) AS a FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'users' ORDER BY ordinal_position"),
-        };
-        assert_eq!(columns, ["id", "name"], "{what}");
+        assert_eq!(
+            columns_of(&mut conn, db.backend, "users"),
+            ["id", "name"],
+            "{what}"
+        );
     }
 }
 
@@ -135,12 +134,8 @@ fn a_rust_revision_failing_halfway_leaves_postgres_and_sqlite_unchanged() {
                 "{what}: {error}"
             );
             assert_eq!(conn.versions(), ["f1"], "{what}");
-            let columns = match backend {
-                Backend::Sqlite => conn.strings("SELECT name AS a FROM pragma_table_info('users') ORDER BY cid"),
-                _ => conn.strings("SELECT CAST(column_name AS TEXT) AS a FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users' ORDER BY ordinal_position"),
-            };
             assert_eq!(
-                columns,
+                columns_of(&mut conn, backend, "users"),
                 ["id", "name"],
                 "{what}: the first statement was rolled back"
             );
@@ -256,4 +251,98 @@ fn the_embedded_command_line_applies_rust_revisions() {
         std::process::ExitCode::SUCCESS
     );
     assert_eq!(conn.versions(), ["r1"]);
+}
+
+/// A Rust revision that uses every table, column and index operation.
+static OPS: aludel::Migrations = aludel::embed_migrations!("fixtures/rust_ops/versions");
+
+/// The columns of a table, in order, from the database's catalogue.
+fn columns_of(conn: &mut aludel_tests::Conn, backend: Backend, table: &str) -> Vec<String> {
+    conn.strings(&match backend {
+        Backend::Sqlite => format!("SELECT name AS a FROM pragma_table_info('{table}') ORDER BY cid"),
+        Backend::Postgres => format!("SELECT CAST(column_name AS TEXT) AS a FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"),
+        Backend::Mysql => format!("SELECT CAST(column_name AS CHAR) AS a FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"),
+    })
+}
+
+/// The indexes of a table that are not its primary key's, sorted, each with `unique` when so.
+fn indexes_of(conn: &mut aludel_tests::Conn, backend: Backend, table: &str) -> Vec<String> {
+    conn.strings(&match backend {
+        Backend::Sqlite => format!("SELECT name || CASE WHEN \"unique\" THEN ' unique' ELSE '' END AS a FROM pragma_index_list('{table}') WHERE origin = 'c' ORDER BY name"),
+        Backend::Postgres => format!("SELECT CAST(c.relname AS TEXT) || CASE WHEN i.indisunique THEN ' unique' ELSE '' END AS a FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = '{table}' AND NOT i.indisprimary ORDER BY 1"),
+        Backend::Mysql => format!("SELECT DISTINCT CONCAT(index_name, CASE WHEN non_unique = 0 THEN ' unique' ELSE '' END) AS a FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = '{table}' AND index_name <> 'PRIMARY' ORDER BY 1"),
+    })
+}
+
+#[test]
+fn every_operation_applies_and_reverts_on_every_backend() {
+    for db in aludel_tests::backends() {
+        let backend = db.backend;
+        let what = format!("{backend:?}");
+        let mut conn = db.connect();
+        aludel_tests::with_conn!(&mut conn, c => OPS.run_pending(c)).unwrap();
+        assert_eq!(conn.versions(), ["o2"], "{what}");
+        assert_eq!(
+            columns_of(&mut conn, backend, "accounts"),
+            ["id", "name", "amount", "email"],
+            "{what}"
+        );
+        assert_eq!(
+            indexes_of(&mut conn, backend, "accounts"),
+            ["accounts_email unique", "accounts_name"],
+            "{what}"
+        );
+        assert_eq!(
+            columns_of(&mut conn, backend, "notes"),
+            ["id", "body"],
+            "{what}"
+        );
+        assert!(!conn.has_table("drafts"), "{what}");
+        // The default and NOT NULL hold.
+        conn.batch("INSERT INTO accounts (id, name) VALUES (1, 'ada')")
+            .unwrap();
+        assert_eq!(
+            conn.strings("SELECT CAST(amount AS CHAR(20)) AS a FROM accounts")
+                .len(),
+            1,
+            "{what}"
+        );
+        assert!(
+            conn.batch("INSERT INTO accounts (id) VALUES (2)").is_err(),
+            "{what}: name is NOT NULL"
+        );
+
+        aludel_tests::with_conn!(&mut conn, c => OPS.downgrade(c, "o1")).unwrap();
+        assert_eq!(conn.versions(), ["o1"], "{what}");
+        assert!(
+            !conn.has_table("accounts") && !conn.has_table("notes"),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn operations_render_into_offline_scripts_per_dialect() {
+    let sqlite = OPS
+        .sql(Dialect::Sqlite, Direction::Upgrade, "heads")
+        .unwrap();
+    assert!(sqlite.contains(r#"CREATE TABLE "accounts" ("id" INTEGER NOT NULL, "name" VARCHAR(100) NOT NULL, "balance" NUMERIC(10, 2) NOT NULL DEFAULT 0, PRIMARY KEY ("id"));"#), "{sqlite}");
+    assert!(
+        sqlite.contains(r#"ALTER TABLE "accounts" RENAME COLUMN "balance" TO "amount";"#),
+        "{sqlite}"
+    );
+    let mysql = OPS
+        .sql(Dialect::Mysql, Direction::Downgrade, "o2:o1")
+        .unwrap();
+    assert!(
+        mysql.contains("DROP INDEX `accounts_name` ON `accounts`;"),
+        "{mysql}"
+    );
+    let postgres = OPS
+        .sql(Dialect::Postgres, Direction::Upgrade, "heads")
+        .unwrap();
+    assert!(
+        postgres.contains(r#"CREATE TABLE "drafts" ("id" BIGINT NOT NULL, PRIMARY KEY ("id"));"#),
+        "{postgres}"
+    );
 }
