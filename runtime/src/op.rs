@@ -150,6 +150,72 @@ impl Column {
     }
 }
 
+/// A value of [`Op::bulk_insert`], written into the statement as a literal of the dialect.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// `NULL`.
+    Null,
+    /// `TRUE`/`FALSE` (SQLite `1`/`0`).
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A finite floating-point number.
+    Float(f64),
+    /// Text, quoted for the dialect (MySQL's backslashes escaped too).
+    Text(String),
+    /// Bytes: `X'..'` (PostgreSQL `decode('..', 'hex')`).
+    Bytes(Vec<u8>),
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
 /// The SQL of each operation of [`Op`], per dialect: pure functions, shared by live runs and
 /// offline scripts.
 pub(crate) mod render {
@@ -231,6 +297,65 @@ pub(crate) mod render {
             q(dialect, table),
             list(dialect, columns)
         )
+    }
+
+    /// The rows in statements of at most this many rows each.
+    pub(crate) const ROWS_PER_INSERT: usize = 500;
+
+    fn literal(dialect: Dialect, value: &super::Value) -> Result<String, String> {
+        use super::Value;
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        Ok(match value {
+            Value::Null => "NULL".into(),
+            Value::Bool(b) => match (dialect, b) {
+                (Dialect::Sqlite, true) => "1".into(),
+                (Dialect::Sqlite, false) => "0".into(),
+                (_, true) => "TRUE".into(),
+                (_, false) => "FALSE".into(),
+            },
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) if f.is_finite() => format!("{f:?}"),
+            Value::Float(f) => return Err(format!("{f} is not a number SQL can hold")),
+            Value::Text(t) => dialect.quote_string(t),
+            Value::Bytes(b) => match dialect {
+                Dialect::Postgres => format!("decode('{}', 'hex')", hex(b)),
+                _ => format!("X'{}'", hex(b)),
+            },
+        })
+    }
+
+    /// `INSERT INTO "table" ("a", "b") VALUES (..), (..)`, a statement per
+    /// [`ROWS_PER_INSERT`] rows.
+    pub(crate) fn bulk_insert(
+        dialect: Dialect,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<super::Value>],
+    ) -> Result<Vec<String>, String> {
+        let mut statements = Vec::new();
+        for (chunk_index, chunk) in rows.chunks(ROWS_PER_INSERT).enumerate() {
+            let mut values = Vec::with_capacity(chunk.len());
+            for (i, row) in chunk.iter().enumerate() {
+                if row.len() != columns.len() {
+                    return Err(format!(
+                        "bulk_insert into {table}: row {} has {} values for {} columns",
+                        chunk_index * ROWS_PER_INSERT + i + 1,
+                        row.len(),
+                        columns.len()
+                    ));
+                }
+                let literals: Result<Vec<String>, String> =
+                    row.iter().map(|v| literal(dialect, v)).collect();
+                values.push(format!("({})", literals?.join(", ")));
+            }
+            statements.push(format!(
+                "INSERT INTO {} ({}) VALUES {}",
+                q(dialect, table),
+                list(dialect, columns),
+                values.join(", ")
+            ));
+        }
+        Ok(statements)
     }
 
     pub(crate) fn drop_index(dialect: Dialect, name: &str, table: &str) -> String {
@@ -392,6 +517,33 @@ impl<'a> Op<'a> {
         self.execute(&sql)
     }
 
+    /// Inserts rows given as values (Alembic's `bulk_insert`): each value written as a literal
+    /// of the dialect, at most 500 rows per `INSERT`. A row with another number of values than
+    /// there are columns is an error before anything is sent.
+    ///
+    /// ```text
+    /// op.bulk_insert("users", &["id", "name", "admin"], &[
+    ///     vec![1.into(), "ada".into(), true.into()],
+    ///     vec![2.into(), "o'hara".into(), Value::Null],
+    /// ])
+    /// SQLite:     INSERT INTO "users" ("id", "name", "admin") VALUES (1, 'ada', 1), (2, 'o''hara', NULL)
+    /// PostgreSQL: INSERT INTO "users" ("id", "name", "admin") VALUES (1, 'ada', TRUE), (2, 'o''hara', NULL)
+    /// MySQL:      INSERT INTO `users` (`id`, `name`, `admin`) VALUES (1, 'ada', TRUE), (2, 'o''hara', NULL)
+    /// ```
+    pub fn bulk_insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> crate::Result<()> {
+        let statements = render::bulk_insert(self.dialect(), table, columns, rows)
+            .map_err(|message| Error::RevisionSql { message })?;
+        for statement in statements {
+            self.execute(&statement)?;
+        }
+        Ok(())
+    }
+
     /// The revision's diesel connection, for typed diesel queries (a data migration), in the
     /// revision's transaction: `C` is the connection type the history is applied with
     /// (`diesel::SqliteConnection`, `diesel::PgConnection`, `diesel::MysqlConnection`).
@@ -460,6 +612,50 @@ mod tests {
         assert_eq!(
             render::rename_column(Dialect::Mysql, "t", "a", "b"),
             "ALTER TABLE `t` RENAME COLUMN `a` TO `b`"
+        );
+        let rows = vec![
+            vec![Value::from(1), "o'ha\\ra".into(), true.into(), Value::Null],
+            vec![
+                2.into(),
+                "é".into(),
+                false.into(),
+                vec![0xde_u8, 0xad].into(),
+            ],
+        ];
+        let cols = ["id", "name", "flag", "data"];
+        assert_eq!(
+            render::bulk_insert(Dialect::Sqlite, "t", &cols, &rows).unwrap(),
+            [
+                r#"INSERT INTO "t" ("id", "name", "flag", "data") VALUES (1, 'o''ha\ra', 1, NULL), (2, 'é', 0, X'dead')"#
+            ]
+        );
+        assert_eq!(
+            render::bulk_insert(Dialect::Mysql, "t", &cols, &rows).unwrap(),
+            [
+                r"INSERT INTO `t` (`id`, `name`, `flag`, `data`) VALUES (1, 'o''ha\\ra', TRUE, NULL), (2, 'é', FALSE, X'dead')"
+            ]
+        );
+        assert_eq!(
+            render::bulk_insert(Dialect::Postgres, "t", &cols, &rows[1..]).unwrap(),
+            [
+                r#"INSERT INTO "t" ("id", "name", "flag", "data") VALUES (2, 'é', FALSE, decode('dead', 'hex'))"#
+            ]
+        );
+        let many: Vec<Vec<Value>> = (0..1001).map(|i| vec![Value::from(i)]).collect();
+        assert_eq!(
+            render::bulk_insert(Dialect::Sqlite, "t", &["id"], &many)
+                .unwrap()
+                .len(),
+            3
+        );
+        let short =
+            render::bulk_insert(Dialect::Sqlite, "t", &cols, &[vec![1.into()]]).unwrap_err();
+        assert_eq!(
+            short,
+            "bulk_insert into t: row 1 has 1 values for 4 columns"
+        );
+        assert!(
+            render::bulk_insert(Dialect::Sqlite, "t", &["x"], &[vec![f64::NAN.into()]]).is_err()
         );
         // Names are quoted: a quote in a name is doubled, never ends the identifier.
         assert_eq!(

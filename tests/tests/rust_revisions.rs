@@ -298,14 +298,34 @@ fn every_operation_applies_and_reverts_on_every_backend() {
             "{what}"
         );
         assert!(!conn.has_table("drafts"), "{what}");
+        assert_eq!(
+            conn.strings("SELECT name AS a FROM accounts ORDER BY id"),
+            ["o'hara", r"back\slash"],
+            "{what}: bulk_insert's literals"
+        );
+        assert_eq!(
+            conn.strings("SELECT email AS a FROM accounts WHERE id = 11"),
+            ["é@example.com"],
+            "{what}"
+        );
+        assert_eq!(
+            conn.strings("SELECT CAST(COUNT(*) AS CHAR(10)) AS a FROM notes")
+                .iter()
+                .map(|n| n.trim())
+                .collect::<Vec<_>>(),
+            ["1200"],
+            "{what}: 1,200 rows in three statements"
+        );
         // The default and NOT NULL hold.
         conn.batch("INSERT INTO accounts (id, name) VALUES (1, 'ada')")
             .unwrap();
         assert_eq!(
-            conn.strings("SELECT CAST(amount AS CHAR(20)) AS a FROM accounts")
-                .len(),
+            conn.strings(
+                "SELECT CAST(amount AS CHAR(20)) AS a FROM accounts WHERE id = 1 AND amount = 0"
+            )
+            .len(),
             1,
-            "{what}"
+            "{what}: the default"
         );
         assert!(
             conn.batch("INSERT INTO accounts (id) VALUES (2)").is_err(),
