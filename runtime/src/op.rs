@@ -289,14 +289,27 @@ pub(crate) mod render {
         table: &str,
         columns: &[&str],
         unique: bool,
+        concurrently: bool,
     ) -> String {
         format!(
-            "CREATE {}INDEX {} ON {} ({})",
+            "CREATE {}INDEX {}{} ON {} ({})",
             if unique { "UNIQUE " } else { "" },
+            if concurrently && dialect == Dialect::Postgres {
+                "CONCURRENTLY "
+            } else {
+                ""
+            },
             q(dialect, name),
             q(dialect, table),
             list(dialect, columns)
         )
+    }
+
+    pub(crate) fn drop_index_concurrently(dialect: Dialect, name: &str, table: &str) -> String {
+        match dialect {
+            Dialect::Postgres => format!("DROP INDEX CONCURRENTLY {}", q(dialect, name)),
+            _ => drop_index(dialect, name, table),
+        }
     }
 
     /// The rows in statements of at most this many rows each.
@@ -496,7 +509,7 @@ impl<'a> Op<'a> {
 
     /// `CREATE INDEX "name" ON "table" ("a", "b")`, on every dialect.
     pub fn create_index(&mut self, name: &str, table: &str, columns: &[&str]) -> crate::Result<()> {
-        let sql = render::create_index(self.dialect(), name, table, columns, false);
+        let sql = render::create_index(self.dialect(), name, table, columns, false, false);
         self.execute(&sql)
     }
 
@@ -507,7 +520,28 @@ impl<'a> Op<'a> {
         table: &str,
         columns: &[&str],
     ) -> crate::Result<()> {
-        let sql = render::create_index(self.dialect(), name, table, columns, true);
+        let sql = render::create_index(self.dialect(), name, table, columns, true, false);
+        self.execute(&sql)
+    }
+
+    /// `CREATE [UNIQUE] INDEX CONCURRENTLY "name" ON "table" (..)` on PostgreSQL, which builds
+    /// the index without locking out writes and cannot run in a transaction: the revision must
+    /// be `transactional: false`. A plain `CREATE [UNIQUE] INDEX` elsewhere.
+    pub fn create_index_concurrently(
+        &mut self,
+        name: &str,
+        table: &str,
+        columns: &[&str],
+        unique: bool,
+    ) -> crate::Result<()> {
+        let sql = render::create_index(self.dialect(), name, table, columns, unique, true);
+        self.execute(&sql)
+    }
+
+    /// `DROP INDEX CONCURRENTLY "name"` on PostgreSQL (in a `transactional: false` revision);
+    /// [`Op::drop_index`] elsewhere.
+    pub fn drop_index_concurrently(&mut self, name: &str, table: &str) -> crate::Result<()> {
+        let sql = render::drop_index_concurrently(self.dialect(), name, table);
         self.execute(&sql)
     }
 
@@ -602,11 +636,23 @@ mod tests {
             r#"DROP INDEX "i""#
         );
         assert_eq!(
+            render::create_index(Dialect::Postgres, "i", "t", &["a"], false, true),
+            r#"CREATE INDEX CONCURRENTLY "i" ON "t" ("a")"#
+        );
+        assert_eq!(
+            render::drop_index_concurrently(Dialect::Postgres, "i", "t"),
+            r#"DROP INDEX CONCURRENTLY "i""#
+        );
+        assert_eq!(
+            render::drop_index_concurrently(Dialect::Mysql, "i", "t"),
+            "DROP INDEX `i` ON `t`"
+        );
+        assert_eq!(
             render::drop_index(Dialect::Mysql, "i", "t"),
             "DROP INDEX `i` ON `t`"
         );
         assert_eq!(
-            render::create_index(Dialect::Sqlite, "i", "t", &["a", "b"], true),
+            render::create_index(Dialect::Sqlite, "i", "t", &["a", "b"], true, true),
             r#"CREATE UNIQUE INDEX "i" ON "t" ("a", "b")"#
         );
         assert_eq!(

@@ -366,3 +366,48 @@ fn operations_render_into_offline_scripts_per_dialect() {
         "{postgres}"
     );
 }
+
+/// [`EMAIL`] with its Rust revision edited (a comment added) after it was applied.
+static EMAIL_EDITED: aludel::Migrations =
+    aludel::embed_migrations!("fixtures/rust_revisions_edited/versions");
+
+#[test]
+fn an_applied_rust_revision_edited_afterwards_is_drift() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut conn = SqliteConnection::establish(&db.url).unwrap();
+    EMAIL.run_pending(&mut conn).unwrap();
+    let error = EMAIL_EDITED.run_pending(&mut conn).unwrap_err();
+    assert!(
+        matches!(&error, Error::Drift { revision, path, .. } if revision == "r2" && path.ends_with("2_email.rs")),
+        "{error:?}"
+    );
+}
+
+/// A `transactional: false` Rust revision that builds an index concurrently.
+static CONCURRENTLY: aludel::Migrations =
+    aludel::embed_migrations!("fixtures/rust_concurrently/versions");
+
+#[test]
+fn an_index_is_built_concurrently_outside_a_transaction() {
+    for db in aludel_tests::backends() {
+        let backend = db.backend;
+        let what = format!("{backend:?}");
+        let mut conn = db.connect();
+        aludel_tests::with_conn!(&mut conn, c => CONCURRENTLY.run_pending(c)).unwrap();
+        assert_eq!(conn.versions(), ["c2"], "{what}");
+        assert_eq!(
+            indexes_of(&mut conn, backend, "items"),
+            ["items_name unique"],
+            "{what}"
+        );
+        aludel_tests::with_conn!(&mut conn, c => CONCURRENTLY.downgrade(c, "c1")).unwrap();
+        assert!(indexes_of(&mut conn, backend, "items").is_empty(), "{what}");
+    }
+    let script = CONCURRENTLY
+        .sql(Dialect::Postgres, Direction::Upgrade, "heads")
+        .unwrap();
+    assert!(
+        script.contains(r#"CREATE UNIQUE INDEX CONCURRENTLY "items_name" ON "items" ("name");"#),
+        "{script}"
+    );
+}
