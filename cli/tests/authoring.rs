@@ -1096,4 +1096,21 @@ fn revision_rust_writes_a_rust_revision_that_the_standalone_cli_lists_and_refuse
     let down = p.run(&["downgrade", "base", "--database-url", url]);
     assert_eq!(down.code, Some(1), "{down:?}");
     assert!(!db.exists(), "no database file was created");
+
+    // A plan runs nothing: it lists the Rust revision among the steps.
+    let sqlite = p.root.join("planned.db");
+    std::fs::write(&sqlite, b"").unwrap();
+    let plan = p.run(&[
+        "upgrade",
+        "heads",
+        "--dry-run",
+        "--database-url",
+        sqlite.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, Some(0), "{plan:?}");
+    assert!(
+        plan.stdout.contains("c3 -> d4, backfill emails"),
+        "{}",
+        plan.stdout
+    );
 }

@@ -33,7 +33,10 @@ pub fn migrate(
     direction: Direction,
 ) -> Result<String, CliError> {
     let db = Database::new(project, &args.database)?;
-    db.require_runnable()?;
+    // A plan (--dry-run) runs nothing; applying and --sql need the revisions' code.
+    if !args.dry_run {
+        db.require_runnable()?;
+    }
     if args.sql {
         let dialect = match (args.dialect, db.url()) {
             (Some(dialect), _) => dialect,
