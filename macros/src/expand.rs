@@ -198,6 +198,83 @@ fn revision_tokens(
     Ok((value, absolute.to_string()))
 }
 
+/// The typed items of `migrations!` beside the static of each revision: its id as a
+/// constant (`ids::rev_<id>`), its parents as references to the other statics
+/// (`parents::rev_<id>`), the heads (`HEADS`) and each branch label's revision
+/// (`labels::<label>`, `-` and `.` written `_`).
+fn typed_items(graph: &aludel_graph::Graph) -> TokenStream {
+    let revisions = graph.revisions();
+    let names: Vec<_> = revisions
+        .iter()
+        .map(|r| format_ident!("rev_{}", r.id))
+        .collect();
+    let ids = revisions.iter().map(|r| r.id.as_str());
+    let id_docs = revisions
+        .iter()
+        .map(|r| format!("The id of revision `{}`, for const contexts.", r.id));
+    let parents = revisions.iter().map(|r| {
+        let refs = r.down_revisions.iter().map(|d| format_ident!("rev_{}", d));
+        quote! { &[#(&super::#refs),*] }
+    });
+    let parent_docs = revisions
+        .iter()
+        .map(|r| format!("The parents (`down_revision`) of revision `{}`.", r.id));
+    let heads: Vec<_> = graph
+        .heads()
+        .iter()
+        .map(|h| format_ident!("rev_{}", h))
+        .collect();
+    let head_count = heads.len();
+    let mut labels = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for revision in revisions {
+        for label in &revision.branch_labels {
+            let ident = label.replace(['-', '.'], "_");
+            // A label that is not an identifier once written so, or that two labels share,
+            // stays reachable by its name as a target string.
+            let starts_well = ident
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+            if !starts_well || !seen.insert(ident.clone()) {
+                continue;
+            }
+            let ident = format_ident!("{}", ident);
+            let target = format_ident!("rev_{}", revision.id);
+            let doc = format!("The revision that carries the branch label `{label}`.");
+            labels.push(quote! {
+                #[doc = #doc]
+                #[allow(non_upper_case_globals)]
+                pub static #ident: &::aludel::Revision = &super::#target;
+            });
+        }
+    }
+    quote! {
+        /// The heads of the history, in load order.
+        pub static HEADS: [&::aludel::Revision; #head_count] = [#(&#heads),*];
+        /// Each revision's id, usable in const contexts.
+        pub mod ids {
+            #(
+                #[doc = #id_docs]
+                #[allow(non_upper_case_globals)]
+                pub const #names: &str = #ids;
+            )*
+        }
+        /// Each revision's parents, as references to the revisions' statics.
+        pub mod parents {
+            #(
+                #[doc = #parent_docs]
+                #[allow(non_upper_case_globals)]
+                pub static #names: &[&::aludel::Revision] = #parents;
+            )*
+        }
+        /// The revision of each branch label.
+        pub mod labels {
+            #(#labels)*
+        }
+    }
+}
+
 /// The module a Rust revision's file is compiled as.
 fn rust_module(revision: &Revision) -> proc_macro2::Ident {
     format_ident!("__aludel_rust_{}", revision.id)
@@ -323,6 +400,7 @@ fn generate(
                 });
                 names.push(name);
             }
+            let typed = typed_items(graph);
             quote! {
                 /// The revision history, embedded and validated at compile time by `aludel::migrations!`.
                 pub mod migrations {
@@ -330,6 +408,7 @@ fn generate(
                     #track
                     #(#modules)*
                     #(#statics)*
+                    #typed
                     /// Every revision of the history.
                     pub static MIGRATIONS: ::aludel::__private::Migrations =
                         ::aludel::__private::Migrations::__new(

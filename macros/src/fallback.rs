@@ -33,7 +33,10 @@ pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
         Form::Expression => empty,
         Form::Module => {
             let names = known_ids.iter().map(|id| format_ident!("rev_{}", id));
+            let names2 = names.clone();
+            let names3 = names.clone();
             let ids = known_ids.iter();
+            let ids2 = known_ids.iter();
             // Every field but the id is empty: each ends where the id does.
             let ends = known_ids
                 .iter()
@@ -50,6 +53,24 @@ pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
                     )*
                     /// Every revision of the history (empty: the history has errors).
                     pub static MIGRATIONS: ::aludel::__private::Migrations = #empty;
+                    /// The heads (none: the history has errors).
+                    pub static HEADS: [&::aludel::Revision; 0] = [];
+                    /// Each revision's id.
+                    pub mod ids {
+                        #(
+                            #[allow(non_upper_case_globals)]
+                            pub const #names2: &str = #ids2;
+                        )*
+                    }
+                    /// Each revision's parents (none: the history has errors).
+                    pub mod parents {
+                        #(
+                            #[allow(non_upper_case_globals)]
+                            pub static #names3: &[&::aludel::Revision] = &[];
+                        )*
+                    }
+                    /// The revision of each branch label (none: the history has errors).
+                    pub mod labels {}
                 }
             }
         }

@@ -411,3 +411,36 @@ fn an_index_is_built_concurrently_outside_a_transaction() {
         "{script}"
     );
 }
+
+/// A history with a label, for the typed items.
+mod labelled {
+    aludel::migrations!("fixtures/depends_on/versions");
+}
+
+#[test]
+fn the_module_form_has_typed_items() {
+    // Ids in const contexts.
+    const R2: &str = named::migrations::ids::rev_r2;
+    assert_eq!(R2, "r2");
+    // Parents as references to the other items, usable as targets.
+    let parents = named::migrations::parents::rev_r2;
+    assert_eq!(parents.len(), 1);
+    assert!(std::ptr::eq(parents[0], &named::migrations::rev_r1));
+    assert!(named::migrations::parents::rev_r1.is_empty());
+    assert_eq!(named::migrations::HEADS.len(), 1);
+    assert!(std::ptr::eq(
+        named::migrations::HEADS[0],
+        &named::migrations::rev_r3
+    ));
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut conn = SqliteConnection::establish(&db.url).unwrap();
+    named::migrations::MIGRATIONS
+        .upgrade(&mut conn, parents[0])
+        .unwrap();
+    assert_eq!(db.connect().versions(), ["r1"]);
+    // Labels: `x` is carried by revision `a` of that history.
+    assert!(std::ptr::eq(
+        labelled::migrations::labels::x,
+        &labelled::migrations::rev_a
+    ));
+}
