@@ -94,6 +94,8 @@ pub struct Column {
     nullable: bool,
     primary_key: bool,
     default: Option<String>,
+    unique: bool,
+    references: Option<(String, String)>,
 }
 
 impl Column {
@@ -105,7 +107,25 @@ impl Column {
             nullable: true,
             primary_key: false,
             default: None,
+            unique: false,
+            references: None,
         }
+    }
+
+    /// A unique constraint on this column (`UNIQUE ("name")` in [`Op::create_table`]).
+    #[must_use]
+    pub fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    /// A foreign key to `table`'s `column` (`FOREIGN KEY ("name") REFERENCES "table"
+    /// ("column")` in [`Op::create_table`]; SQLite enforces it where the connection has
+    /// `PRAGMA foreign_keys = ON`).
+    #[must_use]
+    pub fn references(mut self, table: impl Into<String>, column: impl Into<String>) -> Self {
+        self.references = Some((table.into(), column.into()));
+        self
     }
 
     /// `NOT NULL`.
@@ -242,6 +262,19 @@ pub(crate) mod render {
             .collect();
         if !key.is_empty() {
             parts.push(format!("PRIMARY KEY ({})", list(dialect, &key)));
+        }
+        for column in columns.iter().filter(|c| c.unique) {
+            parts.push(format!("UNIQUE ({})", q(dialect, &column.name)));
+        }
+        for column in columns {
+            if let Some((other, key)) = &column.references {
+                parts.push(format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({})",
+                    q(dialect, &column.name),
+                    q(dialect, other),
+                    q(dialect, key)
+                ));
+            }
         }
         format!("CREATE TABLE {} ({})", q(dialect, table), parts.join(", "))
     }
@@ -461,7 +494,9 @@ impl<'a> Op<'a> {
     }
 
     /// `CREATE TABLE` with these columns; the columns marked [`Column::primary_key`] form
-    /// its primary key, in order.
+    /// its primary key, in order, followed by the columns' [`Column::unique`] and
+    /// [`Column::references`] constraints (declared with the table, which every dialect,
+    /// SQLite included, accepts).
     ///
     /// ```text
     /// op.create_table("users", &[Column::new("id", Type::Integer).primary_key(),
@@ -630,6 +665,20 @@ mod tests {
         assert_eq!(
             render::create_table(Dialect::Mysql, "users", &columns),
             "CREATE TABLE `users` (`id` INT NOT NULL, `name` VARCHAR(100) NOT NULL, `score` DOUBLE DEFAULT 0, PRIMARY KEY (`id`))"
+        );
+        assert_eq!(
+            render::create_table(
+                Dialect::Postgres,
+                "posts",
+                &[
+                    Column::new("id", Type::Integer).primary_key(),
+                    Column::new("user_id", Type::Integer)
+                        .not_null()
+                        .references("users", "id"),
+                    Column::new("slug", Type::Varchar(80)).unique(),
+                ]
+            ),
+            r#"CREATE TABLE "posts" ("id" INTEGER NOT NULL, "user_id" INTEGER NOT NULL, "slug" VARCHAR(80), PRIMARY KEY ("id"), UNIQUE ("slug"), FOREIGN KEY ("user_id") REFERENCES "users" ("id"))"#
         );
         assert_eq!(
             render::drop_index(Dialect::Postgres, "i", "t"),

@@ -298,6 +298,20 @@ fn every_operation_applies_and_reverts_on_every_backend() {
             "{what}"
         );
         assert!(!conn.has_table("drafts"), "{what}");
+        // `entries`: a foreign key to accounts(id) and a unique slug.
+        let foreign_keys = conn.strings(match backend {
+            Backend::Sqlite => "SELECT \"table\" || '.' || \"to\" AS a FROM pragma_foreign_key_list('entries')",
+            Backend::Postgres => "SELECT CAST(ccu.table_name AS TEXT) || '.' || CAST(ccu.column_name AS TEXT) AS a FROM information_schema.table_constraints tc JOIN information_schema.constraint_column_usage ccu ON ccu.constraint_name = tc.constraint_name AND ccu.table_schema = tc.table_schema WHERE tc.table_name = 'entries' AND tc.constraint_type = 'FOREIGN KEY'",
+            Backend::Mysql => "SELECT CONCAT(referenced_table_name, '.', referenced_column_name) AS a FROM information_schema.key_column_usage WHERE table_schema = DATABASE() AND table_name = 'entries' AND referenced_table_name IS NOT NULL",
+        });
+        assert_eq!(foreign_keys, ["accounts.id"], "{what}");
+        conn.batch("INSERT INTO entries (id, account_id, slug) VALUES (1, 10, 'a')")
+            .unwrap();
+        assert!(
+            conn.batch("INSERT INTO entries (id, account_id, slug) VALUES (2, 10, 'a')")
+                .is_err(),
+            "{what}: the slug is unique"
+        );
         assert_eq!(
             conn.strings("SELECT name AS a FROM accounts ORDER BY id"),
             ["o'hara", r"back\slash"],
@@ -335,7 +349,7 @@ fn every_operation_applies_and_reverts_on_every_backend() {
         aludel_tests::with_conn!(&mut conn, c => OPS.downgrade(c, "o1")).unwrap();
         assert_eq!(conn.versions(), ["o1"], "{what}");
         assert!(
-            !conn.has_table("accounts") && !conn.has_table("notes"),
+            !conn.has_table("accounts") && !conn.has_table("notes") && !conn.has_table("entries"),
             "{what}"
         );
     }
