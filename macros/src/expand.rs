@@ -229,17 +229,15 @@ fn typed_items(graph: &aludel_graph::Graph) -> TokenStream {
     let mut seen = std::collections::HashSet::new();
     for revision in revisions {
         for label in &revision.branch_labels {
-            let ident = label.replace(['-', '.'], "_");
-            // A label that is not an identifier once written so, or that two labels share,
-            // stays reachable by its name as a target string.
-            let starts_well = ident
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-            if !starts_well || !seen.insert(ident.clone()) {
+            let name = label.replace(['-', '.'], "_");
+            // A label that is not an identifier once written so (`1.x`, `type`), or that two
+            // labels share, stays reachable by its name as a target string.
+            let Ok(ident) = syn::parse_str::<syn::Ident>(&name) else {
+                continue;
+            };
+            if !seen.insert(name) {
                 continue;
             }
-            let ident = format_ident!("{}", ident);
             let target = format_ident!("rev_{}", revision.id);
             let doc = format!("The revision that carries the branch label `{label}`.");
             labels.push(quote! {
@@ -428,6 +426,28 @@ fn generate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_become_items_where_they_are_identifiers() {
+        let graph = aludel_graph::Graph::build(
+            vec![
+                Revision::new("a", &[]).labels(&["feature-x"]),
+                Revision::new("b", &["a"]).labels(&["type"]),
+                Revision::new("c", &["b"]).labels(&["v1.2"]),
+            ],
+            &GraphOptions::default(),
+        )
+        .unwrap();
+        let tokens = typed_items(&graph).to_string();
+        assert!(tokens.contains("pub static feature_x"), "{tokens}");
+        assert!(tokens.contains("pub static v1_2"), "{tokens}");
+        // A keyword stays a target string (`type@head`), never an item that cannot compile.
+        assert!(!tokens.contains("pub static type"), "{tokens}");
+        assert!(
+            tokens.contains("pub const rev_b : & str = \"b\""),
+            "{tokens}"
+        );
+    }
 
     #[test]
     fn the_layout_assertion_names_the_layout_and_the_fix() {
