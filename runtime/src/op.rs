@@ -449,6 +449,10 @@ impl Target for Recorder {
         if !sql.is_empty() {
             self.sql.push_str(sql);
             if !sql.ends_with(';') {
+                // After a line comment the `;` needs a line of its own.
+                if sql.lines().last().is_some_and(|line| line.contains("--")) {
+                    self.sql.push('\n');
+                }
                 self.sql.push(';');
             }
             self.sql.push('\n');
@@ -646,6 +650,19 @@ impl<'a> Op<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_recorder_ends_every_statement() {
+        let mut recorder = Recorder {
+            dialect: Dialect::Sqlite,
+            sql: String::new(),
+        };
+        recorder.execute("SELECT 1").unwrap();
+        recorder.execute("SELECT 2; ").unwrap();
+        recorder.execute("SELECT 3 -- three").unwrap();
+        recorder.execute("  ").unwrap();
+        assert_eq!(recorder.sql, "SELECT 1;\nSELECT 2;\nSELECT 3 -- three\n;\n");
+    }
 
     #[test]
     fn every_operation_renders_for_every_dialect() {
