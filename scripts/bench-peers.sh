@@ -203,10 +203,12 @@ done
 # 3: rebuilds of the crate that calls the macro, after an edit of that file.
 : >"$results/rebuild.tsv"
 if [[ "${BENCH_SKIP_REBUILD:-0}" != 1 ]]; then
-    for tool in "${tools[@]}"; do build "$tool" "$rebuild_n"; done
+    # aludel-rs: aludel's history with every tenth revision written in Rust.
+    rebuild_tools=("${tools[@]}" aludel-rs)
+    for tool in "${rebuild_tools[@]}"; do build "$tool" "$rebuild_n"; done
     for ((run = 1; run <= rebuild_runs; run++)); do
-        for ((i = 0; i < ${#tools[@]}; i++)); do
-            tool=${tools[(i + run) % ${#tools[@]}]}
+        for ((i = 0; i < ${#rebuild_tools[@]}; i++)); do
+            tool=${rebuild_tools[(i + run) % ${#rebuild_tools[@]}]}
             main="$gen/$tool-$rebuild_n/src/main.rs"
             # Untimed: picks up any change below the crate (e.g. in aludel's own sources).
             build "$tool" "$rebuild_n"
