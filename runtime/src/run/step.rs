@@ -78,6 +78,7 @@ pub(super) fn run<'a, C: MigrationConnection>(
         let before = state::read(&mut *session, tables)?.unwrap_or_default();
         check_plan(
             migrator,
+            graph,
             &plan_for(graph, &before.ids())?,
             session.dialect(),
         )?;
@@ -100,7 +101,7 @@ pub(super) fn run<'a, C: MigrationConnection>(
         heads_before.get_or_insert_with(|| rows.iter().map(|s| s.to_string()).collect());
         drift::check(&mut *session, tables, migrator.source, &state)?;
         let plan = plan_for(graph, &rows)?;
-        check_plan(migrator, &plan, session.dialect())?;
+        check_plan(migrator, graph, &plan, session.dialect())?;
         match run.execute(&mut *session, &plan, &mut completed)? {
             Outcome::Done => {
                 return Ok(Report {
@@ -141,9 +142,13 @@ pub(super) fn runnable(source: Source<'_>, graph: &Graph, step: &Step<'_>) -> Re
 }
 
 /// Refuses plans that cannot run as asked, before anything runs.
-fn check_plan(migrator: &Migrator<'_>, plan: &Plan<'_>, dialect: Dialect) -> Result<(), Error> {
+fn check_plan(
+    migrator: &Migrator<'_>,
+    graph: &Graph,
+    plan: &Plan<'_>,
+    dialect: Dialect,
+) -> Result<(), Error> {
     let whole = migrator.options.transaction == TransactionMode::All;
-    let graph = migrator.source.graph()?;
     for step in &plan.steps {
         let Some(revision) = step.revision else {
             continue;
@@ -435,16 +440,7 @@ impl Run<'_, '_> {
             Direction::Downgrade => revision.downgrade.as_deref().unwrap_or(""),
         };
         // A Rust revision's function (`runnable` refused the step when there is none).
-        let function = match (
-            revision.kind,
-            self.source().rust_body(self.graph, &revision.id),
-        ) {
-            (RevisionKind::Rust, Some(body)) => match step.direction {
-                Direction::Upgrade => Some(body.upgrade),
-                Direction::Downgrade => body.downgrade,
-            },
-            _ => None,
-        };
+        let function = rust_function(self.source(), self.graph, step);
         let partial = outside_transaction || dialect == Dialect::Mysql;
         let fail = |message: String| Error::RevisionFailed {
             revision: revision.id.clone(),
@@ -487,19 +483,21 @@ impl Run<'_, '_> {
             Direction::Downgrade => revision.source.downgrade_line,
         };
         if in_batch {
+            // Where the batch checks the version table, a failure is decided after the
+            // rollback (see `framed`).
+            let failed = |source, error| match checked_in_batch {
+                Some(_) => Flow::Unsure {
+                    source,
+                    error: Box::new(error),
+                },
+                None => Flow::Failed(Box::new(error)),
+            };
             let mut batch = String::with_capacity(sql.len() + records.len() + 600);
             let log = match function {
                 // The Rust revision runs first; its records are the batch.
                 Some(function) => {
                     if let Err(error) = run_function(conn, function, false) {
-                        let error = Box::new(fail(function_message(error)));
-                        return Err(match checked_in_batch {
-                            Some(_) => Flow::Unsure {
-                                source: None,
-                                error,
-                            },
-                            None => Flow::Failed(error),
-                        });
+                        return Err(failed(None, fail(function_message(error))));
                     }
                     entry(Elapsed::Known(started.elapsed()))
                 }
@@ -522,14 +520,8 @@ impl Run<'_, '_> {
                 None => self.tables.record_log(&log, &mut batch),
             }
             if let Err(source) = conn.batch(&batch) {
-                let error = Box::new(fail(database_message(&source)));
-                return Err(match checked_in_batch {
-                    Some(_) => Flow::Unsure {
-                        source: Some(source),
-                        error,
-                    },
-                    None => Flow::Failed(error),
-                });
+                let error = fail(database_message(&source));
+                return Err(failed(Some(source), error));
             }
             return Ok(Completed {
                 revision: revision.id.clone(),
@@ -537,26 +529,26 @@ impl Run<'_, '_> {
                 duration: started.elapsed(),
             });
         }
+        // One statement at a time outside a transaction on PostgreSQL: a multi-statement query
+        // is an implicit transaction, where e.g. CREATE INDEX CONCURRENTLY cannot run.
+        let one_by_one = outside_transaction && dialect == Dialect::Postgres;
         if let Some(function) = function {
-            let one_by_one = outside_transaction && dialect == Dialect::Postgres;
             run_function(conn, function, one_by_one).map_err(|e| fail(function_message(e)))?;
         } else if !sql.trim().is_empty() {
-            if outside_transaction && dialect == Dialect::Postgres {
-                // One statement at a time: a multi-statement query is an implicit transaction,
-                // where e.g. CREATE INDEX CONCURRENTLY cannot run.
-                let statements = split_statements(sql, dialect).map_err(|e| fail(e.to_string()))?;
-                for statement in statements {
-                    conn.batch(statement.text).map_err(|e| {
-                        fail(format!(
-                            "{} (in the statement at line {})",
-                            database_message(&e),
-                            first_line + statement.line.saturating_sub(1)
-                        ))
-                    })?;
-                }
-            } else {
-                conn.batch(sql).map_err(|e| fail(database_message(&e)))?;
-            }
+            execute_sql(conn, sql, one_by_one).map_err(|failure| {
+                fail(match failure {
+                    SqlFailure::Split(message) => message,
+                    SqlFailure::Statement {
+                        line: Some(line),
+                        source,
+                    } => format!(
+                        "{} (in the statement at line {})",
+                        database_message(&source),
+                        first_line + line.saturating_sub(1)
+                    ),
+                    SqlFailure::Statement { line: None, source } => database_message(&source),
+                })
+            })?;
         }
         let duration = started.elapsed();
         self.tables
@@ -621,6 +613,17 @@ fn apply_to_rows(rows: &mut Vec<String>, ops: &[VersionOp]) {
     }
 }
 
+/// The function a Rust revision runs in the step's direction; `None` for an SQL revision, or
+/// where the history has no code for it (loaded at run time) or no `downgrade`.
+fn rust_function(source: Source<'_>, graph: &Graph, step: &Step<'_>) -> Option<RevisionFn> {
+    let revision = step.revision.filter(|r| r.kind == RevisionKind::Rust)?;
+    let body = source.rust_body(graph, &revision.id)?;
+    match step.direction {
+        Direction::Upgrade => Some(body.upgrade),
+        Direction::Downgrade => body.downgrade,
+    }
+}
+
 /// Where a Rust revision's [`Op`] sends its statements: the run's connection, in the
 /// revision's transaction.
 struct Live<'c, C: Backend> {
@@ -636,27 +639,47 @@ impl<C: Backend> Target for Live<'_, C> {
     }
 
     fn execute(&mut self, sql: &str) -> Result<(), Error> {
-        let dialect = self.conn.dialect();
-        if !self.one_by_one {
-            return self
-                .conn
-                .batch(sql)
-                .map_err(Error::db("the revision's SQL failed"));
-        }
-        let statements = split_statements(sql, dialect).map_err(|e| Error::RevisionSql {
-            message: e.to_string(),
-        })?;
-        for statement in statements {
-            self.conn
-                .batch(statement.text)
-                .map_err(Error::db("the revision's SQL failed"))?;
-        }
-        Ok(())
+        execute_sql(self.conn, sql, self.one_by_one).map_err(|failure| match failure {
+            SqlFailure::Split(message) => Error::RevisionSql { message },
+            SqlFailure::Statement { source, .. } => Error::db("the revision's SQL failed")(source),
+        })
     }
 
     fn connection(&mut self) -> Option<&mut dyn Any> {
         Some(self.conn)
     }
+}
+
+/// Why SQL sent by [`execute_sql`] failed.
+enum SqlFailure {
+    /// It does not split into statements (an unclosed quote or comment).
+    Split(String),
+    /// The database refused it; `line` is the failing statement's first line within the SQL
+    /// when it was sent statement by statement.
+    Statement {
+        line: Option<u32>,
+        source: diesel::result::Error,
+    },
+}
+
+/// Runs SQL of one or more statements: as one batch, or one statement at a time where
+/// `one_by_one`.
+fn execute_sql<C: Backend>(conn: &mut C, sql: &str, one_by_one: bool) -> Result<(), SqlFailure> {
+    if !one_by_one {
+        return conn
+            .batch(sql)
+            .map_err(|source| SqlFailure::Statement { line: None, source });
+    }
+    let statements =
+        split_statements(sql, conn.dialect()).map_err(|e| SqlFailure::Split(e.to_string()))?;
+    for statement in statements {
+        conn.batch(statement.text)
+            .map_err(|source| SqlFailure::Statement {
+                line: Some(statement.line),
+                source,
+            })?;
+    }
+    Ok(())
 }
 
 /// Runs a Rust revision's function on the connection.
@@ -687,17 +710,8 @@ pub(super) fn render_offline(
     step: &Step<'_>,
     dialect: Dialect,
 ) -> Result<Option<String>, Error> {
-    let Some(revision) = step.revision else {
-        return Ok(None);
-    };
-    let Some(body) = source.rust_body(graph, &revision.id) else {
-        return Ok(None);
-    };
-    let function = match step.direction {
-        Direction::Upgrade => Some(body.upgrade),
-        Direction::Downgrade => body.downgrade,
-    };
-    let Some(function) = function else {
+    let (Some(revision), Some(function)) = (step.revision, rust_function(source, graph, step))
+    else {
         return Ok(None);
     };
     let mut recorder = Recorder {
