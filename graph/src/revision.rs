@@ -951,7 +951,8 @@ fn label_help() -> String {
 }
 
 /// Joins a section's lines without its leading and trailing blank lines; returns the SQL and
-/// the line number of its first line.
+/// the line number of its first line (of an empty section, the line after its marker where
+/// the file has one, else the marker's own).
 fn section(body: &[&str], marker_line: usize) -> (String, u32) {
     let start = body.iter().position(|l| !l.trim().is_empty());
     let end = body.iter().rposition(|l| !l.trim().is_empty());
@@ -961,7 +962,10 @@ fn section(body: &[&str], marker_line: usize) -> (String, u32) {
             sql.push('\n');
             (sql, to_u32(marker_line + 1 + start))
         }
-        _ => (String::new(), to_u32(marker_line + 1)),
+        _ => (
+            String::new(),
+            to_u32(marker_line + usize::from(!body.is_empty())),
+        ),
     }
 }
 
