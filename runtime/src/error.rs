@@ -159,18 +159,24 @@ pub enum Error {
         path: String,
     },
 
-    /// A Rust revision asked for its diesel connection ([`Op::connection`](crate::op::Op::connection))
-    /// where there is none: in an offline script, which cannot hold its queries.
-    #[error("a Rust revision that queries its connection needs a live database")]
-    NeedsLiveDatabase,
+    /// A Rust revision did what needs a database where there is none, in an offline script:
+    /// it asked for its diesel connection ([`Op::connection`](crate::op::Op::connection)), or
+    /// made a change that reads the table's definition (a SQLite rebuild, MySQL's `MODIFY`).
+    #[error("a Rust revision needs a live database: {why}")]
+    NeedsLiveDatabase {
+        /// What it does that needs one.
+        why: String,
+    },
 
     /// An offline script (`--sql`) of a plan with a Rust revision that queries its connection.
-    #[error("revision {revision} ({path}) needs a live database: it queries its diesel connection, which an offline script cannot do; apply it with a connection, or write the script by hand")]
+    #[error("revision {revision} ({path}) needs a live database: {why}, which an offline script cannot do; apply it with a connection, or write the script by hand")]
     OfflineNeedsDatabase {
         /// The revision.
         revision: String,
         /// Its file.
         path: String,
+        /// What it does that needs a database.
+        why: String,
     },
 
     /// A revision of another embedded history given as the target.

@@ -53,6 +53,12 @@ pub(crate) mod private {
         ) -> QueryResult<Vec<(String, Option<String>)>>;
         /// Whether the caller left a transaction open on the connection.
         fn in_open_transaction(&mut self) -> bool;
+        /// The statement that creates `table`, as the database states it (for the changes of
+        /// a Rust revision's `op` that restate a definition); `None` where there is no such
+        /// table.
+        fn table_sql(&mut self, _table: &str) -> QueryResult<Option<String>> {
+            Ok(None)
+        }
         /// Runs `f` in a transaction (on SQLite an immediate one, which takes the write lock);
         /// inside a transaction the caller opened, in a savepoint.
         fn in_transaction<T, E: From<diesel::result::Error>>(
@@ -65,6 +71,22 @@ pub(crate) mod private {
         /// diesel's transaction manager frames each revision.
         fn frame(&mut self) -> Option<Frame> {
             None
+        }
+        /// Before a transaction of aludel's own that runs Rust revisions: turns SQLite's
+        /// `PRAGMA foreign_keys` off where it is on (it cannot change inside a transaction, and
+        /// a table rebuild needs it off); returns whether it did. [`Backend::resume_foreign_keys`]
+        /// turns it on again after the transaction.
+        fn suspend_foreign_keys(&mut self) -> Result<bool, Error> {
+            Ok(false)
+        }
+        /// The rows whose foreign key points at nothing (SQLite's `PRAGMA foreign_key_check`):
+        /// at most ten, and how many there are.
+        fn foreign_key_violations(&mut self) -> Result<(Vec<String>, usize), Error> {
+            Ok((Vec::new(), 0))
+        }
+        /// Turns foreign keys on again after [`Backend::suspend_foreign_keys`].
+        fn resume_foreign_keys(&mut self) -> Result<(), Error> {
+            Ok(())
         }
         /// Takes the lock held for a whole run (MySQL's `GET_LOCK`), waiting at most `timeout`.
         fn lock_run(&mut self, _lock: &LockName, _timeout: Duration) -> Result<(), Error> {

@@ -12,6 +12,7 @@ use diesel::Connection;
 use super::private::Backend;
 use super::{Bind, LockName};
 use crate::error::Error;
+use diesel::result::QueryResult;
 
 impl Backend for MysqlConnection {
     fn dialect(&self) -> Dialect {
@@ -19,6 +20,24 @@ impl Backend for MysqlConnection {
     }
 
     super::common_backend_methods!();
+
+    fn table_sql(&mut self, table: &str) -> QueryResult<Option<String>> {
+        use diesel::RunQueryDsl;
+        let sql = format!(
+            "SHOW CREATE TABLE {}",
+            Dialect::Mysql.quote_identifier(table)
+        );
+        match diesel::sql_query(sql).load::<CreateTable>(self) {
+            Ok(rows) => Ok(rows.into_iter().next().map(|r| r.sql)),
+            // ER_NO_SUCH_TABLE
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("doesn't exist") =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
 
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
@@ -69,4 +88,11 @@ impl Backend for MysqlConnection {
             .map_err(Error::db("cannot read the current database"))?;
         Ok(rows.into_iter().next().map(|(database, _)| database))
     }
+}
+
+/// The row of `SHOW CREATE TABLE`.
+#[derive(diesel::QueryableByName)]
+struct CreateTable {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "Create Table")]
+    sql: String,
 }

@@ -7,9 +7,10 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 
 use super::private::Backend;
-use super::Restore;
+use super::{Bind, Restore};
 use crate::error::Error;
 use crate::options::Options;
+use diesel::result::QueryResult;
 
 impl Backend for SqliteConnection {
     fn dialect(&self) -> Dialect {
@@ -17,6 +18,14 @@ impl Backend for SqliteConnection {
     }
 
     super::common_backend_methods!();
+
+    fn table_sql(&mut self, table: &str) -> QueryResult<Option<String>> {
+        let rows = self.pairs(
+            "SELECT name AS a, sql AS b FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+            &[Bind::Text(table)],
+        )?;
+        Ok(rows.into_iter().next().and_then(|(_, sql)| sql))
+    }
 
     fn in_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
@@ -28,6 +37,48 @@ impl Backend for SqliteConnection {
         } else {
             super::keep_first_error(self, |conn, f| conn.immediate_transaction(|c| f(c)), f)
         }
+    }
+
+    fn suspend_foreign_keys(&mut self) -> Result<bool, Error> {
+        if self.in_open_transaction() || !foreign_keys_on(self)? {
+            return Ok(false);
+        }
+        self.batch("PRAGMA foreign_keys = OFF")
+            .map_err(Error::db("cannot turn SQLite's foreign keys off"))?;
+        // The setting does not change inside a transaction opened behind diesel's back.
+        if foreign_keys_on(self)? {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn resume_foreign_keys(&mut self) -> Result<(), Error> {
+        self.batch("PRAGMA foreign_keys = ON")
+            .map_err(Error::db("cannot turn SQLite's foreign keys back on"))
+    }
+
+    fn foreign_key_violations(&mut self) -> Result<(Vec<String>, usize), Error> {
+        let context = "cannot check SQLite's foreign keys";
+        let rows = self
+            .pairs(
+                "SELECT \"table\" || ' row ' || COALESCE(CAST(rowid AS TEXT), '?') || ' references ' || \"parent\" AS a, NULL AS b FROM pragma_foreign_key_check LIMIT 10",
+                &[],
+            )
+            .map_err(Error::db(context))?;
+        let mut total = rows.len();
+        if total == 10 {
+            let count = self
+                .pairs(
+                    "SELECT CAST(COUNT(*) AS TEXT) AS a, NULL AS b FROM pragma_foreign_key_check",
+                    &[],
+                )
+                .map_err(Error::db(context))?;
+            total = count
+                .first()
+                .and_then(|(n, _)| n.parse().ok())
+                .unwrap_or(total);
+        }
+        Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
     }
 
     fn prepare(&mut self, options: &Options) -> Result<Restore, Error> {
@@ -62,4 +113,14 @@ impl Backend for SqliteConnection {
 struct BusyTimeout {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     timeout: i64,
+}
+
+fn foreign_keys_on(conn: &mut SqliteConnection) -> Result<bool, Error> {
+    let rows = conn
+        .pairs(
+            "SELECT CAST(foreign_keys AS TEXT) AS a, NULL AS b FROM pragma_foreign_keys",
+            &[],
+        )
+        .map_err(Error::db("cannot read SQLite's foreign_keys setting"))?;
+    Ok(rows.first().is_some_and(|(on, _)| on == "1"))
 }

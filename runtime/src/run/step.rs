@@ -12,10 +12,10 @@ use super::state::{self, rows_are};
 use super::{drift, Migrator, Progress, Report};
 use crate::db::private::Backend;
 use crate::db::{
-    now_iso, Elapsed, Frame, LockName, LogEntry, MigrationConnection, Session, Tables,
+    now_iso, Bind, Elapsed, Frame, LockName, LogEntry, MigrationConnection, Session, Tables,
 };
 use crate::error::{database_message, Completed, Error};
-use crate::op::{Op, Recorder, RevisionFn, Target};
+use crate::op::{Op, Pairs, Recorder, RevisionFn, Target};
 use crate::options::TransactionMode;
 use std::any::Any;
 
@@ -189,6 +189,11 @@ impl Run<'_, '_> {
         let before: Vec<String> = plan.heads_before.iter().map(|s| s.to_string()).collect();
         if self.migrator.options.transaction == TransactionMode::All {
             let mut done: Vec<Completed> = Vec::new();
+            let rust = plan
+                .steps
+                .iter()
+                .any(|s| s.revision.is_some_and(|r| r.kind == RevisionKind::Rust));
+            let suspended = rust && conn.suspend_foreign_keys()?;
             let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
                 done.clear();
                 self.enter(c, &before, completed)?;
@@ -199,6 +204,9 @@ impl Run<'_, '_> {
                     let finish = (i + 1 == steps.len()).then_some(plan.heads_after.as_slice());
                     self.migrator.report(Progress::Started { step });
                     let finished = self.run_step(c, step, completed, false, finish, None)?;
+                    if suspended {
+                        check_foreign_keys(c, step, completed)?;
+                    }
                     self.migrator.report(Progress::Finished {
                         step,
                         completed: &finished,
@@ -207,6 +215,9 @@ impl Run<'_, '_> {
                 }
                 Ok(())
             });
+            if suspended {
+                conn.resume_foreign_keys()?;
+            }
             return match result {
                 Ok(()) => {
                     completed.extend(done);
@@ -258,10 +269,24 @@ impl Run<'_, '_> {
                         conn, frame, &mut open, chain, step, &expected, completed, finish,
                     )
                 }
-                (true, _) => conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
-                    self.enter(c, &expected, completed)?;
-                    self.run_step(c, step, completed, false, finish, None)
-                }),
+                (true, _) => {
+                    // SQLite's foreign keys are off around a Rust revision's transaction, as
+                    // a table rebuild needs, and checked before it commits.
+                    let suspended =
+                        revision.kind == RevisionKind::Rust && conn.suspend_foreign_keys()?;
+                    let result = conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
+                        self.enter(c, &expected, completed)?;
+                        let done = self.run_step(c, step, completed, false, finish, None)?;
+                        if suspended {
+                            check_foreign_keys(c, step, completed)?;
+                        }
+                        Ok(done)
+                    });
+                    if suspended {
+                        conn.resume_foreign_keys()?;
+                    }
+                    result
+                }
                 (false, _) => self.outside_transaction(conn, step, &expected, completed, finish),
             };
             match result {
@@ -588,6 +613,32 @@ impl Run<'_, '_> {
     }
 }
 
+/// Fails a revision that ran with SQLite's foreign keys off (see
+/// [`Backend::suspend_foreign_keys`]) and left a row whose foreign key points at nothing.
+fn check_foreign_keys<C: Backend>(
+    conn: &mut C,
+    step: &Step<'_>,
+    completed: &[Completed],
+) -> Result<(), Flow> {
+    let (rows, total) = conn.foreign_key_violations()?;
+    let Some(revision) = step.revision.filter(|_| total > 0) else {
+        return Ok(());
+    };
+    let mut list = rows.join(", ");
+    if total > rows.len() {
+        list.push_str(&format!(" and {} more", total - rows.len()));
+    }
+    Err(Flow::from(Error::RevisionFailed {
+        revision: revision.id.clone(),
+        path: revision.source.path.clone(),
+        direction: step.direction,
+        message: format!("it leaves rows whose foreign keys point at nothing: {list} (SQLite's foreign keys are off while a Rust revision runs, as a table rebuild needs, and are checked before it commits)"),
+        partial: false,
+        outside_transaction: false,
+        completed: completed.to_vec(),
+    }))
+}
+
 /// A lock timeout in the middle of a run reports what the run completed before it.
 fn with_completed(error: Error, completed: &[Completed]) -> Flow {
     Flow::from(match error {
@@ -647,6 +698,22 @@ impl<C: Backend> Target for Live<'_, C> {
 
     fn connection(&mut self) -> Option<&mut dyn Any> {
         Some(self.conn)
+    }
+
+    fn pairs(&mut self, sql: &str, binds: &[Bind<'_>]) -> Option<Result<Pairs, Error>> {
+        Some(
+            self.conn
+                .pairs(sql, binds)
+                .map_err(Error::db("cannot read the table's definition")),
+        )
+    }
+
+    fn table_sql(&mut self, table: &str) -> Option<Result<Option<String>, Error>> {
+        Some(
+            self.conn
+                .table_sql(table)
+                .map_err(Error::db("cannot read the table's definition")),
+        )
     }
 }
 
@@ -720,9 +787,10 @@ pub(super) fn render_offline(
     };
     match function(&mut Op::new(&mut recorder)) {
         Ok(()) => Ok(Some(recorder.sql)),
-        Err(Error::NeedsLiveDatabase) => Err(Error::OfflineNeedsDatabase {
+        Err(Error::NeedsLiveDatabase { why }) => Err(Error::OfflineNeedsDatabase {
             revision: revision.id.clone(),
             path: revision.source.path.clone(),
+            why,
         }),
         Err(error) => Err(Error::RevisionFailed {
             revision: revision.id.clone(),

@@ -28,389 +28,17 @@ use aludel_graph::sql::Dialect;
 
 use crate::error::Error;
 
-/// A column type, rendered for each dialect (see [`Type::sql`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Type {
-    /// 32-bit integer: `INTEGER` (MySQL `INT`). A table's sole `INTEGER` primary key on SQLite
-    /// is the rowid.
-    Integer,
-    /// 16-bit integer: `SMALLINT` (SQLite `INTEGER`).
-    SmallInt,
-    /// 64-bit integer: `BIGINT` (SQLite `INTEGER`).
-    BigInt,
-    /// Text without a length: `TEXT`.
-    Text,
-    /// Text of at most this many characters: `VARCHAR(n)`.
-    Varchar(u32),
-    /// `BOOLEAN` (MySQL `BOOLEAN`, a `TINYINT(1)`).
-    Boolean,
-    /// 64-bit floating point: `DOUBLE PRECISION` (SQLite `REAL`, MySQL `DOUBLE`).
-    Double,
-    /// Exact decimal of this precision and scale: `NUMERIC(p, s)` (MySQL `DECIMAL(p, s)`).
-    Numeric(u8, u8),
-    /// Calendar date: `DATE` (SQLite `TEXT`, as diesel stores it).
-    Date,
-    /// Date and time without a time zone: `TIMESTAMP` (MySQL `DATETIME(6)`).
-    Timestamp,
-    /// Bytes: `BLOB` (PostgreSQL `BYTEA`).
-    Binary,
-}
+mod change;
+mod definition;
+mod render;
+mod types;
 
-impl Type {
-    /// The type's SQL in `dialect`.
-    pub fn sql(self, dialect: Dialect) -> String {
-        use Dialect::{Mysql, Postgres, Sqlite};
-        match (self, dialect) {
-            (Type::Integer, Mysql) => "INT".into(),
-            (Type::Integer, _) => "INTEGER".into(),
-            (Type::SmallInt | Type::BigInt, Sqlite) => "INTEGER".into(),
-            (Type::SmallInt, _) => "SMALLINT".into(),
-            (Type::BigInt, _) => "BIGINT".into(),
-            (Type::Text, _) => "TEXT".into(),
-            (Type::Varchar(n), _) => format!("VARCHAR({n})"),
-            (Type::Boolean, _) => "BOOLEAN".into(),
-            (Type::Double, Sqlite) => "REAL".into(),
-            (Type::Double, Mysql) => "DOUBLE".into(),
-            (Type::Double, _) => "DOUBLE PRECISION".into(),
-            (Type::Numeric(p, s), Mysql) => format!("DECIMAL({p}, {s})"),
-            (Type::Numeric(p, s), _) => format!("NUMERIC({p}, {s})"),
-            (Type::Date, Sqlite) => "TEXT".into(),
-            (Type::Date, _) => "DATE".into(),
-            (Type::Timestamp, Mysql) => "DATETIME(6)".into(),
-            (Type::Timestamp, _) => "TIMESTAMP".into(),
-            (Type::Binary, Postgres) => "BYTEA".into(),
-            (Type::Binary, _) => "BLOB".into(),
-        }
-    }
-}
+pub use change::Batch;
+pub use types::{Action, Column, ColumnChange, ConstraintKind, ForeignKey, Type, Value};
 
-/// A column of [`Op::create_table`] or [`Op::add_column`]. Nullable unless made
-/// [`Column::not_null`] or part of the primary key, as in Alembic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    name: String,
-    kind: Type,
-    nullable: bool,
-    primary_key: bool,
-    default: Option<String>,
-    unique: bool,
-    references: Option<(String, String)>,
-}
-
-impl Column {
-    /// A nullable column.
-    pub fn new(name: impl Into<String>, kind: Type) -> Self {
-        Column {
-            name: name.into(),
-            kind,
-            nullable: true,
-            primary_key: false,
-            default: None,
-            unique: false,
-            references: None,
-        }
-    }
-
-    /// A unique constraint on this column (`UNIQUE ("name")` in [`Op::create_table`]).
-    #[must_use]
-    pub fn unique(mut self) -> Self {
-        self.unique = true;
-        self
-    }
-
-    /// A foreign key to `table`'s `column` (`FOREIGN KEY ("name") REFERENCES "table"
-    /// ("column")` in [`Op::create_table`]; SQLite enforces it where the connection has
-    /// `PRAGMA foreign_keys = ON`).
-    #[must_use]
-    pub fn references(mut self, table: impl Into<String>, column: impl Into<String>) -> Self {
-        self.references = Some((table.into(), column.into()));
-        self
-    }
-
-    /// `NOT NULL`.
-    #[must_use]
-    pub fn not_null(mut self) -> Self {
-        self.nullable = false;
-        self
-    }
-
-    /// Part of the table's primary key (`PRIMARY KEY (...)` in [`Op::create_table`], in the
-    /// order of the columns); implies `NOT NULL`.
-    #[must_use]
-    pub fn primary_key(mut self) -> Self {
-        self.primary_key = true;
-        self.nullable = false;
-        self
-    }
-
-    /// `DEFAULT <sql>`: an SQL expression, written as is (`"0"`, `"'draft'"`,
-    /// `"CURRENT_TIMESTAMP"`).
-    #[must_use]
-    pub fn default_sql(mut self, sql: impl Into<String>) -> Self {
-        self.default = Some(sql.into());
-        self
-    }
-
-    /// `name TYPE [NOT NULL] [DEFAULT ...]`.
-    fn sql(&self, dialect: Dialect) -> String {
-        let mut out = format!(
-            "{} {}",
-            dialect.quote_identifier(&self.name),
-            self.kind.sql(dialect)
-        );
-        if !self.nullable {
-            out.push_str(" NOT NULL");
-        }
-        if let Some(default) = &self.default {
-            out.push_str(" DEFAULT ");
-            out.push_str(default);
-        }
-        out
-    }
-}
-
-/// A value of [`Op::bulk_insert`], written into the statement as a literal of the dialect.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Value {
-    /// `NULL`.
-    Null,
-    /// `TRUE`/`FALSE` (SQLite `1`/`0`).
-    Bool(bool),
-    /// An integer.
-    Int(i64),
-    /// A finite floating-point number.
-    Float(f64),
-    /// Text, quoted for the dialect (MySQL's backslashes escaped too).
-    Text(String),
-    /// Bytes: `X'..'` (PostgreSQL `decode('..', 'hex')`).
-    Bytes(Vec<u8>),
-}
-
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Bool(v)
-    }
-}
-
-impl From<i32> for Value {
-    fn from(v: i32) -> Self {
-        Value::Int(i64::from(v))
-    }
-}
-
-impl From<i64> for Value {
-    fn from(v: i64) -> Self {
-        Value::Int(v)
-    }
-}
-
-impl From<f64> for Value {
-    fn from(v: f64) -> Self {
-        Value::Float(v)
-    }
-}
-
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Text(v.to_string())
-    }
-}
-
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::Text(v)
-    }
-}
-
-impl From<Vec<u8>> for Value {
-    fn from(v: Vec<u8>) -> Self {
-        Value::Bytes(v)
-    }
-}
-
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Value::Null, Into::into)
-    }
-}
-
-/// The SQL of each operation of [`Op`], per dialect: pure functions, shared by live runs and
-/// offline scripts.
-pub(crate) mod render {
-    use super::{Column, Dialect};
-
-    fn q(dialect: Dialect, name: &str) -> String {
-        dialect.quote_identifier(name)
-    }
-
-    fn list(dialect: Dialect, names: &[&str]) -> String {
-        names
-            .iter()
-            .map(|n| q(dialect, n))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    pub(crate) fn create_table(dialect: Dialect, table: &str, columns: &[Column]) -> String {
-        let mut parts: Vec<String> = columns.iter().map(|c| c.sql(dialect)).collect();
-        let key: Vec<&str> = columns
-            .iter()
-            .filter(|c| c.primary_key)
-            .map(|c| c.name.as_str())
-            .collect();
-        if !key.is_empty() {
-            parts.push(format!("PRIMARY KEY ({})", list(dialect, &key)));
-        }
-        for column in columns.iter().filter(|c| c.unique) {
-            parts.push(format!("UNIQUE ({})", q(dialect, &column.name)));
-        }
-        for column in columns {
-            if let Some((other, key)) = &column.references {
-                parts.push(format!(
-                    "FOREIGN KEY ({}) REFERENCES {} ({})",
-                    q(dialect, &column.name),
-                    q(dialect, other),
-                    q(dialect, key)
-                ));
-            }
-        }
-        format!("CREATE TABLE {} ({})", q(dialect, table), parts.join(", "))
-    }
-
-    pub(crate) fn drop_table(dialect: Dialect, table: &str) -> String {
-        format!("DROP TABLE {}", q(dialect, table))
-    }
-
-    pub(crate) fn rename_table(dialect: Dialect, from: &str, to: &str) -> String {
-        format!(
-            "ALTER TABLE {} RENAME TO {}",
-            q(dialect, from),
-            q(dialect, to)
-        )
-    }
-
-    pub(crate) fn add_column(dialect: Dialect, table: &str, column: &Column) -> String {
-        format!(
-            "ALTER TABLE {} ADD COLUMN {}",
-            q(dialect, table),
-            column.sql(dialect)
-        )
-    }
-
-    pub(crate) fn drop_column(dialect: Dialect, table: &str, column: &str) -> String {
-        format!(
-            "ALTER TABLE {} DROP COLUMN {}",
-            q(dialect, table),
-            q(dialect, column)
-        )
-    }
-
-    pub(crate) fn rename_column(dialect: Dialect, table: &str, from: &str, to: &str) -> String {
-        format!(
-            "ALTER TABLE {} RENAME COLUMN {} TO {}",
-            q(dialect, table),
-            q(dialect, from),
-            q(dialect, to)
-        )
-    }
-
-    pub(crate) fn create_index(
-        dialect: Dialect,
-        name: &str,
-        table: &str,
-        columns: &[&str],
-        unique: bool,
-        concurrently: bool,
-    ) -> String {
-        format!(
-            "CREATE {}INDEX {}{} ON {} ({})",
-            if unique { "UNIQUE " } else { "" },
-            if concurrently && dialect == Dialect::Postgres {
-                "CONCURRENTLY "
-            } else {
-                ""
-            },
-            q(dialect, name),
-            q(dialect, table),
-            list(dialect, columns)
-        )
-    }
-
-    pub(crate) fn drop_index_concurrently(dialect: Dialect, name: &str, table: &str) -> String {
-        match dialect {
-            Dialect::Postgres => format!("DROP INDEX CONCURRENTLY {}", q(dialect, name)),
-            _ => drop_index(dialect, name, table),
-        }
-    }
-
-    /// The rows in statements of at most this many rows each.
-    pub(crate) const ROWS_PER_INSERT: usize = 500;
-
-    fn literal(dialect: Dialect, value: &super::Value) -> Result<String, String> {
-        use super::Value;
-        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        Ok(match value {
-            Value::Null => "NULL".into(),
-            Value::Bool(b) => match (dialect, b) {
-                (Dialect::Sqlite, true) => "1".into(),
-                (Dialect::Sqlite, false) => "0".into(),
-                (_, true) => "TRUE".into(),
-                (_, false) => "FALSE".into(),
-            },
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) if f.is_finite() => format!("{f:?}"),
-            Value::Float(f) => return Err(format!("{f} is not a number SQL can hold")),
-            Value::Text(t) => dialect.quote_string(t),
-            Value::Bytes(b) => match dialect {
-                Dialect::Postgres => format!("decode('{}', 'hex')", hex(b)),
-                _ => format!("X'{}'", hex(b)),
-            },
-        })
-    }
-
-    /// `INSERT INTO "table" ("a", "b") VALUES (..), (..)`, a statement per
-    /// [`ROWS_PER_INSERT`] rows.
-    pub(crate) fn bulk_insert(
-        dialect: Dialect,
-        table: &str,
-        columns: &[&str],
-        rows: &[Vec<super::Value>],
-    ) -> Result<Vec<String>, String> {
-        let mut statements = Vec::new();
-        for (chunk_index, chunk) in rows.chunks(ROWS_PER_INSERT).enumerate() {
-            let mut values = Vec::with_capacity(chunk.len());
-            for (i, row) in chunk.iter().enumerate() {
-                if row.len() != columns.len() {
-                    return Err(format!(
-                        "bulk_insert into {table}: row {} has {} values for {} columns",
-                        chunk_index * ROWS_PER_INSERT + i + 1,
-                        row.len(),
-                        columns.len()
-                    ));
-                }
-                let literals: Result<Vec<String>, String> =
-                    row.iter().map(|v| literal(dialect, v)).collect();
-                values.push(format!("({})", literals?.join(", ")));
-            }
-            statements.push(format!(
-                "INSERT INTO {} ({}) VALUES {}",
-                q(dialect, table),
-                list(dialect, columns),
-                values.join(", ")
-            ));
-        }
-        Ok(statements)
-    }
-
-    pub(crate) fn drop_index(dialect: Dialect, name: &str, table: &str) -> String {
-        match dialect {
-            Dialect::Mysql => format!("DROP INDEX {} ON {}", q(dialect, name), q(dialect, table)),
-            _ => format!("DROP INDEX {}", q(dialect, name)),
-        }
-    }
-}
+use crate::db::Bind;
+use change::Change;
+use types::Constraint;
 
 /// A Rust revision's function: `upgrade` or `downgrade`.
 pub type RevisionFn = fn(&mut Op<'_>) -> crate::Result<()>;
@@ -424,6 +52,9 @@ pub struct RustBody {
     pub downgrade: Option<RevisionFn>,
 }
 
+/// The rows of a query of two text columns, the second nullable.
+pub(crate) type Pairs = Vec<(String, Option<String>)>;
+
 /// Where an [`Op`]'s statements go: the connection of a live run.
 pub(crate) trait Target {
     fn dialect(&self) -> Dialect;
@@ -431,6 +62,12 @@ pub(crate) trait Target {
     fn execute(&mut self, sql: &str) -> Result<(), Error>;
     /// The diesel connection itself; `None` offline, where statements are recorded.
     fn connection(&mut self) -> Option<&mut dyn Any>;
+    /// The rows of a query with two text columns `a` and `b` (`b` nullable); `None` offline.
+    fn pairs(&mut self, sql: &str, binds: &[Bind<'_>]) -> Option<Result<Pairs, Error>>;
+    /// The statement that creates `table` as the database states it (SQLite's
+    /// `sqlite_master`, MySQL's `SHOW CREATE TABLE`); `Some(Ok(None))` where there is no such
+    /// table, `None` offline.
+    fn table_sql(&mut self, table: &str) -> Option<Result<Option<String>, Error>>;
 }
 
 /// An offline run's target: records the statements for the script.
@@ -461,6 +98,14 @@ impl Target for Recorder {
     }
 
     fn connection(&mut self) -> Option<&mut dyn Any> {
+        None
+    }
+
+    fn pairs(&mut self, _sql: &str, _binds: &[Bind<'_>]) -> Option<Result<Pairs, Error>> {
+        None
+    }
+
+    fn table_sql(&mut self, _table: &str) -> Option<Result<Option<String>, Error>> {
         None
     }
 }
@@ -525,18 +170,32 @@ impl<'a> Op<'a> {
         self.execute(&sql)
     }
 
-    /// `ALTER TABLE "table" ADD COLUMN "name" TYPE [NOT NULL] [DEFAULT ...]`, on every dialect
-    /// (SQLite refuses a `NOT NULL` column without a default on a table that has rows).
+    /// Adds a column, with its [`Column::unique`] and [`Column::references`] constraints
+    /// (every database refuses a `NOT NULL` column without a default on a table that has
+    /// rows).
+    ///
+    /// ```text
+    /// op.add_column("posts", Column::new("user_id", Type::Integer).references("users", "id"))
+    /// PostgreSQL, MySQL: ALTER TABLE "posts" ADD COLUMN "user_id" INTEGER, ADD CONSTRAINT "posts_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users" ("id")
+    /// SQLite:            ALTER TABLE "posts" ADD COLUMN "user_id" INTEGER CONSTRAINT "posts_user_id_fkey" REFERENCES "users" ("id")
+    ///                    (a unique or primary-key column: the table rebuilt, see Op::batch_alter_table)
+    /// ```
     pub fn add_column(&mut self, table: &str, column: Column) -> crate::Result<()> {
-        let sql = render::add_column(self.dialect(), table, &column);
-        self.execute(&sql)
+        self.apply(table, vec![Change::AddColumn(column)])
     }
 
-    /// `ALTER TABLE "table" DROP COLUMN "column"`, on every dialect (SQLite refuses it for a
-    /// column in an index, a key or a constraint).
+    /// `ALTER TABLE "table" DROP COLUMN "column"`, on every dialect. PostgreSQL drops the
+    /// indexes and constraints that involve the column with it; SQLite refuses a column in an
+    /// index, a key or a constraint, which [`Batch::drop_column`] in
+    /// [`Op::batch_alter_table`] drops by rebuilding the table.
     pub fn drop_column(&mut self, table: &str, column: &str) -> crate::Result<()> {
-        let sql = render::drop_column(self.dialect(), table, column);
-        self.execute(&sql)
+        self.apply(
+            table,
+            vec![Change::DropColumn {
+                column: column.to_string(),
+                native: true,
+            }],
+        )
     }
 
     /// `ALTER TABLE "table" RENAME COLUMN "from" TO "to"`, on every dialect (MySQL 8,
@@ -590,6 +249,172 @@ impl<'a> Op<'a> {
         self.execute(&sql)
     }
 
+    /// Changes a column's type, nullability or default (Alembic's `alter_column`).
+    ///
+    /// ```text
+    /// op.alter_column("users", "age", ColumnChange::new().set_type(Type::BigInt).not_null())
+    /// PostgreSQL: ALTER TABLE "users" ALTER COLUMN "age" TYPE BIGINT USING "age"::BIGINT, ALTER COLUMN "age" SET NOT NULL
+    /// MySQL:      ALTER TABLE `users` MODIFY COLUMN `age` BIGINT NOT NULL DEFAULT '0' COMMENT 'years'
+    ///             (the column restated as SHOW CREATE TABLE gives it, with the change made;
+    ///             a change of the default alone is ALTER COLUMN `age` SET DEFAULT ..)
+    /// SQLite:     the table rebuilt (see Op::batch_alter_table)
+    /// ```
+    ///
+    /// On MySQL (a change of type or nullability) and on SQLite the definition is read from
+    /// the database, so an offline script refuses the revision: it needs a live database.
+    pub fn alter_column(
+        &mut self,
+        table: &str,
+        column: &str,
+        change: ColumnChange,
+    ) -> crate::Result<()> {
+        self.apply(
+            table,
+            vec![Change::AlterColumn {
+                column: column.to_string(),
+                change,
+            }],
+        )
+    }
+
+    /// Adds a unique constraint on columns of an existing table.
+    ///
+    /// ```text
+    /// op.create_unique_constraint("users_email_key", "users", &["email"])
+    /// PostgreSQL, MySQL: ALTER TABLE "users" ADD CONSTRAINT "users_email_key" UNIQUE ("email")
+    /// SQLite:            the table rebuilt with the constraint
+    /// ```
+    pub fn create_unique_constraint(
+        &mut self,
+        name: &str,
+        table: &str,
+        columns: &[&str],
+    ) -> crate::Result<()> {
+        let constraint = Constraint::Unique(columns.iter().map(|c| c.to_string()).collect());
+        self.add_constraint(table, name, constraint)
+    }
+
+    /// Adds a check constraint: `condition` is SQL, written as is (MySQL 8.0.16 and later,
+    /// MariaDB 10.2 and later enforce it).
+    ///
+    /// ```text
+    /// op.create_check_constraint("users_age_check", "users", "age >= 0")
+    /// PostgreSQL, MySQL: ALTER TABLE "users" ADD CONSTRAINT "users_age_check" CHECK (age >= 0)
+    /// SQLite:            the table rebuilt with the constraint
+    /// ```
+    pub fn create_check_constraint(
+        &mut self,
+        name: &str,
+        table: &str,
+        condition: &str,
+    ) -> crate::Result<()> {
+        self.add_constraint(table, name, Constraint::Check(condition.to_string()))
+    }
+
+    /// Adds a foreign key to an existing table.
+    ///
+    /// ```text
+    /// op.create_foreign_key("posts_user_id_fkey", "posts",
+    ///     ForeignKey::new(&["user_id"], "users", &["id"]).on_delete(Action::Cascade))
+    /// PostgreSQL, MySQL: ALTER TABLE "posts" ADD CONSTRAINT "posts_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE
+    /// SQLite:            the table rebuilt with the foreign key
+    /// ```
+    pub fn create_foreign_key(
+        &mut self,
+        name: &str,
+        table: &str,
+        key: ForeignKey,
+    ) -> crate::Result<()> {
+        self.add_constraint(table, name, Constraint::ForeignKey(key))
+    }
+
+    fn add_constraint(
+        &mut self,
+        table: &str,
+        name: &str,
+        constraint: Constraint,
+    ) -> crate::Result<()> {
+        self.apply(
+            table,
+            vec![Change::AddConstraint {
+                name: name.to_string(),
+                constraint,
+            }],
+        )
+    }
+
+    /// Drops a named constraint.
+    ///
+    /// ```text
+    /// op.drop_constraint("posts_user_id_fkey", "posts", ConstraintKind::ForeignKey)
+    /// PostgreSQL: ALTER TABLE "posts" DROP CONSTRAINT "posts_user_id_fkey"
+    /// MySQL:      ALTER TABLE `posts` DROP FOREIGN KEY `posts_user_id_fkey`
+    ///             (a unique constraint: DROP INDEX; a check: DROP CONSTRAINT)
+    /// SQLite:     the table rebuilt without it (SQLite knows a constraint by name where the
+    ///             table's definition says CONSTRAINT name, as op's own constraints do)
+    /// ```
+    pub fn drop_constraint(
+        &mut self,
+        name: &str,
+        table: &str,
+        kind: ConstraintKind,
+    ) -> crate::Result<()> {
+        self.apply(
+            table,
+            vec![Change::DropConstraint {
+                name: name.to_string(),
+                kind,
+            }],
+        )
+    }
+
+    /// Several changes to one table, applied together (Alembic's `batch_alter_table`). On
+    /// SQLite, whose `ALTER TABLE` cannot change a column or a constraint, they are made by
+    /// one rebuild of the table ("move and copy"), inside the revision's transaction:
+    ///
+    /// ```text
+    /// op.batch_alter_table("users", |batch| {
+    ///     batch.alter_column("name", ColumnChange::new().not_null())
+    ///          .drop_column("nickname")
+    ///          .create_unique_constraint("users_name_key", &["name"]);
+    ///     Ok(())
+    /// })
+    /// SQLite: DROP VIEW .. and DROP TRIGGER .. (every view and trigger, created again below)
+    ///         CREATE TABLE "_aludel_batch_users" (.. the table's definition, changed ..)
+    ///         INSERT INTO "_aludel_batch_users" (..) SELECT .. FROM "users"
+    ///         DROP TABLE "users"
+    ///         ALTER TABLE "_aludel_batch_users" RENAME TO "users"
+    ///         CREATE INDEX .. (the table's indexes, but those on a dropped column)
+    ///         CREATE TRIGGER .., CREATE VIEW .. (as they were)
+    /// PostgreSQL, MySQL: one ALTER TABLE statement per change, in order
+    /// ```
+    ///
+    /// The rest of the table's definition stays as written: its other columns, keys, checks,
+    /// collations, `AUTOINCREMENT`, `WITHOUT ROWID`. Renames of columns run first, with
+    /// SQLite's own `RENAME COLUMN`; the other changes name columns by their new names.
+    /// Dropping a column drops the indexes and table constraints that involve it, as
+    /// PostgreSQL does. With `PRAGMA foreign_keys = ON`, dropping the old table would fire
+    /// the foreign keys of the tables that reference it, and SQLite cannot turn them off
+    /// inside a transaction: aludel turns them off before it opens a Rust revision's
+    /// transaction on SQLite and, before the revision commits, checks with
+    /// `PRAGMA foreign_key_check` that every foreign key still holds (the revision fails if
+    /// one does not), as SQLite's documentation prescribes for schema changes; the setting
+    /// is restored afterwards. Inside the caller's transaction, where it cannot be changed, a
+    /// rebuild of a table that others reference is refused. The rebuild reads the
+    /// definitions from the database, so an offline script refuses the revision.
+    pub fn batch_alter_table(
+        &mut self,
+        table: &str,
+        changes: impl FnOnce(&mut Batch) -> crate::Result<()>,
+    ) -> crate::Result<()> {
+        let mut batch = Batch::default();
+        changes(&mut batch)?;
+        if batch.changes.is_empty() {
+            return Ok(());
+        }
+        self.apply(table, batch.changes)
+    }
+
     /// Inserts rows given as values (Alembic's `bulk_insert`): each value written as a literal
     /// of the dialect, at most 500 rows per `INSERT`. A row with another number of values than
     /// there are columns is an error before anything is sent.
@@ -638,7 +463,9 @@ impl<'a> Op<'a> {
         let dialect = self.target.dialect();
         self.target
             .connection()
-            .ok_or(Error::NeedsLiveDatabase)?
+            .ok_or_else(|| Error::NeedsLiveDatabase {
+                why: "it queries its diesel connection".into(),
+            })?
             .downcast_mut::<C>()
             .ok_or_else(|| Error::OtherConnection {
                 asked: std::any::type_name::<C>(),
@@ -695,8 +522,76 @@ mod tests {
                     Column::new("slug", Type::Varchar(80)).unique(),
                 ]
             ),
-            r#"CREATE TABLE "posts" ("id" INTEGER NOT NULL, "user_id" INTEGER NOT NULL, "slug" VARCHAR(80), PRIMARY KEY ("id"), UNIQUE ("slug"), FOREIGN KEY ("user_id") REFERENCES "users" ("id"))"#
+            r#"CREATE TABLE "posts" ("id" INTEGER NOT NULL, "user_id" INTEGER NOT NULL, "slug" VARCHAR(80), PRIMARY KEY ("id"), CONSTRAINT "posts_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users" ("id"), CONSTRAINT "posts_slug_key" UNIQUE ("slug"))"#
         );
+        let owner = Column::new("owner", Type::Integer)
+            .references("users", "id")
+            .on_delete(Action::Cascade);
+        assert_eq!(
+            render::add_column(Dialect::Postgres, "posts", &owner),
+            r#"ALTER TABLE "posts" ADD COLUMN "owner" INTEGER, ADD CONSTRAINT "posts_owner_fkey" FOREIGN KEY ("owner") REFERENCES "users" ("id") ON DELETE CASCADE"#
+        );
+        assert_eq!(
+            render::add_column(Dialect::Sqlite, "posts", &owner),
+            r#"ALTER TABLE "posts" ADD COLUMN "owner" INTEGER CONSTRAINT "posts_owner_fkey" REFERENCES "users" ("id") ON DELETE CASCADE"#
+        );
+        assert!(!render::sqlite_adds_natively(
+            &Column::new("code", Type::Text).unique()
+        ));
+        assert_eq!(
+            render::add_column(
+                Dialect::Mysql,
+                "t",
+                &Column::new("code", Type::Text).unique()
+            ),
+            "ALTER TABLE `t` ADD COLUMN `code` TEXT, ADD CONSTRAINT `t_code_key` UNIQUE (`code`)"
+        );
+        assert_eq!(
+            render::alter_column_postgres(
+                "users",
+                "age",
+                &ColumnChange::new()
+                    .set_type(Type::BigInt)
+                    .not_null()
+                    .drop_default()
+            ),
+            r#"ALTER TABLE "users" ALTER COLUMN "age" TYPE BIGINT USING "age"::BIGINT, ALTER COLUMN "age" SET NOT NULL, ALTER COLUMN "age" DROP DEFAULT"#
+        );
+        assert_eq!(
+            render::alter_column_postgres(
+                "t",
+                "price",
+                &ColumnChange::new()
+                    .set_type(Type::Integer)
+                    .using("round(price * 100)")
+                    .nullable()
+                    .set_default("0")
+            ),
+            r#"ALTER TABLE "t" ALTER COLUMN "price" TYPE INTEGER USING round(price * 100), ALTER COLUMN "price" DROP NOT NULL, ALTER COLUMN "price" SET DEFAULT 0"#
+        );
+        assert_eq!(
+            render::alter_default(Dialect::Mysql, "t", "c", Some("'x'")),
+            "ALTER TABLE `t` ALTER COLUMN `c` SET DEFAULT 'x'"
+        );
+        let check = Constraint::Check("age >= 0".into());
+        assert_eq!(
+            render::add_constraint(Dialect::Mysql, "users", "users_age_check", &check),
+            "ALTER TABLE `users` ADD CONSTRAINT `users_age_check` CHECK (age >= 0)"
+        );
+        for (kind, mysql) in [
+            (ConstraintKind::ForeignKey, "DROP FOREIGN KEY"),
+            (ConstraintKind::Unique, "DROP INDEX"),
+            (ConstraintKind::Check, "DROP CONSTRAINT"),
+        ] {
+            assert_eq!(
+                render::drop_constraint(Dialect::Mysql, "t", "n", kind),
+                format!("ALTER TABLE `t` {mysql} `n`")
+            );
+            assert_eq!(
+                render::drop_constraint(Dialect::Postgres, "t", "n", kind),
+                r#"ALTER TABLE "t" DROP CONSTRAINT "n""#
+            );
+        }
         assert_eq!(
             render::drop_index(Dialect::Postgres, "i", "t"),
             r#"DROP INDEX "i""#
