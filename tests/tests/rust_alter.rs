@@ -322,12 +322,26 @@ fn sqlite_rebuilds_a_table_with_its_index_trigger_view_and_foreign_keys() {
     // The trigger fired for the new row, and not for the rows the rebuild copied.
     assert_eq!(
         conn.strings("SELECT what AS a FROM audit ORDER BY rowid"),
-        ["member ada", "member bob", "member cy", "member dee"]
+        [
+            "member ada",
+            "member bob",
+            "member cy",
+            "member gone",
+            "member dee"
+        ]
+    );
+    // The view's INSTEAD OF trigger is back, and the generated column computes.
+    conn.batch("UPDATE member_names SET name = 'x' WHERE name = 'ada'")
+        .unwrap();
+    assert_eq!(conn.strings("SELECT old AS a FROM renames"), ["ada"]);
+    assert_eq!(
+        conn.strings("SELECT initial AS a FROM members WHERE id = 2"),
+        ["b"]
     );
     assert_eq!(
-        count(&mut conn, "SELECT id FROM members WHERE id = 4"),
+        count(&mut conn, "SELECT id FROM members WHERE id = 10"),
         1,
-        "AUTOINCREMENT continues"
+        "AUTOINCREMENT goes on from the old table's sequence"
     );
     assert!(conn
         .batch("INSERT INTO members (name) VALUES ('')")

@@ -263,6 +263,8 @@ impl Op<'_> {
         // The columns the rows are copied into, and what each is copied from.
         let kept: Vec<(String, String)> = def
             .columns()
+            // A generated column computes its values itself.
+            .filter(|c| !c.has(ClauseKind::Generated))
             .filter(|c| {
                 old.columns()
                     .any(|o| definition::same_name(&o.name, &c.name))
@@ -323,13 +325,31 @@ impl Op<'_> {
                 ),
             ));
         }
+        let autoincrement = old.columns().any(|c| {
+            c.clauses.iter().any(|clause| {
+                clause.kind == ClauseKind::PrimaryKey
+                    && clause.text.to_ascii_uppercase().contains("AUTOINCREMENT")
+            })
+        });
+        let sequence = if autoincrement {
+            live(self.target.pairs(
+                "SELECT CAST(seq AS TEXT) AS a, NULL AS b FROM sqlite_sequence WHERE name = ? COLLATE NOCASE",
+                &[Bind::Text(table)],
+            ))?
+            .into_iter()
+            .next()
+            .and_then(|(seq, _)| seq.parse::<i64>().ok())
+        } else {
+            None
+        };
         let temporary = q(&format!("_aludel_batch_{table}"));
         let mut statements = Vec::new();
-        for (name, _) in views.iter().rev() {
-            statements.push(format!("DROP VIEW {}", q(name)));
-        }
+        // Triggers first: dropping a view drops its INSTEAD OF triggers.
         for (name, _) in &triggers {
             statements.push(format!("DROP TRIGGER {}", q(name)));
+        }
+        for (name, _) in views.iter().rev() {
+            statements.push(format!("DROP VIEW {}", q(name)));
         }
         statements.push(def.create(&temporary));
         let (into, from): (Vec<String>, Vec<String>) = kept.into_iter().unzip();
@@ -341,6 +361,14 @@ impl Op<'_> {
         ));
         statements.push(format!("DROP TABLE {}", q(table)));
         statements.push(format!("ALTER TABLE {temporary} RENAME TO {}", q(table)));
+        if let Some(seq) = sequence {
+            // AUTOINCREMENT never reuses an id, even one whose row was deleted before the
+            // rebuild: the new table's sequence goes on from the old one's.
+            let name = Dialect::Sqlite.quote_string(table);
+            statements.push(format!(
+                "UPDATE sqlite_sequence SET seq = {seq} WHERE name = {name} AND seq < {seq}; INSERT INTO sqlite_sequence (name, seq) SELECT {name}, {seq} WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {name})"
+            ));
+        }
         for (_, sql) in &indexes {
             let sql = sql.as_deref().unwrap_or_default();
             let names = definition::index_names(sql).map_err(|m| invalid(table, m))?;
@@ -352,7 +380,7 @@ impl Op<'_> {
                 statements.push(sql.to_string());
             }
         }
-        for (_, sql) in triggers.iter().chain(&views) {
+        for (_, sql) in views.iter().chain(&triggers) {
             statements.push(sql.clone().unwrap_or_default());
         }
         for statement in statements {

@@ -662,7 +662,7 @@ pub(crate) fn index_names(sql: &str) -> Result<Vec<String>, String> {
         .iter()
         .position(|i| i.is("ON"))
         .ok_or("an index without ON")?;
-    names_in(&all[on + 2..])
+    names_in(all.get(on + 2..).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -763,5 +763,82 @@ mod tests {
         assert!(["a", "lower", "b", "c"]
             .iter()
             .all(|n| names.contains(&n.to_string())));
+    }
+
+    #[test]
+    fn no_text_makes_the_reader_panic() {
+        // Pieces a definition is made of, and pieces that break one, joined at random.
+        const PIECES: &[&str] = &[
+            "CREATE TABLE ",
+            "t",
+            "\"q\"\"x\"",
+            "`b`",
+            "[s]",
+            "'it''s'",
+            "'\\'",
+            "(",
+            ")",
+            ",",
+            " ",
+            "\n",
+            "-- c\n",
+            "--",
+            "/* c */",
+            "/*",
+            "*/",
+            "'",
+            "\"",
+            "`",
+            "[",
+            "]",
+            "é",
+            "日本",
+            "1.5",
+            "-",
+            "+",
+            ".",
+            ";",
+            "NOT",
+            "NULL",
+            "DEFAULT",
+            "CONSTRAINT",
+            "PRIMARY",
+            "KEY",
+            "REFERENCES",
+            "ON",
+            "DELETE",
+            "SET",
+            "CHECK",
+            "UNIQUE",
+            "FOREIGN",
+            "AS",
+            "GENERATED",
+            "COLLATE",
+            "CHARACTER",
+            "COMMENT",
+            "INDEX",
+            "\\",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let length = next() % 16;
+            let text: String = (0..length)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let _ = create_table(&text);
+            let _ = index_names(&text);
+            if let Ok(all) = items(&text) {
+                let _ = column(&text, &all);
+                for item in &all {
+                    let _ = item.inner();
+                }
+            }
+        }
     }
 }
