@@ -91,4 +91,49 @@ pub mod __private {
         TRANSACTIONAL,
     };
     pub use crate::op::{RevisionFn, RustBody};
+    #[cfg(feature = "mysql")]
+    pub use diesel::MysqlConnection;
+    #[cfg(feature = "postgres")]
+    pub use diesel::PgConnection;
+    #[cfg(feature = "sqlite")]
+    pub use diesel::SqliteConnection;
+}
+
+// What `with_connection!` compiles for each backend: the features are aludel's, so they are
+// read here, where the macros are defined, and not in the crate that calls them.
+#[cfg(feature = "sqlite")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_sqlite {
+    ($($code:tt)*) => { $($code)* };
+}
+#[cfg(not(feature = "sqlite"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_sqlite {
+    ($($code:tt)*) => {};
+}
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_postgres {
+    ($($code:tt)*) => { $($code)* };
+}
+#[cfg(not(feature = "postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_postgres {
+    ($($code:tt)*) => {};
+}
+#[cfg(feature = "mysql")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_mysql {
+    ($($code:tt)*) => { $($code)* };
+}
+#[cfg(not(feature = "mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_mysql {
+    ($($code:tt)*) => {};
 }

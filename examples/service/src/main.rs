@@ -1,6 +1,10 @@
 //! A service that migrates its database at startup, as every replica of a web service would,
 //! then does its work against the migrated schema.
 //!
+//! Its history (`migrations/versions`) mixes SQL and Rust revisions: the second adds a handle
+//! to every user, computed in Rust from the user's name and written with typed diesel queries
+//! in the revision's transaction.
+//!
 //! `DATABASE_URL` names the database: an SQLite file (`service.db` by default, also
 //! `sqlite://path`) or PostgreSQL (`postgres://...`). Any number of copies may start at once:
 //! one migrates, the others wait and find nothing to do.
@@ -9,13 +13,14 @@ use std::process::ExitCode;
 
 use diesel::prelude::*;
 
-static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../../migrations/versions");
+static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("migrations/versions");
 
 diesel::table! {
     users (id) {
         id -> Integer,
         name -> Text,
         email -> Nullable<Text>,
+        handle -> Text,
     }
 }
 
@@ -46,6 +51,7 @@ macro_rules! work {
                     users::id.eq(next_user),
                     users::name.eq(format!("user {next_user}")),
                     users::email.eq(format!("user{next_user}@example.com")),
+                    users::handle.eq(format!("user-{next_user}")),
                 ))
                 .execute(conn)?;
             let next_post: i32 = posts::table

@@ -61,10 +61,9 @@ fn every_database_command_runs_against_the_embedded_revisions() {
     assert_eq!((up.code, up.stdout.as_str()), (Some(0), ""));
     assert_eq!(
         normalise(&up.stderr),
-        "upgrade <base> -> 3f2a9c1b7d4e, create users ... <t>\n\
-         upgrade 3f2a9c1b7d4e -> 9c0de4ab12ff, add user email ... <t>\n\
-         upgrade 9c0de4ab12ff -> b71c4f0e9a21, create posts ... <t>\n\
-         database at b71c4f0e9a21\n"
+        "upgrade <base> -> 5e1f0a2b3c4d, create users and posts ... <t>\n\
+         upgrade 5e1f0a2b3c4d -> 7a8b9c0d1e2f, add user handle, backfilled from the name ... <t>\n\
+         database at 7a8b9c0d1e2f\n"
     );
 
     let current = migrate(&dir, &["current", "--database-url", url]);
@@ -74,12 +73,12 @@ fn every_database_command_runs_against_the_embedded_revisions() {
             current.stdout.as_str(),
             current.stderr.as_str()
         ),
-        (Some(0), "b71c4f0e9a21 (head)\n", "")
+        (Some(0), "7a8b9c0d1e2f (head)\n", "")
     );
     let check = migrate(&dir, &["check", "--database-url", url]);
     assert_eq!(
         (check.code, check.stderr.as_str()),
-        (Some(0), "database is at heads (b71c4f0e9a21)\n")
+        (Some(0), "database is at heads (7a8b9c0d1e2f)\n")
     );
 
     // DATABASE_URL works as well as the flag; history needs no database.
@@ -87,9 +86,8 @@ fn every_database_command_runs_against_the_embedded_revisions() {
     assert_eq!(history.code, Some(0));
     assert_eq!(
         history.stdout,
-        "9c0de4ab12ff -> b71c4f0e9a21 (head), create posts\n\
-         3f2a9c1b7d4e -> 9c0de4ab12ff, add user email\n\
-         <base> -> 3f2a9c1b7d4e, create users\n"
+        "5e1f0a2b3c4d -> 7a8b9c0d1e2f (head), add user handle, backfilled from the name\n\
+         <base> -> 5e1f0a2b3c4d, create users and posts\n"
     );
     let down = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .args(["downgrade", "-1"])
@@ -100,7 +98,7 @@ fn every_database_command_runs_against_the_embedded_revisions() {
     assert!(down.status.success());
     assert_eq!(
         normalise(&String::from_utf8(down.stderr).unwrap()),
-        "downgrade b71c4f0e9a21 -> 9c0de4ab12ff, create posts ... <t>\ndatabase at 9c0de4ab12ff\n"
+        "downgrade 7a8b9c0d1e2f -> 5e1f0a2b3c4d, add user handle, backfilled from the name ... <t>\ndatabase at 5e1f0a2b3c4d\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -135,7 +133,7 @@ fn an_aludel_toml_in_the_current_directory_names_the_database() {
     assert_eq!(up.code, Some(0), "{}", up.stderr);
     assert!(dir.join("from-config.db").exists());
     let current = migrate(&dir, &["current"]);
-    assert_eq!(current.stdout, "3f2a9c1b7d4e\n");
+    assert_eq!(current.stdout, "5e1f0a2b3c4d\n");
 
     // The configured version table holds the row, and no alembic_version was made.
     let tables = |sql: &str| -> Vec<String> {
@@ -151,7 +149,7 @@ fn an_aludel_toml_in_the_current_directory_names_the_database() {
     };
     assert_eq!(
         tables("SELECT version_num AS a FROM service_version"),
-        ["3f2a9c1b7d4e"]
+        ["5e1f0a2b3c4d"]
     );
     assert_eq!(
         tables(

@@ -19,8 +19,22 @@
 //! }
 //! ```
 //!
-//! A data migration takes the revision's own diesel connection with [`Op::connection`] and
-//! runs typed diesel queries on it, in the same transaction as the revision's DDL.
+//! A data migration runs typed diesel queries on the revision's own connection, in the same
+//! transaction as the revision's DDL: [`with_connection!`](crate::with_connection) whatever
+//! the backend, [`Op::connection`] as one connection type.
+//!
+//! Every operation is rendered for the connection's dialect, names quoted; each one's docs show
+//! its SQL per dialect:
+//! - tables: [`Op::create_table`], [`Op::drop_table`], [`Op::rename_table`];
+//! - columns: [`Op::add_column`], [`Op::drop_column`], [`Op::rename_column`],
+//!   [`Op::alter_column`];
+//! - constraints: [`Op::create_unique_constraint`], [`Op::create_check_constraint`],
+//!   [`Op::create_foreign_key`], [`Op::drop_constraint`];
+//! - indexes: [`Op::create_index`], [`Op::create_unique_index`], [`Op::drop_index`],
+//!   [`Op::create_index_concurrently`], [`Op::drop_index_concurrently`];
+//! - rows: [`Op::bulk_insert`];
+//! - several changes to one table at once, on SQLite by one rebuild of the table:
+//!   [`Op::batch_alter_table`].
 
 use std::any::Any;
 
@@ -472,6 +486,83 @@ impl<'a> Op<'a> {
                 dialect,
             })
     }
+}
+
+/// Runs typed diesel code on a Rust revision's connection, whatever the backend the history is
+/// applied to: the body is compiled once for each backend aludel is built with (its features
+/// `sqlite`, `postgres`, `mysql`), with the connection bound to that backend's diesel
+/// connection, and the one for the run's backend runs. The body evaluates to an
+/// [`aludel::Result`](crate::Result); a diesel error converts with `?`.
+///
+/// A history applied to SQLite in development and PostgreSQL in production writes its data
+/// migrations with it, instead of one [`Op::connection`] call per connection type:
+///
+/// ```rust,ignore
+/// use aludel::op::{Column, Op, Type};
+/// use diesel::prelude::*;
+///
+/// mod schema {
+///     // The table as this revision finds it.
+///     diesel::table! { users (id) { id -> Integer, name -> Text, handle -> Nullable<Text> } }
+/// }
+/// use schema::users;
+///
+/// pub fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {
+///     op.add_column("users", Column::new("handle", Type::Text))?;
+///     aludel::with_connection!(op, |conn| {
+///         let rows: Vec<(i32, String)> = users::table.select((users::id, users::name)).load(conn)?;
+///         for (id, name) in rows {
+///             diesel::update(users::table.find(id))
+///                 .set(users::handle.eq(name.to_lowercase()))
+///                 .execute(conn)?;
+///         }
+///         Ok(())
+///     })
+/// }
+/// ```
+///
+/// Offline it fails as [`Op::connection`] does, so that `--sql` refuses the revision by name.
+#[macro_export]
+macro_rules! with_connection {
+    ($op:expr, |$conn:ident| $body:expr) => {{
+        let op: &mut $crate::op::Op<'_> = $op;
+        let dialect = op.dialect();
+        'run: {
+            $crate::__if_sqlite! {
+                if dialect == $crate::Dialect::Sqlite {
+                    break 'run match op.connection::<$crate::__private::SqliteConnection>() {
+                        Ok($conn) => $crate::op::__result($body),
+                        Err(error) => Err(error),
+                    };
+                }
+            }
+            $crate::__if_postgres! {
+                if dialect == $crate::Dialect::Postgres {
+                    break 'run match op.connection::<$crate::__private::PgConnection>() {
+                        Ok($conn) => $crate::op::__result($body),
+                        Err(error) => Err(error),
+                    };
+                }
+            }
+            $crate::__if_mysql! {
+                if dialect == $crate::Dialect::Mysql {
+                    break 'run match op.connection::<$crate::__private::MysqlConnection>() {
+                        Ok($conn) => $crate::op::__result($body),
+                        Err(error) => Err(error),
+                    };
+                }
+            }
+            Err($crate::Error::NeedsLiveDatabase {
+                why: format!("it queries its diesel connection, and aludel is built without the {dialect:?} backend"),
+            })
+        }
+    }};
+}
+
+/// Gives the body of [`with_connection!`] its type.
+#[doc(hidden)]
+pub fn __result<T>(result: crate::Result<T>) -> crate::Result<T> {
+    result
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! migrate current --database-url sqlite://service.db
 //! ```
 
-static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../../migrations/versions");
+static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("migrations/versions");
 
 fn main() -> std::process::ExitCode {
     aludel_cli::run_embedded(&MIGRATIONS)
