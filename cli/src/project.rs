@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use aludel_graph::config::CONFIG_FILE;
 use aludel_graph::{
     find_project_root, load_dir, Config, Diagnostic, Graph, GraphOptions, History, Location,
-    Revision,
+    Revision, Sections,
 };
 
 use crate::cli::ProjectArgs;
@@ -100,9 +100,18 @@ impl Project {
             Some(file) => read_config(file, cwd)?,
             None => Config::default(),
         };
+        let sections = migrations
+            .revisions()
+            .iter()
+            .map(|r| Sections {
+                upgrade: r.upgrade_sql().to_string(),
+                downgrade: r.downgrade_sql().map(str::to_string),
+            })
+            .collect();
         let mut project = Project::new(History {
             graph: migrations.graph().clone(),
             files: Vec::new(),
+            sections,
         });
         project.config = config;
         project.config_file = config_file;
@@ -151,6 +160,18 @@ impl Project {
     /// The graph.
     pub fn graph(&self) -> &Graph {
         &self.history.graph
+    }
+
+    /// The SQL sections of each revision, aligned with the graph's revisions.
+    pub fn sections(&self) -> &[Sections] {
+        &self.history.sections
+    }
+
+    /// The SQL sections of a revision of the graph.
+    pub fn sections_of(&self, id: &str) -> Option<&Sections> {
+        self.graph()
+            .index_of(id)
+            .and_then(|i| self.history.sections.get(i))
     }
 
     /// Every branch label that covers revision `id`, as Alembic shows them: the graph's

@@ -474,13 +474,14 @@ mod tests {
             text,
             "-- revision: e5\n-- down_revision: c2, d1\n-- branch_labels: feat\n-- depends_on: x1, lib\n-- message: merge the two heads\n-- create_date: 2026-11-22T10:30:00Z\n\n-- upgrade\n\n-- downgrade\n"
         );
-        let parsed = aludel_graph::parse_revision("x.sql", text.as_bytes()).unwrap();
+        let (parsed, sections) =
+            aludel_graph::parse_revision_file("x.sql", text.as_bytes()).unwrap();
         assert_eq!(parsed.down_revisions, ["c2", "d1"]);
         assert_eq!(parsed.branch_labels, ["feat"]);
         assert_eq!(parsed.depends_on, ["x1", "lib"]);
         assert_eq!(parsed.message, "merge the two heads");
-        assert_eq!(parsed.upgrade, "");
-        assert_eq!(parsed.downgrade.as_deref(), Some(""));
+        assert_eq!(sections.upgrade, "");
+        assert_eq!(sections.downgrade.as_deref(), Some(""));
 
         let base = revision_text(&NewRevision {
             id: "a1".into(),

@@ -963,9 +963,12 @@ mod tests {
             );
             // The parser reads CRLF as LF.
             let line = line.strip_suffix('\r').unwrap_or(line);
-            let kept = crate::parse_revision("x.sql", text.as_bytes()).is_ok_and(|r| {
-                r.upgrade == format!("SELECT 1;\n{line}\nSELECT 2;\n") && r.downgrade.is_none()
-            });
+            let kept = crate::revision::parse_revision_file("x.sql", text.as_bytes()).is_ok_and(
+                |(_, sql)| {
+                    sql.upgrade == format!("SELECT 1;\n{line}\nSELECT 2;\n")
+                        && sql.downgrade.is_none()
+                },
+            );
             assert_eq!(kept, marker_like(line).is_none(), "{line:?}");
         }
     }

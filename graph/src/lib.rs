@@ -6,7 +6,9 @@
 //! 1. [`scan_dir`] lists a versions directory strictly (documented ignore rules, nothing
 //!    skipped silently);
 //! 2. [`parse_revision`] reads each revision file, SQL or Rust (the header of a Rust revision
-//!    and the functions it declares, without compiling it);
+//!    and the functions it declares, without compiling it); [`parse_revision_file`] also
+//!    returns an SQL file's sections, which the graph does not hold (they are what the
+//!    runtime runs);
 //! 3. [`Graph::build`] validates the graph with Alembic's semantics, collecting every problem;
 //! 4. [`Graph::plan_upgrade`], [`Graph::plan_downgrade`], [`Graph::plan_stamp`] and
 //!    [`Graph::history`] resolve targets in Alembic's grammar and order the steps.
@@ -50,7 +52,7 @@ pub use diagnostic::{list_some, nearest, Diagnostic, Diagnostics, Location};
 pub use error::Error;
 pub use graph::{Graph, GraphOptions};
 pub use import::{read_diesel_dir, revision_id_for_version, DieselImport, ImportError};
-pub use load::{load_dir, load_files, History};
+pub use load::{load_dir, load_files, load_files_with_sections, History};
 pub use plan::{Direction, Plan, Step, VersionOp};
-pub use revision::{parse_revision, Revision, RevisionKind, Source};
+pub use revision::{parse_revision, parse_revision_file, Revision, RevisionKind, Sections, Source};
 pub use scan::{scan_dir, ScannedFile};

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::graph::{Graph, GraphOptions};
-use crate::revision::parse_revision;
+use crate::revision::{parse_revision_file, Sections};
 use crate::scan::{scan_dir, ScannedFile};
 
 /// A validated history read from a directory.
@@ -14,6 +14,8 @@ pub struct History {
     pub graph: Graph,
     /// The files, in load order; `files[i]` holds `graph.revisions()[i]`.
     pub files: Vec<ScannedFile>,
+    /// The SQL sections of each file, aligned with `files`.
+    pub sections: Vec<Sections>,
 }
 
 /// Scans `dir`, parses every revision file and validates the graph, reporting every problem
@@ -42,8 +44,12 @@ pub fn load_dir(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    let graph = load_files(&contents, options)?;
-    Ok(History { graph, files })
+    let (graph, sections) = load_files_with_sections(&contents, options)?;
+    Ok(History {
+        graph,
+        files,
+        sections,
+    })
 }
 
 /// Parses revision files given as (display path, contents) in load order and validates the
@@ -53,11 +59,23 @@ pub fn load_files(
     files: &[(String, Vec<u8>)],
     options: &GraphOptions,
 ) -> Result<Graph, Diagnostics> {
+    load_files_with_sections(files, options).map(|(graph, _)| graph)
+}
+
+/// [`load_files`], with each file's SQL sections, aligned with [`Graph::revisions`].
+pub fn load_files_with_sections(
+    files: &[(String, Vec<u8>)],
+    options: &GraphOptions,
+) -> Result<(Graph, Vec<Sections>), Diagnostics> {
     let mut revisions = Vec::with_capacity(files.len());
+    let mut sections = Vec::with_capacity(files.len());
     let mut diagnostics = Diagnostics::default();
     for (path, bytes) in files {
-        match parse_revision(path, bytes) {
-            Ok(revision) => revisions.push(revision),
+        match parse_revision_file(path, bytes) {
+            Ok((revision, sql)) => {
+                revisions.push(revision);
+                sections.push(sql);
+            }
             Err(errors) => {
                 for error in errors {
                     diagnostics.push(error);
@@ -69,5 +87,7 @@ pub fn load_files(
         diagnostics.sort();
         return Err(diagnostics);
     }
-    Graph::build(revisions, options)
+    // A graph that builds keeps every revision, in load order.
+    let graph = Graph::build(revisions, options)?;
+    Ok((graph, sections))
 }

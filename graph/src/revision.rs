@@ -104,10 +104,9 @@ pub struct Revision {
     pub transactional: bool,
     /// What the file is written in.
     pub kind: RevisionKind,
-    /// The upgrade SQL.
-    pub upgrade: String,
-    /// The downgrade SQL; `None` for an irreversible revision.
-    pub downgrade: Option<String>,
+    /// Whether the revision can be downgraded: it has a `-- downgrade` section, or a Rust
+    /// revision's `fn downgrade`.
+    pub reversible: bool,
     /// The file's checksum (see [`crate::checksum`]).
     pub checksum: String,
     /// Where the revision was read from.
@@ -161,8 +160,7 @@ impl Revision {
             create_date: None,
             transactional: true,
             kind: RevisionKind::Sql,
-            upgrade: String::new(),
-            downgrade: Some(String::new()),
+            reversible: true,
             checksum: checksum(b""),
         }
     }
@@ -183,8 +181,19 @@ impl Revision {
 
     /// True when the revision can be downgraded.
     pub fn is_reversible(&self) -> bool {
-        self.downgrade.is_some()
+        self.reversible
     }
+}
+
+/// What an SQL revision file runs: its `-- upgrade` and `-- downgrade` sections. The graph
+/// holds what a revision is; the runtime runs its sections (or, for a Rust revision, the
+/// functions the macro compiles), so they are returned beside the [`Revision`], not in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sections {
+    /// The upgrade SQL; empty for a Rust revision.
+    pub upgrade: String,
+    /// The downgrade SQL; `None` for an irreversible revision and for a Rust revision.
+    pub downgrade: Option<String>,
 }
 
 /// Whether `s` is a valid revision id.
@@ -208,6 +217,14 @@ pub fn is_valid_label(s: &str) -> bool {
 ///
 /// Returns every problem of the file at once.
 pub fn parse_revision(path: &str, bytes: &[u8]) -> Result<Revision, Vec<Diagnostic>> {
+    parse_revision_file(path, bytes).map(|(revision, _)| revision)
+}
+
+/// [`parse_revision`], with the file's SQL sections.
+pub fn parse_revision_file(
+    path: &str,
+    bytes: &[u8],
+) -> Result<(Revision, Sections), Vec<Diagnostic>> {
     let sum = checksum(bytes);
     let bytes = strip_bom(bytes);
     let text = match std::str::from_utf8(bytes) {
@@ -347,7 +364,11 @@ impl<'p> Parser<'p> {
         self.errors.push(diagnostic);
     }
 
-    fn parse(mut self, text: &str, checksum: String) -> Result<Revision, Vec<Diagnostic>> {
+    fn parse(
+        mut self,
+        text: &str,
+        checksum: String,
+    ) -> Result<(Revision, Sections), Vec<Diagnostic>> {
         let lines: Vec<&str> = text.split('\n').collect();
         let mut revision = Revision {
             id: String::new(),
@@ -357,8 +378,7 @@ impl<'p> Parser<'p> {
             message: String::new(),
             create_date: None,
             transactional: true,
-            upgrade: String::new(),
-            downgrade: None,
+            reversible: false,
             kind: self.kind,
             checksum,
             source: Source {
@@ -522,10 +542,11 @@ impl<'p> Parser<'p> {
                 )),
             );
         }
+        let mut sections = Sections::default();
         if self.kind == RevisionKind::Rust {
             self.rust_body(&lines, header_end, &mut revision);
             return if self.errors.is_empty() {
-                Ok(revision)
+                Ok((revision, sections))
             } else {
                 Err(self.errors)
             };
@@ -657,18 +678,19 @@ impl<'p> Parser<'p> {
             ),
             Some((line, body)) => {
                 let (sql, first) = section(&body, line);
-                revision.upgrade = sql;
+                sections.upgrade = sql;
                 revision.source.upgrade_line = first;
             }
         }
         if let Some((line, body)) = downgrade {
             let (sql, first) = section(&body, line);
-            revision.downgrade = Some(sql);
+            sections.downgrade = Some(sql);
+            revision.reversible = true;
             revision.source.downgrade_line = first;
         }
 
         if self.errors.is_empty() {
-            Ok(revision)
+            Ok((revision, sections))
         } else {
             Err(self.errors)
         }
@@ -725,7 +747,7 @@ impl<'p> Parser<'p> {
                     Some(format!("a Rust revision declares `{RUST_UPGRADE}` (and, to be reversible, `{RUST_DOWNGRADE}`)")),
                 ),
                 (_, Some(&line)) => {
-                    revision.downgrade = Some(String::new());
+                    revision.reversible = true;
                     revision.source.downgrade_line = line;
                 }
                 _ => {}
@@ -984,14 +1006,19 @@ mod tests {
 
     #[test]
     fn parses_a_rust_revision_without_compiling_it() {
-        let rev = parse_revision("v/x.rs", RUST.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        let (rev, sections) =
+            parse_revision_file("v/x.rs", RUST.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(rev.kind, RevisionKind::Rust);
         assert_eq!(rev.id, "4b1c2d3e4f50");
         assert_eq!(rev.down_revisions, ["3f2a9c1b7d4e"]);
         assert_eq!(rev.message, "add email, backfilled");
         assert!(!rev.transactional);
         assert!(rev.is_reversible());
-        assert_eq!(rev.upgrade, "");
+        assert_eq!(
+            sections,
+            Sections::default(),
+            "the code is the macro's to compile"
+        );
         assert_eq!(
             (rev.source.upgrade_line, rev.source.downgrade_line),
             (8, 12)
@@ -1115,17 +1142,19 @@ mod tests {
 
     #[test]
     fn parses_the_documented_example() {
-        let rev = parse_revision("v/x.sql", GOOD.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        let (rev, sections) =
+            parse_revision_file("v/x.sql", GOOD.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(rev.id, "3f2a9c1b7d4e");
         assert_eq!(rev.down_revisions, vec!["9c0de4ab12ff"]);
         assert_eq!(rev.message, "add users table");
         assert_eq!(rev.create_date.as_deref(), Some("2026-11-22T10:30:00Z"));
         assert!(rev.transactional);
         assert_eq!(
-            rev.upgrade,
+            sections.upgrade,
             "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
         );
-        assert_eq!(rev.downgrade.as_deref(), Some("DROP TABLE users;\n"));
+        assert_eq!(sections.downgrade.as_deref(), Some("DROP TABLE users;\n"));
+        assert!(rev.is_reversible());
         assert_eq!(rev.source.upgrade_line, 7);
         assert_eq!(rev.source.downgrade_line, 10);
         assert_eq!(rev.source.down_revision_line, 2);
@@ -1136,31 +1165,33 @@ mod tests {
         let crlf = GOOD.replace('\n', "\r\n");
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(crlf.as_bytes());
-        let a = parse_revision("x", GOOD.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
-        let b = parse_revision("x", &bom).unwrap_or_else(|e| panic!("{e:?}"));
+        let a = parse_revision_file("x", GOOD.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        let b = parse_revision_file("x", &bom).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(a, b);
     }
 
     #[test]
     fn base_merge_labels_and_transactional() {
         let text = "-- revision: m1\n-- down_revision: a1, b2\n-- branch_labels: feat.x, other\n-- depends_on: c3\n-- transactional: false\n-- upgrade\n";
-        let rev = parse_revision("x", text.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        let (rev, sections) =
+            parse_revision_file("x", text.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(rev.down_revisions, vec!["a1", "b2"]);
         assert_eq!(rev.branch_labels, vec!["feat.x", "other"]);
         assert_eq!(rev.depends_on, vec!["c3"]);
         assert!(!rev.transactional);
-        assert_eq!(rev.upgrade, "");
+        assert_eq!(sections.upgrade, "");
         assert!(
-            rev.downgrade.is_none(),
+            sections.downgrade.is_none() && !rev.is_reversible(),
             "no downgrade section means irreversible"
         );
-        let base = parse_revision(
+        let (base, sections) = parse_revision_file(
             "x",
             b"-- revision: a\n-- down_revision:\n-- upgrade\nSELECT 1;\n-- downgrade\n",
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(base.down_revisions.is_empty());
-        assert_eq!(base.downgrade.as_deref(), Some(""));
+        assert_eq!(sections.downgrade.as_deref(), Some(""));
+        assert!(base.is_reversible());
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use aludel_graph::import::IgnoreReason;
 use aludel_graph::{
-    load_dir, load_files, parse_revision, read_diesel_dir, revision_id_for_version, DieselImport,
-    GraphOptions, ImportError,
+    load_dir, load_files, parse_revision, parse_revision_file, read_diesel_dir,
+    revision_id_for_version, DieselImport, GraphOptions, ImportError,
 };
 
 #[path = "support/corpora.rs"]
@@ -93,9 +93,10 @@ fn check_revisions(import: &DieselImport) {
         assert_eq!(revision.message, migration.message());
         assert_eq!(revision.create_date, migration.create_date());
         assert_eq!(revision.transactional, migration.run_in_transaction);
-        assert_eq!(revision.upgrade, section(&migration.up_sql), "{file_name}");
+        let sections = parse_revision_file(file_name, text.as_bytes()).unwrap().1;
+        assert_eq!(sections.upgrade, section(&migration.up_sql), "{file_name}");
         assert_eq!(
-            revision.downgrade,
+            sections.downgrade,
             migration.down_sql.as_deref().map(section),
             "{file_name}"
         );
@@ -246,8 +247,8 @@ fn crates_io_imports_as_diesel_reads_it() {
     assert_eq!(transactional_false, 7);
     let reversible_empty = files
         .iter()
-        .map(|(name, text)| parse_revision(name, text.as_bytes()).unwrap())
-        .filter(|r| r.downgrade.as_deref() == Some(""))
+        .map(|(name, text)| parse_revision_file(name, text.as_bytes()).unwrap().1)
+        .filter(|sections| sections.downgrade.as_deref() == Some(""))
         .count();
     assert_eq!(reversible_empty, 5);
 }
@@ -460,8 +461,13 @@ fn diesel_rules_on_a_small_directory() {
     let first = parse_revision(&files[0].0, files[0].1.as_bytes()).unwrap();
     assert!(!first.is_reversible(), "no down.sql: irreversible");
     assert!(!files[0].1.contains("-- downgrade"));
+    let first = parse_revision_file(&files[0].0, files[0].1.as_bytes())
+        .unwrap()
+        .1;
     assert_eq!(first.upgrade, "SELECT 1;\n");
-    let crlf = parse_revision(&files[2].0, files[2].1.as_bytes()).unwrap();
+    let crlf = parse_revision_file(&files[2].0, files[2].1.as_bytes())
+        .unwrap()
+        .1;
     assert_eq!(crlf.upgrade, "-- make t\nCREATE TABLE t (x TEXT);\n");
     assert_eq!(
         files[1].1,

@@ -5,7 +5,9 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use aludel_graph::{load_files, parse_revision, Diagnostics, Graph, GraphOptions, Revision};
+use aludel_graph::{
+    load_files, parse_revision, parse_revision_file, Diagnostics, Graph, GraphOptions, Revision,
+};
 
 /// A valid revision file with a multi-byte character in its message and its SQL.
 const VALID: &str = "-- revision: 3f2a9c1b7d4e\n-- down_revision: 9c0de4ab12ff\n-- message: café ✓\n-- create_date: 2026-11-22T10:30:00Z\n\n-- upgrade\nCREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT 'é');\n\n-- downgrade\nDROP TABLE users;\n";
@@ -235,8 +237,8 @@ fn a_fifty_megabyte_file_parses() {
         text.push_str(row);
     }
     text.push_str("-- downgrade\nDELETE FROM t;\n");
-    let revision = parse_revision("v/big.sql", text.as_bytes()).unwrap();
-    assert_eq!(revision.upgrade.len(), rows * row.len());
+    let (revision, sections) = parse_revision_file("v/big.sql", text.as_bytes()).unwrap();
+    assert_eq!(sections.upgrade.len(), rows * row.len());
     assert_eq!(revision.source.downgrade_line as usize, rows + 5);
     // One line of 20 MB, too.
     let line = format!(
@@ -244,8 +246,9 @@ fn a_fifty_megabyte_file_parses() {
         "x".repeat(20_000_000)
     );
     assert_eq!(
-        parse_revision("v/wide.sql", line.as_bytes())
+        parse_revision_file("v/wide.sql", line.as_bytes())
             .unwrap()
+            .1
             .upgrade
             .len(),
         20_000_000 + 11

@@ -420,7 +420,7 @@ fn random_revision() -> impl Strategy<Value = Revision> {
                 .depends(&depends)
                 .labels(&labels);
             if !reversible {
-                r.downgrade = None;
+                r.reversible = false;
             }
             r
         })

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aludel_graph::parse_revision;
+use aludel_graph::parse_revision_file;
 use aludel_graph::sql::{split_statements, Construct, Dialect, SplitError, Statement};
 
 #[path = "support/corpora.rs"]
@@ -1010,8 +1010,9 @@ fn example_revisions_split() {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
-        let revision = parse_revision(&path.display().to_string(), &bytes).unwrap();
-        for sql in std::iter::once(&revision.upgrade).chain(revision.downgrade.as_ref()) {
+        let (revision, sections) =
+            parse_revision_file(&path.display().to_string(), &bytes).unwrap();
+        for sql in std::iter::once(&sections.upgrade).chain(sections.downgrade.as_ref()) {
             let statements = split_statements(sql, Dialect::Sqlite).unwrap();
             assert!(!statements.is_empty() || sql.trim().is_empty());
             assert_reconstructs(&revision.id, sql, &statements, Dialect::Sqlite);

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aludel_graph::{load_dir, Config, GraphOptions, History, Revision, RevisionKind};
+use aludel_graph::{load_dir, Config, GraphOptions, History, Revision, RevisionKind, Sections};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
@@ -117,6 +117,7 @@ fn try_expand(input: TokenStream, form: Form) -> Result<TokenStream, Failure> {
 
 fn revision_tokens(
     revision: &Revision,
+    sections: &Sections,
     digest: &str,
     file: &Path,
     span: Span,
@@ -147,8 +148,8 @@ fn revision_tokens(
         revision.depends_on.join(" "),
         revision.message.clone(),
         revision.create_date.clone().unwrap_or_default(),
-        revision.upgrade.clone(),
-        revision.downgrade.clone().unwrap_or_default(),
+        sections.upgrade.clone(),
+        sections.downgrade.clone().unwrap_or_default(),
         revision.checksum.clone(),
         digest.to_string(),
         path.to_string(),
@@ -172,14 +173,14 @@ fn revision_tokens(
     if revision.create_date.is_some() {
         flags.push(quote!(::aludel::__private::HAS_CREATE_DATE));
     }
-    if revision.downgrade.is_some() {
+    if revision.is_reversible() {
         flags.push(quote!(::aludel::__private::HAS_DOWNGRADE));
     }
     let rust = match revision.kind {
         RevisionKind::Sql => quote!(::core::option::Option::None),
         RevisionKind::Rust => {
             let module = rust_module(revision);
-            let downgrade = if revision.downgrade.is_some() {
+            let downgrade = if revision.is_reversible() {
                 quote!(::core::option::Option::Some(#module::downgrade))
             } else {
                 quote!(::core::option::Option::None)
@@ -340,8 +341,14 @@ fn generate(
     let digests = graph.lineage_digests();
     let mut values = Vec::with_capacity(graph.len());
     let mut files = Vec::with_capacity(graph.len());
-    for ((revision, file), digest) in graph.revisions().iter().zip(&history.files).zip(&digests) {
-        let (value, absolute) = revision_tokens(revision, digest, &file.path, span)?;
+    for (((revision, file), sections), digest) in graph
+        .revisions()
+        .iter()
+        .zip(&history.files)
+        .zip(&history.sections)
+        .zip(&digests)
+    {
+        let (value, absolute) = revision_tokens(revision, sections, digest, &file.path, span)?;
         values.push(value);
         files.push(absolute);
     }

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use aludel_graph::{Graph, GraphOptions, Source};
 
+use crate::body::Body;
 use crate::op::RustBody;
 
 /// One revision embedded in the binary.
@@ -114,9 +115,15 @@ impl Revision {
         self.rust.is_some()
     }
 
-    /// A Rust revision's functions.
-    pub(crate) fn rust_body(&self) -> Option<RustBody> {
-        self.rust
+    /// What the revision runs.
+    pub(crate) fn body(&self) -> Body<'static> {
+        match self.rust {
+            Some(rust) => Body::Rust(rust),
+            None => Body::Sql {
+                upgrade: self.upgrade_sql(),
+                downgrade: self.downgrade_sql(),
+            },
+        }
     }
 
     /// The upgrade SQL (empty for a Rust revision).
@@ -166,8 +173,7 @@ impl Revision {
             } else {
                 aludel_graph::RevisionKind::Sql
             },
-            upgrade: self.upgrade_sql().to_string(),
-            downgrade: self.downgrade_sql().map(str::to_string),
+            reversible: self.has(HAS_DOWNGRADE),
             checksum: self.checksum().to_string(),
             source: Source {
                 path: self.path().to_string(),

@@ -159,6 +159,17 @@ pub enum Error {
         path: String,
     },
 
+    /// An SQL revision of a history loaded at run time without its files' SQL sections
+    /// ([`LoadedMigrations::new`](crate::LoadedMigrations::new) was given fewer sections than
+    /// revisions).
+    #[error("revision {revision} ({path}) has no SQL to run: the history was loaded without its file's sections; load it with LoadedMigrations::from_files or aludel_graph::load_files_with_sections")]
+    NoSections {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+    },
+
     /// A Rust revision did what needs a database where there is none, in an offline script:
     /// it asked for its diesel connection ([`Op::connection`](crate::op::Op::connection)), or
     /// made a change that reads the table's definition (a SQLite rebuild, MySQL's `MODIFY`).

@@ -63,6 +63,7 @@
 //!   once, and the second migrator says so ([`Error::AppliedMeanwhile`]). Start one migrator at
 //!   a time for a history with such revisions (`VACUUM`, `PRAGMA journal_mode`).
 
+mod body;
 mod db;
 mod embedded;
 mod error;

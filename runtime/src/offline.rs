@@ -11,13 +11,13 @@ use crate::db::Tables;
 /// database, then per revision a `-- Running upgrade a -> b` comment, its SQL and its
 /// version-table statements, inside `BEGIN;`/`COMMIT;` unless it is `transactional: false`.
 ///
-/// `rendered` holds, step by step, the SQL a Rust revision's function recorded (`None` for an
-/// SQL revision, whose SQL is its file's).
+/// `sql` holds, step by step, what each revision runs: its file's section, or what a Rust
+/// revision's function recorded.
 pub(crate) fn script(
     tables: &Tables,
     direction: Direction,
     plan: &Plan<'_>,
-    rendered: &[Option<String>],
+    sql: &[String],
 ) -> String {
     let dialect = tables.dialect;
     let begin = match dialect {
@@ -32,14 +32,11 @@ pub(crate) fn script(
         let Some(revision) = step.revision else {
             continue;
         };
-        let (word, sql) = match direction {
-            Direction::Upgrade => ("upgrade", revision.upgrade.as_str()),
-            Direction::Downgrade => ("downgrade", revision.downgrade.as_deref().unwrap_or("")),
+        let word = match direction {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
         };
-        let sql = match rendered.get(i) {
-            Some(Some(rendered)) => rendered.as_str(),
-            _ => sql,
-        };
+        let sql = sql.get(i).map_or("", String::as_str);
         let _ = writeln!(
             out,
             "-- Running {word} {} -> {} ({})",

@@ -294,7 +294,7 @@ impl Default for TestHistory {
 /// Loads and validates a versions directory.
 pub fn load_history(dir: &Path) -> LoadedMigrations {
     let history = load_dir(dir, dir, &GraphOptions::default()).unwrap_or_else(|d| panic!("{d}"));
-    LoadedMigrations::new(history.graph)
+    LoadedMigrations::new(history.graph, history.sections)
 }
 
 /// The backends to test: SQLite always, the servers when configured.

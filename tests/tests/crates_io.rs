@@ -9,7 +9,7 @@
 
 use aludel::{Error, LoadedMigrations};
 use aludel_graph::import::read_diesel_dir;
-use aludel_graph::{load_files, GraphOptions};
+use aludel_graph::GraphOptions;
 use aludel_tests::{with_conn, Backend, TestDb};
 
 #[path = "../../graph/tests/support/corpora.rs"]
@@ -25,8 +25,10 @@ fn crates_io() -> Option<LoadedMigrations> {
         .map(|(name, text)| (format!("crates.io/{name}"), text.into_bytes()))
         .collect();
     assert_eq!(files.len(), 285);
-    let graph = load_files(&files, &GraphOptions::default()).unwrap_or_else(|d| panic!("{d}"));
-    Some(LoadedMigrations::new(graph))
+    Some(
+        LoadedMigrations::from_files(&files, &GraphOptions::default())
+            .unwrap_or_else(|d| panic!("{d}")),
+    )
 }
 
 #[test]

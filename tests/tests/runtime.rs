@@ -561,9 +561,9 @@ fn takes_over_a_database_diesel_migrations_manages() {
         .into_iter()
         .map(|(n, t)| (n, t.into_bytes()))
         .collect();
-    let migrations = aludel::LoadedMigrations::new(
-        aludel_graph::load_files(&files, &aludel_graph::GraphOptions::default()).unwrap(),
-    );
+    let migrations =
+        aludel::LoadedMigrations::from_files(&files, &aludel_graph::GraphOptions::default())
+            .unwrap();
     for db in backends() {
         let mut conn = db.connect();
         // What diesel_migrations leaves behind after running the first two migrations.

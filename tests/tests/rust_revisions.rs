@@ -3,7 +3,7 @@
 //! anything changes, live and offline.
 
 use aludel::{Dialect, Direction, Error, LoadedMigrations};
-use aludel_graph::{load_files, GraphOptions, RevisionKind};
+use aludel_graph::{GraphOptions, RevisionKind};
 use aludel_tests::{Backend, TestDb};
 use diesel::{Connection, SqliteConnection};
 
@@ -15,8 +15,7 @@ fn history() -> LoadedMigrations {
         ("versions/1_a.sql".to_string(), SQL.as_bytes().to_vec()),
         ("versions/2_b.rs".to_string(), RUST.as_bytes().to_vec()),
     ];
-    let graph = load_files(&files, &GraphOptions::default()).unwrap_or_else(|d| panic!("{d}"));
-    LoadedMigrations::new(graph)
+    LoadedMigrations::from_files(&files, &GraphOptions::default()).unwrap_or_else(|d| panic!("{d}"))
 }
 
 #[test]

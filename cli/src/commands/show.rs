@@ -10,11 +10,12 @@ use crate::text;
 /// `--format json` the revision object with its `upgrade` and `downgrade` SQL.
 pub fn run(project: &Project, args: &ShowArgs) -> Result<String, CliError> {
     let revision = project.resolve_one(&args.rev, "show")?;
+    let sections = project.sections_of(&revision.id);
     match args.output.format {
         Format::Json => json::render(&ShowJson {
             revision: RevisionJson::new(project, revision),
-            upgrade: &revision.upgrade,
-            downgrade: revision.downgrade.as_deref(),
+            upgrade: sections.map_or("", |s| s.upgrade.as_str()),
+            downgrade: sections.and_then(|s| s.downgrade.as_deref()),
         }),
         Format::Text => Ok(format!("{}\n", text::entry(project, revision))),
     }

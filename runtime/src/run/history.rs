@@ -1,12 +1,12 @@
 //! What a migrator runs: a history embedded by the macros or one loaded at run time, with the
 //! lineage digests and the heads the version table holds when everything is applied.
 
-use aludel_graph::Graph;
+use aludel_graph::{Graph, RevisionKind, Sections};
 
 use super::Migrator;
+use crate::body::Body;
 use crate::embedded::Migrations;
 use crate::error::Error;
-use crate::op::RustBody;
 use crate::options::Options;
 
 /// A revision history loaded at run time (by the command line, an import, a test) rather
@@ -14,21 +14,36 @@ use crate::options::Options;
 #[derive(Debug, Clone)]
 pub struct LoadedMigrations {
     graph: Graph,
+    /// The SQL sections of each revision, aligned with the graph's revisions.
+    sections: Vec<Sections>,
     digests: Vec<String>,
     /// The rows of the version table after `upgrade heads`, with their digests.
     applied_heads: Vec<(String, String)>,
 }
 
 impl LoadedMigrations {
-    /// Wraps a validated graph.
-    pub fn new(graph: Graph) -> Self {
+    /// Wraps a validated graph and its files' SQL sections, aligned with the graph's
+    /// revisions, as [`aludel_graph::load_files_with_sections`] and [`aludel_graph::load_dir`]
+    /// return them. An SQL revision without sections is refused when a plan would run it.
+    pub fn new(graph: Graph, sections: Vec<Sections>) -> Self {
         let digests = graph.lineage_digests();
         let applied_heads = applied_heads(&graph, &digests);
         LoadedMigrations {
             graph,
+            sections,
             digests,
             applied_heads,
         }
+    }
+
+    /// A history read from revision files given as (display path, contents) in load order
+    /// (see [`aludel_graph::load_files`]).
+    pub fn from_files(
+        files: &[(String, Vec<u8>)],
+        options: &aludel_graph::GraphOptions,
+    ) -> Result<Self, aludel_graph::Diagnostics> {
+        let (graph, sections) = aludel_graph::load_files_with_sections(files, options)?;
+        Ok(LoadedMigrations::new(graph, sections))
     }
 
     /// The graph.
@@ -75,12 +90,23 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// What a Rust revision runs: compiled into the binary for embedded histories, absent
-    /// from histories loaded at run time.
-    pub(super) fn rust_body(self, graph: &Graph, id: &str) -> Option<RustBody> {
+    /// What a revision runs: embedded in the binary by the macro (SQL, and Rust compiled into
+    /// it), or the files' SQL sections of a history loaded at run time, which has no code for
+    /// a Rust revision (`None`).
+    pub(super) fn body(self, graph: &Graph, id: &str) -> Option<Body<'a>> {
+        let i = graph.index_of(id)?;
         match self {
-            Source::Embedded(m) => m.revisions().get(graph.index_of(id)?)?.rust_body(),
-            Source::Loaded(_) => None,
+            Source::Embedded(m) => Some(m.revisions().get(i)?.body()),
+            Source::Loaded(l) => {
+                if graph.revisions().get(i)?.kind == RevisionKind::Rust {
+                    return None;
+                }
+                let sections = l.sections.get(i)?;
+                Some(Body::Sql {
+                    upgrade: &sections.upgrade,
+                    downgrade: sections.downgrade.as_deref(),
+                })
+            }
         }
     }
 

@@ -126,13 +126,19 @@ pub(super) fn runnable(source: Source<'_>, graph: &Graph, step: &Step<'_>) -> Re
     let Some(revision) = step.revision else {
         return Ok(());
     };
-    if revision.kind == RevisionKind::Rust && source.rust_body(graph, &revision.id).is_none() {
-        return Err(Error::RustRevision {
-            revision: revision.id.clone(),
-            path: revision.source.path.clone(),
+    if source.body(graph, &revision.id).is_none() {
+        return Err(match revision.kind {
+            RevisionKind::Rust => Error::RustRevision {
+                revision: revision.id.clone(),
+                path: revision.source.path.clone(),
+            },
+            RevisionKind::Sql => Error::NoSections {
+                revision: revision.id.clone(),
+                path: revision.source.path.clone(),
+            },
         });
     }
-    if step.direction == Direction::Downgrade && revision.downgrade.is_none() {
+    if step.direction == Direction::Downgrade && !revision.is_reversible() {
         return Err(Error::Irreversible {
             revision: revision.id.clone(),
             path: revision.source.path.clone(),
@@ -460,12 +466,10 @@ impl Run<'_, '_> {
             });
         };
         let dialect = conn.dialect();
-        let sql = match step.direction {
-            Direction::Upgrade => revision.upgrade.as_str(),
-            Direction::Downgrade => revision.downgrade.as_deref().unwrap_or(""),
-        };
-        // A Rust revision's function (`runnable` refused the step when there is none).
-        let function = rust_function(self.source(), self.graph, step);
+        // `runnable` refused the step when the revision has nothing to run.
+        let body = self.source().body(self.graph, &revision.id);
+        let sql = body.and_then(|b| b.sql(step.direction)).unwrap_or("");
+        let function = body.and_then(|b| b.function(step.direction));
         let partial = outside_transaction || dialect == Dialect::Mysql;
         let fail = |message: String| Error::RevisionFailed {
             revision: revision.id.clone(),
@@ -664,17 +668,6 @@ fn apply_to_rows(rows: &mut Vec<String>, ops: &[VersionOp]) {
     }
 }
 
-/// The function a Rust revision runs in the step's direction; `None` for an SQL revision, or
-/// where the history has no code for it (loaded at run time) or no `downgrade`.
-fn rust_function(source: Source<'_>, graph: &Graph, step: &Step<'_>) -> Option<RevisionFn> {
-    let revision = step.revision.filter(|r| r.kind == RevisionKind::Rust)?;
-    let body = source.rust_body(graph, &revision.id)?;
-    match step.direction {
-        Direction::Upgrade => Some(body.upgrade),
-        Direction::Downgrade => body.downgrade,
-    }
-}
-
 /// Where a Rust revision's [`Op`] sends its statements: the run's connection, in the
 /// revision's transaction.
 struct Live<'c, C: Backend> {
@@ -769,24 +762,30 @@ fn function_message(error: Error) -> String {
     }
 }
 
-/// A Rust revision's SQL for an offline script: its function run against a recorder; `None`
-/// for an SQL revision. A function that queries its connection is refused by name.
+/// A step's SQL for an offline script: an SQL revision's section, or what a Rust revision's
+/// function recorded (a function that queries its connection is refused by name); empty for a
+/// step without a revision.
 pub(super) fn render_offline(
     source: Source<'_>,
     graph: &Graph,
     step: &Step<'_>,
     dialect: Dialect,
-) -> Result<Option<String>, Error> {
-    let (Some(revision), Some(function)) = (step.revision, rust_function(source, graph, step))
-    else {
-        return Ok(None);
+) -> Result<String, Error> {
+    let Some(revision) = step.revision else {
+        return Ok(String::new());
+    };
+    let Some(body) = source.body(graph, &revision.id) else {
+        return Ok(String::new());
+    };
+    let Some(function) = body.function(step.direction) else {
+        return Ok(body.sql(step.direction).unwrap_or("").to_string());
     };
     let mut recorder = Recorder {
         dialect,
         sql: String::new(),
     };
     match function(&mut Op::new(&mut recorder)) {
-        Ok(()) => Ok(Some(recorder.sql)),
+        Ok(()) => Ok(recorder.sql),
         Err(Error::NeedsLiveDatabase { why }) => Err(Error::OfflineNeedsDatabase {
             revision: revision.id.clone(),
             path: revision.source.path.clone(),
