@@ -458,3 +458,83 @@ fn inside_the_callers_transaction_a_rebuild_of_a_referenced_table_is_refused() {
     assert_eq!(conn.versions(), ["b2"]);
     assert_eq!(count(&mut conn, "SELECT id FROM tasks"), 2);
 }
+
+/// Every operation of a Rust revision.
+static OPS: aludel::Migrations = aludel::embed_migrations!("fixtures/rust_ops/versions");
+
+/// Compares an offline script with its snapshot in `fixtures/offline/NAME.sql`;
+/// `ALUDEL_UPDATE_SNAPSHOTS=1` writes the snapshot instead (review the diff).
+fn snapshot(name: &str, script: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/offline")
+        .join(format!("{name}.sql"));
+    if std::env::var("ALUDEL_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, script).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with ALUDEL_UPDATE_SNAPSHOTS=1 to write it",
+            path.display()
+        )
+    });
+    assert!(
+        script == expected,
+        "{name}: the script differs from {}:\n{script}",
+        path.display()
+    );
+}
+
+#[test]
+fn offline_scripts_of_rust_revisions_match_their_snapshots_per_dialect() {
+    let script = |dialect, direction, range| {
+        let script = OPS.sql(dialect, direction, range).unwrap();
+        // The 1,200 rows of `notes` are three long statements: the snapshot keeps their
+        // beginnings.
+        let rows = ["VALUES (0, ", "VALUES (500, ", "VALUES (1000, "];
+        script
+            .lines()
+            .map(
+                |line| match rows.iter().find_map(|start| line.find(start)) {
+                    Some(at) => {
+                        let kept: String = line[at..].chars().take(30).collect();
+                        format!("{}{kept} ...;\n", &line[..at])
+                    }
+                    None => format!("{line}\n"),
+                },
+            )
+            .collect::<String>()
+    };
+    for (dialect, name) in [(Dialect::Sqlite, "sqlite"), (Dialect::Mysql, "mysql")] {
+        snapshot(
+            &format!("ops-upgrade.{name}"),
+            &script(dialect, Direction::Upgrade, "heads"),
+        );
+        snapshot(
+            &format!("ops-downgrade.{name}"),
+            &script(dialect, Direction::Downgrade, "o2:o1"),
+        );
+    }
+    // PostgreSQL's differs from SQLite's in one type only.
+    assert_eq!(
+        script(Dialect::Postgres, Direction::Upgrade, "heads"),
+        script(Dialect::Sqlite, Direction::Upgrade, "heads").replace(
+            r#"CREATE TABLE "drafts" ("id" INTEGER"#,
+            r#"CREATE TABLE "drafts" ("id" BIGINT"#
+        )
+    );
+    assert_eq!(
+        script(Dialect::Postgres, Direction::Downgrade, "o2:o1"),
+        script(Dialect::Sqlite, Direction::Downgrade, "o2:o1")
+    );
+    // Alterations render on PostgreSQL without reading the database.
+    let upgrade = ALTER
+        .sql(Dialect::Postgres, Direction::Upgrade, "t1:t2")
+        .unwrap();
+    snapshot("alter-upgrade.postgresql", &upgrade);
+    let downgrade = ALTER
+        .sql(Dialect::Postgres, Direction::Downgrade, "t2:t1")
+        .unwrap();
+    snapshot("alter-downgrade.postgresql", &downgrade);
+}
