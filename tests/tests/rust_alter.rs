@@ -538,3 +538,36 @@ fn offline_scripts_of_rust_revisions_match_their_snapshots_per_dialect() {
         .unwrap();
     snapshot("alter-downgrade.postgresql", &downgrade);
 }
+
+/// `authors`, referenced by `books`, then two `transactional: false` Rust revisions that
+/// rebuild it: one that succeeds, one that fails.
+static OUTSIDE: aludel::Migrations =
+    aludel::embed_migrations!("fixtures/rust_batch_outside/versions");
+
+#[test]
+fn a_rebuild_outside_a_transaction_is_its_own_transaction() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut sqlite = sqlite_with_foreign_keys(&db);
+    let mut conn = db.connect();
+    // The revision turns foreign keys off around its rebuild itself: the books stay.
+    OUTSIDE.upgrade(&mut sqlite, "n2").unwrap();
+    assert!(foreign_keys_on(&mut sqlite));
+    assert_eq!(count(&mut conn, "SELECT id FROM books"), 2);
+    assert_eq!(
+        conn.strings(
+            "SELECT lower(type) AS a FROM pragma_table_info('authors') WHERE name = 'born'"
+        ),
+        ["text"]
+    );
+    let before = schema(&mut conn);
+    let error = OUTSIDE.run_pending(&mut sqlite).unwrap_err();
+    assert!(
+        matches!(&error, Error::RevisionFailed { revision, .. } if revision == "n3"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("NOT NULL"), "{error}");
+    assert_eq!(conn.versions(), ["n2"]);
+    assert_eq!(schema(&mut conn), before, "no half-done table");
+    assert_eq!(count(&mut conn, "SELECT id FROM authors"), 2);
+    assert!(foreign_keys_on(&mut sqlite));
+}

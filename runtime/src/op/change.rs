@@ -314,16 +314,28 @@ impl Op<'_> {
             "SELECT CAST(foreign_keys AS TEXT) AS a, NULL AS b FROM pragma_foreign_keys",
             &[],
         ))?;
+        // Dropping the old table with foreign keys on would fire the foreign keys of the
+        // tables that reference it. Outside a transaction (a `transactional: false`
+        // revision) they are turned off around the rebuild; inside one they cannot be.
+        let mut suspended = false;
         if foreign_keys.first().is_some_and(|(on, _)| on == "1") && !children.is_empty() {
-            let mut names: Vec<&str> = children.iter().map(|(c, _)| c.as_str()).collect();
-            names.dedup();
-            return Err(invalid(
-                table,
-                format!(
-                    "SQLite rebuilds the table to make this change, and dropping the old table would fire the foreign keys of {} while PRAGMA foreign_keys is on, which cannot be turned off inside the transaction the revision runs in (aludel turns it off around the revisions it runs in transactions of its own; here the run is inside the caller's transaction)",
-                    names.join(", ")
-                ),
-            ));
+            self.execute("PRAGMA foreign_keys = OFF")?;
+            let still = live(self.target.pairs(
+                "SELECT CAST(foreign_keys AS TEXT) AS a, NULL AS b FROM pragma_foreign_keys",
+                &[],
+            ))?;
+            suspended = still.first().is_none_or(|(on, _)| on != "1");
+            if !suspended {
+                let mut names: Vec<&str> = children.iter().map(|(c, _)| c.as_str()).collect();
+                names.dedup();
+                return Err(invalid(
+                    table,
+                    format!(
+                        "SQLite rebuilds the table to make this change, and dropping the old table would fire the foreign keys of {} while PRAGMA foreign_keys is on, which cannot be turned off inside a transaction (aludel turns it off around the Rust revisions it runs in transactions of its own; here the run is inside the caller's transaction)",
+                        names.join(", ")
+                    ),
+                ));
+            }
         }
         let autoincrement = old.columns().any(|c| {
             c.clauses.iter().any(|clause| {
@@ -383,10 +395,45 @@ impl Op<'_> {
         for (_, sql) in views.iter().chain(&triggers) {
             statements.push(sql.clone().unwrap_or_default());
         }
-        for statement in statements {
-            self.execute(&statement)?;
+        // One savepoint holds the rebuild: the revision's transaction nests it, and outside
+        // one (a `transactional: false` revision) it is the rebuild's own transaction, so that
+        // a failure never leaves a half-done table.
+        self.execute("SAVEPOINT aludel_rebuild")?;
+        let result = statements
+            .iter()
+            .try_for_each(|statement| self.execute(statement))
+            .and_then(|()| match suspended {
+                true => self.check_foreign_keys(table),
+                false => Ok(()),
+            });
+        let end = match result {
+            Ok(()) => self.execute("RELEASE aludel_rebuild"),
+            Err(_) => self.execute("ROLLBACK TO aludel_rebuild; RELEASE aludel_rebuild"),
+        };
+        if suspended {
+            self.execute("PRAGMA foreign_keys = ON")?;
         }
-        Ok(())
+        result.and(end)
+    }
+
+    /// After a rebuild with foreign keys turned off: fails where a row's foreign key points at
+    /// nothing.
+    fn check_foreign_keys(&mut self, table: &str) -> crate::Result<()> {
+        let (rows, total) = self
+            .target
+            .foreign_key_violations()
+            .unwrap_or(Ok((Vec::new(), 0)))?;
+        if total == 0 {
+            return Ok(());
+        }
+        let mut list = rows.join(", ");
+        if total > rows.len() {
+            list.push_str(&format!(" and {} more", total - rows.len()));
+        }
+        Err(invalid(
+            table,
+            format!("the rebuild leaves rows whose foreign keys point at nothing: {list}"),
+        ))
     }
 }
 

@@ -82,6 +82,9 @@ pub(crate) trait Target {
     /// `sqlite_master`, MySQL's `SHOW CREATE TABLE`); `Some(Ok(None))` where there is no such
     /// table, `None` offline.
     fn table_sql(&mut self, table: &str) -> Option<Result<Option<String>, Error>>;
+    /// SQLite's rows whose foreign key points at nothing: at most ten, and how many there are;
+    /// `None` offline.
+    fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>>;
 }
 
 /// An offline run's target: records the statements for the script.
@@ -120,6 +123,10 @@ impl Target for Recorder {
     }
 
     fn table_sql(&mut self, _table: &str) -> Option<Result<Option<String>, Error>> {
+        None
+    }
+
+    fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>> {
         None
     }
 }
@@ -413,9 +420,11 @@ impl<'a> Op<'a> {
     /// transaction on SQLite and, before the revision commits, checks with
     /// `PRAGMA foreign_key_check` that every foreign key still holds (the revision fails if
     /// one does not), as SQLite's documentation prescribes for schema changes; the setting
-    /// is restored afterwards. Inside the caller's transaction, where it cannot be changed, a
-    /// rebuild of a table that others reference is refused. The rebuild reads the
-    /// definitions from the database, so an offline script refuses the revision.
+    /// is restored afterwards. In a `transactional: false` revision the rebuild is a
+    /// transaction of its own (a savepoint), with foreign keys off around it where they were
+    /// on and checked before it commits. Inside the caller's transaction, where they cannot be
+    /// turned off, a rebuild of a table that others reference is refused. The rebuild reads
+    /// the definitions from the database, so an offline script refuses the revision.
     pub fn batch_alter_table(
         &mut self,
         table: &str,

@@ -708,6 +708,10 @@ impl<C: Backend> Target for Live<'_, C> {
                 .map_err(Error::db("cannot read the table's definition")),
         )
     }
+
+    fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>> {
+        Some(self.conn.foreign_key_violations())
+    }
 }
 
 /// Why SQL sent by [`execute_sql`] failed.
