@@ -52,8 +52,8 @@ impl Change {
 }
 
 /// The changes of [`Op::batch_alter_table`], applied together when the closure returns: on
-/// SQLite with one rebuild of the table (renames of columns first, with SQLite's own
-/// `RENAME COLUMN`), elsewhere as `ALTER TABLE` statements in order.
+/// SQLite with one rebuild of the table where any of them needs one (renames of columns
+/// first, with SQLite's own `RENAME COLUMN`), elsewhere as `ALTER TABLE` statements in order.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub(super) changes: Vec<Change>,
@@ -138,7 +138,8 @@ fn invalid(table: &str, message: impl std::fmt::Display) -> Error {
 }
 
 impl Op<'_> {
-    /// Applies changes to `table`; `batch`: the changes of one [`Op::batch_alter_table`].
+    /// Applies changes to `table`: on SQLite with its own `ALTER TABLE` where it does them all,
+    /// else renames first and one rebuild for the rest.
     pub(super) fn apply(&mut self, table: &str, changes: Vec<Change>) -> crate::Result<()> {
         match self.dialect() {
             Dialect::Sqlite => {

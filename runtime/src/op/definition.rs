@@ -529,6 +529,8 @@ pub(crate) enum ConstraintKind {
     Unique,
     Check,
     ForeignKey,
+    /// An index in MySQL's `SHOW CREATE TABLE` (`KEY "name" (..)`).
+    Index,
 }
 
 /// The names an expression or column list mentions, at any depth.
@@ -568,6 +570,8 @@ fn table_constraint(source: &str, items: &[Item<'_>]) -> Result<Option<TableCons
         Some("UNIQUE") => ConstraintKind::Unique,
         Some("CHECK") => ConstraintKind::Check,
         Some("FOREIGN") => ConstraintKind::ForeignKey,
+        // MySQL's `SHOW CREATE TABLE` lists the table's indexes among its columns.
+        Some("KEY" | "INDEX" | "FULLTEXT" | "SPATIAL") if at == 0 => ConstraintKind::Index,
         _ if at == 2 => return Err(format!("a constraint {} of no known kind", head.text)),
         _ => return Ok(None),
     };
@@ -742,6 +746,10 @@ mod tests {
         let def = column(line, &items(line).unwrap()).unwrap();
         assert_eq!(def.clauses[1].text, "DEFAULT current_timestamp()");
         assert_eq!(def.clauses[2].text, "ON UPDATE current_timestamp()");
+        let create = "CREATE TABLE `t` (\n  `key` int(11) DEFAULT NULL,\n  `b` text,\n  KEY `t_b` (`b`(10)),\n  UNIQUE KEY `t_key` (`key`),\n  CONSTRAINT `t_fk` FOREIGN KEY (`key`) REFERENCES `u` (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+        let def = create_table(create).unwrap();
+        let names: Vec<&str> = def.columns().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["key", "b"], "an index line is no column");
         let line = "`id` int(10) unsigned NOT NULL AUTO_INCREMENT";
         let def = column(line, &items(line).unwrap()).unwrap();
         assert_eq!(def.type_text, "int(10) unsigned");
