@@ -434,4 +434,14 @@ pub struct CheckArgs {
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    /// Instead of the database, check diesel's `schema.rs`: replay the history into a scratch
+    /// SQLite database and compare its tables with PATH (default: diesel.toml's
+    /// `[print_schema] file`, else `src/schema.rs`); exit 1 with the differences.
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub schema: Option<Option<PathBuf>>,
+
+    /// Output format of `--schema`: `text` or `json` (one object with every difference).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
+    pub format: Format,
 }

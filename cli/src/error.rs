@@ -33,6 +33,26 @@ pub enum CliError {
     #[error("{0}")]
     Config(Diagnostic),
 
+    /// `check --schema`: the schema file cannot be read or parsed, or the history cannot be
+    /// replayed.
+    #[error("{location}: {message}")]
+    SchemaFile {
+        /// The file (with line and column where it does not parse), as shown to people.
+        location: String,
+        /// What is wrong (with its line and column where the file does not parse).
+        message: String,
+    },
+
+    /// `check --schema`: the history and the schema file differ. `stdout` is written before
+    /// the message (the JSON report of `--format json`).
+    #[error("{message}")]
+    SchemaDiffers {
+        /// What goes to stdout.
+        stdout: String,
+        /// The differences, at most ten and a count of the rest.
+        message: String,
+    },
+
     /// The revision history is invalid; shown exactly as the compile-time macro shows it.
     #[error("{0}")]
     Invalid(Diagnostics),

@@ -209,7 +209,20 @@ where
 /// Runs a parsed command line in the current directory.
 fn run_cli(cli: &Cli, stdout: &mut dyn Write) -> Result<ExitCode, CliError> {
     let cwd = std::env::current_dir().map_err(CliError::CurrentDir)?;
-    let output = execute(cli, &cwd)?;
+    let output = match execute(cli, &cwd) {
+        Ok(output) => output,
+        Err(CliError::SchemaDiffers {
+            stdout: out,
+            message,
+        }) => {
+            write_out(stdout, &out)?;
+            return Err(CliError::SchemaDiffers {
+                stdout: String::new(),
+                message,
+            });
+        }
+        Err(error) => return Err(error),
+    };
     write_out(stdout, &output)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -236,7 +249,9 @@ pub fn execute(cli: &Cli, cwd: &std::path::Path) -> Result<String, CliError> {
         Command::Current(args) => {
             commands::current::run(&Project::locate(&cli.project, cwd)?, args)
         }
-        Command::Check(args) => commands::check::run(&Project::locate(&cli.project, cwd)?, args),
+        Command::Check(args) => {
+            commands::check::run(&Project::locate(&cli.project, cwd)?, args, cwd)
+        }
         Command::Init(args) => {
             cli.project.require_files("init")?;
             commands::init::run(args, cwd, &mut std::io::stderr())

@@ -33,6 +33,16 @@ impl Default for Options {
 }
 
 impl Options {
+    /// The tables aludel keeps beside the application's: the version table, the revision log
+    /// and the log's lineage record. Schema tools leave them out.
+    pub fn own_tables(&self) -> Vec<String> {
+        vec![
+            self.version_table.clone(),
+            self.log_table.clone(),
+            crate::db::lineage_table(&self.log_table),
+        ]
+    }
+
     /// Sets the version table.
     #[must_use]
     pub fn version_table(mut self, name: impl Into<String>) -> Self {

@@ -239,7 +239,7 @@ impl Tables {
             ),
             None => dialect.quote_identifier(name),
         };
-        let lineage_name = derived_name(&options.log_table, "_lineage");
+        let lineage_name = lineage_table(&options.log_table);
         Ok(Tables {
             dialect,
             version: qualify(&options.version_table),
@@ -600,6 +600,11 @@ pub(crate) fn transaction_depth(status: &mut diesel::connection::TransactionMana
 /// `alembic_version_pkc`), shortened to PostgreSQL's 63 bytes when the table's name is long:
 /// the name keeps its first bytes and gains 8 hex digits of its hash. Unshortened, PostgreSQL
 /// would cut `<63 characters>_pkc` back to the table's own name and refuse the constraint.
+/// The name of the lineage record kept beside the log table `log`.
+pub(crate) fn lineage_table(log: &str) -> String {
+    derived_name(log, "_lineage")
+}
+
 pub(crate) fn derived_name(base: &str, suffix: &str) -> String {
     const LIMIT: usize = 63;
     if base.len() + suffix.len() <= LIMIT {

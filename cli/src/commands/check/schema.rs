@@ -1,0 +1,205 @@
+//! `aludel check --schema`: does the history yield the schema that diesel's `schema.rs`
+//! declares? The history is replayed into a scratch SQLite database, which is read as
+//! `diesel print-schema` reads one, and compared with the file table by table.
+
+use std::path::{Path, PathBuf};
+
+use aludel_schema::Difference;
+use serde::Serialize;
+
+use crate::cli::{CheckArgs, Format};
+use crate::database::{Backend, Database};
+use crate::error::CliError;
+use crate::json;
+use crate::output;
+use crate::project::Project;
+
+/// The report of `--format json`.
+#[derive(Debug, Serialize)]
+struct SchemaJson<'a> {
+    /// The schema file, as shown.
+    schema_file: &'a str,
+    /// Whether the history yields what it declares.
+    matches: bool,
+    /// Every difference.
+    differences: Vec<DifferenceJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct DifferenceJson {
+    /// `missing_table`, `extra_table`, `missing_column`, `extra_column`, `column_type`,
+    /// `primary_key`, `missing_foreign_key`, `extra_foreign_key`.
+    kind: &'static str,
+    /// The table (for a foreign key, `child -> parent (column)`).
+    table: String,
+    /// The difference in words.
+    message: String,
+}
+
+pub(super) fn check(
+    project: &Project,
+    args: &CheckArgs,
+    given: Option<&Path>,
+    cwd: &Path,
+) -> Result<String, CliError> {
+    let db = Database::new(project, &args.database)?;
+    if let Some((url, _)) = db.url() {
+        if url.backend != Backend::Sqlite {
+            return Err(CliError::SchemaFile {
+                location: url.shown.clone(),
+                message: "check --schema replays the history into a scratch SQLite database, and this project's database is not SQLite; a scratch PostgreSQL or MySQL database (--dev-url) is not supported yet".into(),
+            });
+        }
+    }
+    db.require_runnable()?;
+    let (file, shown) = schema_file(project, given, cwd)?;
+    let text = std::fs::read_to_string(&file).map_err(|e| CliError::SchemaFile {
+        location: shown.clone(),
+        message: format!("cannot read the schema file: {e}"),
+    })?;
+    let declared = aludel_schema::read_schema_rs(&text).map_err(|e| CliError::SchemaFile {
+        location: format!("{shown}:{}:{}", e.line, e.column),
+        message: e.message,
+    })?;
+    let history = replay(&db)?;
+    let differences = aludel_schema::diff(&history, &declared);
+    if args.format == Format::Json {
+        let report = json::render(&SchemaJson {
+            schema_file: &shown,
+            matches: differences.is_empty(),
+            differences: differences
+                .iter()
+                .map(|d| DifferenceJson {
+                    kind: d.kind(),
+                    table: d.table().to_string(),
+                    message: d.to_string(),
+                })
+                .collect(),
+        })?;
+        if differences.is_empty() {
+            return Ok(report);
+        }
+        return Err(CliError::SchemaDiffers {
+            stdout: report,
+            message: summary(&shown, &differences),
+        });
+    }
+    if differences.is_empty() {
+        output::message(&format!(
+            "{shown} matches the history ({} tables)\n",
+            history.tables.len()
+        ));
+        return Ok(String::new());
+    }
+    Err(CliError::SchemaDiffers {
+        stdout: String::new(),
+        message: summary(&shown, &differences),
+    })
+}
+
+/// `<file> differs from the history (N differences):` and the first ten.
+fn summary(shown: &str, differences: &[Difference]) -> String {
+    const SHOWN: usize = 10;
+    let count = match differences.len() {
+        1 => "1 difference".to_string(),
+        n => format!("{n} differences"),
+    };
+    let mut out = format!("{shown} differs from the history ({count}):");
+    for difference in differences.iter().take(SHOWN) {
+        out.push_str("\n  ");
+        out.push_str(&difference.to_string());
+    }
+    if differences.len() > SHOWN {
+        out.push_str(&format!("\n  and {} more", differences.len() - SHOWN));
+    }
+    out
+}
+
+/// The schema file: PATH as given, else diesel.toml's `[print_schema] file` (relative to
+/// diesel.toml), else `src/schema.rs`, both in the project's directory. Returns the path to
+/// open and the path as shown.
+fn schema_file(
+    project: &Project,
+    given: Option<&Path>,
+    cwd: &Path,
+) -> Result<(PathBuf, String), CliError> {
+    if let Some(given) = given {
+        return Ok((cwd.join(given), given.display().to_string()));
+    }
+    let root = project
+        .config_file()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let diesel_toml = root.join("diesel.toml");
+    let relative = match std::fs::read_to_string(cwd.join(&diesel_toml)) {
+        Ok(text) => print_schema_file(&text).map_err(|message| CliError::SchemaFile {
+            location: diesel_toml.display().to_string(),
+            message,
+        })?,
+        Err(_) => None,
+    };
+    let path = root.join(relative.unwrap_or_else(|| "src/schema.rs".into()));
+    Ok((cwd.join(&path), path.display().to_string()))
+}
+
+/// diesel.toml's `[print_schema] file`, if it sets one.
+fn print_schema_file(text: &str) -> Result<Option<String>, String> {
+    use toml::de::{DeTable, DeValue};
+    let document = DeTable::parse(text).map_err(|e| format!("cannot read diesel.toml: {e}"))?;
+    let Some(section) = document.get_ref().get("print_schema") else {
+        return Ok(None);
+    };
+    let DeValue::Table(section) = section.get_ref() else {
+        return Err("`print_schema` is not a table".into());
+    };
+    match section.get("file").map(|v| v.get_ref()) {
+        None => Ok(None),
+        Some(DeValue::String(file)) => Ok(Some(file.to_string())),
+        Some(_) => Err("`print_schema.file` is not a string".into()),
+    }
+}
+
+/// The schema the history yields: every revision applied to a new SQLite database in a
+/// directory of its own, removed afterwards, and read back.
+#[cfg(feature = "sqlite")]
+fn replay(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
+    use diesel::Connection;
+
+    /// Removes the scratch directory however the replay ends.
+    struct Scratch(PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let scratch =
+        Scratch(std::env::temp_dir().join(format!("aludel-schema-{}-{nanos}", std::process::id())));
+    let failed = |message: String| CliError::SchemaFile {
+        location: "the scratch database".into(),
+        message,
+    };
+    std::fs::create_dir_all(&scratch.0)
+        .map_err(|e| failed(format!("cannot create {}: {e}", scratch.0.display())))?;
+    let path = scratch.0.join("history.db");
+    let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+        .map_err(|e| failed(e.to_string()))?;
+    let migrator = db.migrator();
+    migrator
+        .upgrade(&mut conn, "heads")
+        .map_err(|e| db.run_error(&e))?;
+    let own = migrator.options().own_tables();
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    aludel_schema::sqlite::introspect(&mut conn, &own).map_err(|e| failed(e.to_string()))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn replay(_db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
+    Err(CliError::SchemaFile {
+        location: "check --schema".into(),
+        message: "this program is built without SQLite, into which the history is replayed".into(),
+    })
+}

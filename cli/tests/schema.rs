@@ -1,0 +1,260 @@
+//! `aludel check --schema`: the history replayed into a scratch SQLite database and compared
+//! with diesel's `schema.rs`, against what diesel's own `print-schema` prints (the fixture's
+//! `src/schema.rs`, see its README), and with every kind of difference.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::path::Path;
+use std::process::Command;
+
+use aludel_tests::TempDir;
+
+/// A copy of `tests/fixtures/schema` in a temporary directory.
+fn project(name: &str) -> TempDir {
+    let dir = TempDir::new(&format!("aludel-schema-{name}"));
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema");
+    for relative in [
+        "migrations/versions/1_types.sql",
+        "migrations/versions/2_keys.sql",
+        "src/schema.rs",
+    ] {
+        dir.write(
+            relative,
+            &std::fs::read_to_string(fixture.join(relative)).unwrap(),
+        );
+    }
+    dir
+}
+
+/// `aludel args...` in `dir`: exit code, stdout, stderr.
+fn aludel(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_aludel"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn edit(dir: &TempDir, file: &str, from: &str, to: &str) {
+    let path = dir.0.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from} is not in {file}");
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn what_diesel_print_schema_prints_matches_the_history() {
+    let dir = project("oracle");
+    let (code, stdout, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (
+            Some(0),
+            "",
+            "src/schema.rs matches the history (5 tables)\n"
+        )
+    );
+    // Nothing is left of the scratch database, and no database was created in the project.
+    let tmp = dir.0.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_aludel"))
+        .args(["check", "--schema"])
+        .current_dir(&dir.0)
+        .env_remove("DATABASE_URL")
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "the scratch database is removed"
+    );
+    assert!(!dir.0.join("app.db").exists());
+    let (code, stdout, _) = aludel(&dir.0, &["check", "--schema", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("\"matches\": true"), "{stdout}");
+}
+
+#[test]
+fn every_difference_is_named_and_fails_the_check() {
+    let dir = project("differs");
+    let schema = "src/schema.rs";
+    edit(
+        &dir,
+        schema,
+        "        big -> BigInt,\n",
+        "        big -> Integer,\n",
+    );
+    edit(
+        &dir,
+        schema,
+        "        name -> Text,\n        note",
+        "        name -> Nullable<Text>,\n        note",
+    );
+    edit(
+        &dir,
+        schema,
+        "        clock -> Nullable<Time>,\n",
+        "        clock -> Nullable<Time>,\n        extra -> Text,\n",
+    );
+    edit(&dir, schema, "        day -> Nullable<Date>,\n", "");
+    edit(
+        &dir,
+        schema,
+        "    members (team_id, name) {",
+        "    members (name, team_id) {",
+    );
+    edit(
+        &dir,
+        schema,
+        "diesel::joinable!(nodes -> teams (team_id));\n",
+        "diesel::joinable!(members -> teams (team_id));\n",
+    );
+    edit(&dir, schema, "diesel::table! {\n    notes (rowid) {", "diesel::table! {\n    archived (id) {\n        id -> Integer,\n    }\n}\n\ndiesel::table! {\n    notes (rowid) {");
+    let (code, stdout, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert_eq!(
+        stderr,
+        "error: src/schema.rs differs from the history (8 differences):
+  table archived: in the schema file, not in the history
+  table kinds: column big is BigInt in the history, Integer in the schema file
+  table kinds: column name is Text in the history, Nullable<Text> in the schema file
+  table kinds: column day (Nullable<Date>) is in the history, not in the schema file
+  table kinds: column extra (Text) is in the schema file, not in the history
+  table members: primary key (team_id, name) in the history, (name, team_id) in the schema file
+  joinable!(nodes -> teams (team_id)): in the history, not in the schema file
+  joinable!(members -> teams (team_id)): in the schema file, not in the history
+"
+    );
+    let (code, stdout, _) = aludel(&dir.0, &["check", "--schema", "--format", "json"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("\"matches\": false"), "{stdout}");
+    assert_eq!(stdout.matches("\"kind\": ").count(), 8, "{stdout}");
+    assert!(stdout.contains("\"kind\": \"primary_key\""), "{stdout}");
+}
+
+#[test]
+fn more_than_ten_differences_are_counted() {
+    let dir = project("many");
+    let columns: String = (0..12)
+        .map(|i| format!("        c{i} -> Text,\n"))
+        .collect();
+    edit(
+        &dir,
+        "src/schema.rs",
+        "        clock -> Nullable<Time>,\n",
+        &format!("        clock -> Nullable<Time>,\n{columns}"),
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with("error: src/schema.rs differs from the history (12 differences):\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        12,
+        "ten listed and a count: {stderr}"
+    );
+    assert!(stderr.ends_with("  and 2 more\n"), "{stderr}");
+}
+
+#[test]
+fn the_schema_file_comes_from_the_argument_then_diesel_toml() {
+    let dir = project("paths");
+    let text = std::fs::read_to_string(dir.0.join("src/schema.rs")).unwrap();
+    std::fs::remove_file(dir.0.join("src/schema.rs")).unwrap();
+    dir.write("src/db/schema.rs", &text);
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with("error: src/schema.rs: cannot read the schema file:"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema", "src/db/schema.rs"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (Some(0), "src/db/schema.rs matches the history (5 tables)\n")
+    );
+    dir.write(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/db/schema.rs\"\n",
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (Some(0), "src/db/schema.rs matches the history (5 tables)\n")
+    );
+    dir.write("diesel.toml", "[print_schema]\nfile = 3\n");
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            Some(1),
+            "error: diesel.toml: `print_schema.file` is not a string\n"
+        )
+    );
+}
+
+#[test]
+fn a_broken_schema_file_is_an_error_with_its_line() {
+    let dir = project("broken");
+    edit(
+        &dir,
+        "src/schema.rs",
+        "        flag -> Bool,\n",
+        "        flag -> ,\n",
+    );
+    let (code, stdout, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert!(stderr.starts_with("error: src/schema.rs:6:"), "{stderr}");
+}
+
+#[test]
+fn a_history_that_does_not_apply_or_another_dialect_is_refused() {
+    let dir = project("refused");
+    let (code, _, stderr) = aludel(
+        &dir.0,
+        &[
+            "check",
+            "--schema",
+            "--database-url",
+            "postgres://u:secret@127.0.0.1:1/x",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("is not SQLite") && !stderr.contains("secret"),
+        "{stderr}"
+    );
+    dir.write(
+        "migrations/versions/3_fails.sql",
+        "-- revision: s3\n-- down_revision: s2\n\n-- upgrade\nCREATE TABLE kinds (id INTEGER);\n",
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("s3") && stderr.contains("already exists"),
+        "{stderr}"
+    );
+    dir.write(
+        "migrations/versions/3_fails.rs",
+        "//! revision: s3\n//! down_revision: s2\n\npub fn upgrade(op: &mut aludel::op::Op<'_>) -> aludel::Result<()> {\n    op.execute(\"SELECT 1\")\n}\n",
+    );
+    std::fs::remove_file(dir.0.join("migrations/versions/3_fails.sql")).unwrap();
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("this history has Rust revisions (s3 in"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,232 @@
+//! What differs between two schemas: the one a history yields and the one `schema.rs`
+//! declares.
+
+use std::fmt;
+
+use crate::{Column, Schema, Table};
+
+/// One difference, from the history's side (`expected`, what the history yields) to the
+/// file's (`found`, what `schema.rs` declares).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// A table the history has and the file does not.
+    MissingTable {
+        /// The table.
+        table: String,
+    },
+    /// A table the file declares and the history does not have.
+    ExtraTable {
+        /// The table.
+        table: String,
+    },
+    /// A column the history has and the file does not.
+    MissingColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its type.
+        sql_type: String,
+    },
+    /// A column the file declares and the history does not have.
+    ExtraColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its type.
+        sql_type: String,
+    },
+    /// A column of another type or nullability.
+    ColumnType {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its type in the history.
+        expected: String,
+        /// Its type in the file.
+        found: String,
+    },
+    /// Another primary key.
+    PrimaryKey {
+        /// The table.
+        table: String,
+        /// The history's.
+        expected: Vec<String>,
+        /// The file's.
+        found: Vec<String>,
+    },
+    /// A foreign key (diesel's `joinable!`) the history has and the file does not.
+    MissingForeignKey {
+        /// `child -> parent (column)`.
+        key: String,
+    },
+    /// A foreign key the file declares and the history does not have.
+    ExtraForeignKey {
+        /// `child -> parent (column)`.
+        key: String,
+    },
+}
+
+impl Difference {
+    /// The kind, as `--format json` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Difference::MissingTable { .. } => "missing_table",
+            Difference::ExtraTable { .. } => "extra_table",
+            Difference::MissingColumn { .. } => "missing_column",
+            Difference::ExtraColumn { .. } => "extra_column",
+            Difference::ColumnType { .. } => "column_type",
+            Difference::PrimaryKey { .. } => "primary_key",
+            Difference::MissingForeignKey { .. } => "missing_foreign_key",
+            Difference::ExtraForeignKey { .. } => "extra_foreign_key",
+        }
+    }
+
+    /// The table it concerns (for a foreign key, the referencing one's key text).
+    pub fn table(&self) -> &str {
+        match self {
+            Difference::MissingTable { table }
+            | Difference::ExtraTable { table }
+            | Difference::MissingColumn { table, .. }
+            | Difference::ExtraColumn { table, .. }
+            | Difference::ColumnType { table, .. }
+            | Difference::PrimaryKey { table, .. } => table,
+            Difference::MissingForeignKey { key } | Difference::ExtraForeignKey { key } => key,
+        }
+    }
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Difference::MissingTable { table } => {
+                write!(f, "table {table}: in the history, not in the schema file")
+            }
+            Difference::ExtraTable { table } => {
+                write!(f, "table {table}: in the schema file, not in the history")
+            }
+            Difference::MissingColumn {
+                table,
+                column,
+                sql_type,
+            } => write!(
+                f,
+                "table {table}: column {column} ({sql_type}) is in the history, not in the schema file"
+            ),
+            Difference::ExtraColumn {
+                table,
+                column,
+                sql_type,
+            } => write!(
+                f,
+                "table {table}: column {column} ({sql_type}) is in the schema file, not in the history"
+            ),
+            Difference::ColumnType {
+                table,
+                column,
+                expected,
+                found,
+            } => write!(
+                f,
+                "table {table}: column {column} is {expected} in the history, {found} in the schema file"
+            ),
+            Difference::PrimaryKey {
+                table,
+                expected,
+                found,
+            } => write!(
+                f,
+                "table {table}: primary key ({}) in the history, ({}) in the schema file",
+                expected.join(", "),
+                found.join(", ")
+            ),
+            Difference::MissingForeignKey { key } => {
+                write!(f, "joinable!({key}): in the history, not in the schema file")
+            }
+            Difference::ExtraForeignKey { key } => {
+                write!(f, "joinable!({key}): in the schema file, not in the history")
+            }
+        }
+    }
+}
+
+/// What differs from `expected` (the history's schema) to `found` (the file's), table by
+/// table in name order, then the foreign keys.
+pub fn diff(expected: &Schema, found: &Schema) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let find = |schema: &'_ Schema, name: &str| -> Option<Table> {
+        schema
+            .tables
+            .iter()
+            .find(|t| t.qualified_name() == name)
+            .cloned()
+    };
+    let mut names: Vec<String> = expected
+        .tables
+        .iter()
+        .chain(&found.tables)
+        .map(Table::qualified_name)
+        .collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        match (find(expected, &name), find(found, &name)) {
+            (Some(_), None) => out.push(Difference::MissingTable { table: name }),
+            (None, Some(_)) => out.push(Difference::ExtraTable { table: name }),
+            (Some(e), Some(f)) => table_diff(&name, &e, &f, &mut out),
+            (None, None) => {}
+        }
+    }
+    let key = |k: &crate::ForeignKey| format!("{} -> {} ({})", k.child, k.parent, k.column);
+    for k in &expected.foreign_keys {
+        if !found.foreign_keys.contains(k) {
+            out.push(Difference::MissingForeignKey { key: key(k) });
+        }
+    }
+    for k in &found.foreign_keys {
+        if !expected.foreign_keys.contains(k) {
+            out.push(Difference::ExtraForeignKey { key: key(k) });
+        }
+    }
+    out
+}
+
+fn table_diff(name: &str, expected: &Table, found: &Table, out: &mut Vec<Difference>) {
+    let column = |table: &Table, column: &str| -> Option<Column> {
+        table.columns.iter().find(|c| c.name == column).cloned()
+    };
+    for e in &expected.columns {
+        match column(found, &e.name) {
+            None => out.push(Difference::MissingColumn {
+                table: name.to_string(),
+                column: e.name.clone(),
+                sql_type: e.diesel_type(),
+            }),
+            Some(f) if f.diesel_type() != e.diesel_type() => out.push(Difference::ColumnType {
+                table: name.to_string(),
+                column: e.name.clone(),
+                expected: e.diesel_type(),
+                found: f.diesel_type(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for f in &found.columns {
+        if column(expected, &f.name).is_none() {
+            out.push(Difference::ExtraColumn {
+                table: name.to_string(),
+                column: f.name.clone(),
+                sql_type: f.diesel_type(),
+            });
+        }
+    }
+    if expected.primary_key != found.primary_key {
+        out.push(Difference::PrimaryKey {
+            table: name.to_string(),
+            expected: expected.primary_key.clone(),
+            found: found.primary_key.clone(),
+        });
+    }
+}

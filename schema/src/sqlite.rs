@@ -1,0 +1,181 @@
+//! A SQLite database's schema as `diesel print-schema` reads it: the same tables (not
+//! SQLite's own, not those starting with `__`, not the ones named in `exclude`), the same type
+//! names, nullability, primary keys (the rowid where a table declares none) and foreign keys
+//! (single-column ones to a table's single-column primary key, not between tables that have
+//! several, as `joinable!` can state only one).
+
+use diesel::sqlite::SqliteConnection;
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+
+use crate::{Column, ForeignKey, Schema, Table};
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    not_null: bool,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pk: i32,
+}
+
+#[derive(QueryableByName)]
+struct KeyRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    id: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    parent: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    from: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    to: Option<String>,
+}
+
+/// The schema of the database `conn` is connected to, without the tables named in
+/// `exclude` (aludel's own).
+pub fn introspect(conn: &mut SqliteConnection, exclude: &[&str]) -> QueryResult<Schema> {
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .load(conn)?;
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.name)
+        .filter(|n| !exclude.iter().any(|e| e.eq_ignore_ascii_case(n)))
+        .collect();
+    let mut schema = Schema::default();
+    // Each foreign-key constraint: its table, and its rows (one per column).
+    let mut constraints: Vec<(String, Vec<KeyRow>)> = Vec::new();
+    for name in &names {
+        let rows: Vec<ColumnRow> = diesel::sql_query(
+            "SELECT name, type AS kind, \"notnull\" AS not_null, pk FROM pragma_table_xinfo(?) WHERE hidden <> 1 ORDER BY cid",
+        )
+        .bind::<diesel::sql_types::Text, _>(name)
+        .load(conn)?;
+        let mut primary_key: Vec<String> = rows
+            .iter()
+            .filter(|r| r.pk > 0)
+            .map(|r| r.name.clone())
+            .collect();
+        let mut columns: Vec<Column> = rows
+            .iter()
+            .map(|r| Column {
+                name: r.name.clone(),
+                sql_type: sqlite_type(&r.kind).0,
+                nullable: !r.not_null,
+            })
+            .collect();
+        if primary_key.is_empty() {
+            // A table without a primary key has its rowid, under the first of its names that
+            // no column takes.
+            if let Some(alias) = ["rowid", "oid", "_rowid_"]
+                .into_iter()
+                .find(|alias| !rows.iter().any(|r| r.name.eq_ignore_ascii_case(alias)))
+            {
+                primary_key.push(alias.to_string());
+                columns.insert(
+                    0,
+                    Column {
+                        name: alias.to_string(),
+                        sql_type: "Integer".into(),
+                        nullable: false,
+                    },
+                );
+            }
+        }
+        let keys: Vec<KeyRow> = diesel::sql_query(
+            "SELECT id, \"table\" AS parent, \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+        )
+        .bind::<diesel::sql_types::Text, _>(name)
+        .load(conn)?;
+        for key in keys {
+            match constraints.last_mut() {
+                Some((table, rows)) if table == name && rows[0].id == key.id => rows.push(key),
+                _ => constraints.push((name.clone(), vec![key])),
+            }
+        }
+        schema.tables.push(Table {
+            schema: None,
+            name: name.clone(),
+            primary_key,
+            columns,
+        });
+    }
+    // joinable! states a single-column key to the parent's single-column primary key, and one
+    // per pair of tables: where a table references another twice, neither is stated.
+    let references = |child: &str, parent: &str| {
+        constraints
+            .iter()
+            .filter(|(c, rows)| c == child && rows[0].parent.eq_ignore_ascii_case(parent))
+            .count()
+    };
+    let mut foreign_keys = Vec::new();
+    for (child, rows) in &constraints {
+        let [key] = rows.as_slice() else { continue };
+        let Some(parent) = schema
+            .tables
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(&key.parent))
+        else {
+            continue;
+        };
+        let to_primary_key = match (&key.to, parent.primary_key.as_slice()) {
+            (Some(to), [pk]) => to.eq_ignore_ascii_case(pk),
+            (None, [_]) => true,
+            _ => false,
+        };
+        if to_primary_key && *child != parent.name && references(child, &parent.name) == 1 {
+            foreign_keys.push(ForeignKey {
+                child: child.clone(),
+                parent: parent.name.clone(),
+                column: key.from.clone(),
+            });
+        }
+    }
+    foreign_keys.sort();
+    schema.foreign_keys = foreign_keys;
+    Ok(schema)
+}
+
+/// diesel's SQL type for a column declared with `declared` (its rules, in its order), and
+/// whether the declaration is one diesel knows.
+pub fn sqlite_type(declared: &str) -> (String, bool) {
+    let mut t = declared.to_lowercase();
+    if t == "generated always" {
+        t.clear();
+    }
+    let known = |name: &str| (name.to_string(), true);
+    if t == "boolean" || t == "bool" || (t.contains("tiny") && t.contains("int")) {
+        known("Bool")
+    } else if t == "int2" || (t.contains("small") && t.contains("int")) {
+        known("SmallInt")
+    } else if t == "int8" || (t.contains("big") && t.contains("int")) {
+        known("BigInt")
+    } else if t.contains("int") {
+        known("Integer")
+    } else if t.contains("char") || t.contains("clob") || t.contains("text") {
+        known("Text")
+    } else if t.contains("blob") || t.contains("binary") || t.is_empty() {
+        known("Binary")
+    } else if t.contains("float") || t.contains("real") {
+        known("Float")
+    } else if t.contains("double") || t.contains("num") || t.contains("dec") {
+        known("Double")
+    } else if t == "datetime" || t == "timestamp" {
+        known("Timestamp")
+    } else if t == "date" {
+        known("Date")
+    } else if t == "time" {
+        known("Time")
+    } else {
+        (declared.to_string(), false)
+    }
+}
