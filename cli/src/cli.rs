@@ -58,8 +58,20 @@ pub enum Command {
     Current(CurrentArgs),
     /// Exit 1 unless the history is valid and the database is at its heads.
     Check(CheckArgs),
+    /// Print the schema.rs the history yields (a scratch SQLite database), as diesel
+    /// print-schema prints it; with --database-url, a live SQLite database's.
+    PrintSchema(PrintSchemaArgs),
     /// Turn another tool's migrations into an aludel history (`import diesel DIR`).
     Import(ImportArgs),
+}
+
+/// Options of `aludel print-schema`.
+#[derive(Debug, Clone, Args)]
+pub struct PrintSchemaArgs {
+    /// A live SQLite database to read instead of the history (`DATABASE_URL` and aludel.toml's
+    /// `database_url` are not read: without this, the history is).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 /// Options of `aludel import`.

@@ -249,6 +249,9 @@ pub fn execute(cli: &Cli, cwd: &std::path::Path) -> Result<String, CliError> {
         Command::Current(args) => {
             commands::current::run(&Project::locate(&cli.project, cwd)?, args)
         }
+        Command::PrintSchema(args) => {
+            commands::schema::print(&Project::locate(&cli.project, cwd)?, args)
+        }
         Command::Check(args) => {
             commands::check::run(&Project::locate(&cli.project, cwd)?, args, cwd)
         }

@@ -258,3 +258,65 @@ fn a_history_that_does_not_apply_or_another_dialect_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn print_schema_prints_what_diesel_prints_for_the_history_and_for_a_live_database() {
+    let dir = project("print");
+    let expected = std::fs::read_to_string(dir.0.join("src/schema.rs")).unwrap();
+    let (code, stdout, stderr) = aludel(&dir.0, &["print-schema"]);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    assert_eq!(
+        stdout, expected,
+        "byte for byte what diesel print-schema prints"
+    );
+    // A live database: aludel's own tables are left out.
+    let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", "live.db"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, _) = aludel(&dir.0, &["print-schema", "--database-url", "live.db"]);
+    assert_eq!((code, stdout), (Some(0), expected));
+    // A file that does not exist is not created.
+    let (code, stdout, stderr) = aludel(&dir.0, &["print-schema", "--database-url", "none.db"]);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(!dir.0.join("none.db").exists());
+}
+
+#[test]
+fn names_that_are_not_rust_names_get_sql_name_as_diesel_writes_them() {
+    let dir = TempDir::new("aludel-schema-names");
+    dir.write(
+        "migrations/versions/1.sql",
+        "-- revision: n1\n-- down_revision:\n\n-- upgrade\nCREATE TABLE t (id integer primary key, \"first name\" text, \"a - b\" text, \"type\" text, t text, \"say \"\"hi\"\" #1\" text);\n",
+    );
+    let (code, stdout, stderr) = aludel(&dir.0, &["print-schema"]);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    // What diesel print-schema (diesel_cli 2.3.14) prints for this table.
+    assert_eq!(
+        stdout,
+        r###"// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    t (id) {
+        id -> Nullable<Integer>,
+        #[sql_name = "first name"]
+        first_name -> Nullable<Text>,
+        #[sql_name = "a - b"]
+        a_b -> Nullable<Text>,
+        #[sql_name = "type"]
+        type_ -> Nullable<Text>,
+        #[sql_name = "t"]
+        t_ -> Nullable<Text>,
+        #[sql_name = r##"say "hi" #1"##]
+        say_hi_1 -> Nullable<Text>,
+    }
+}
+"###
+    );
+    // And check --schema reads it back as the same schema.
+    dir.write("src/schema.rs", &stdout);
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (Some(0), "src/schema.rs matches the history (1 table)\n")
+    );
+}

@@ -6,14 +6,17 @@
 //!   parser of `table!` declarations;
 //! - [`sqlite::introspect`] reads a SQLite database's tables as `diesel print-schema` does
 //!   (the same type names, nullability, primary keys and foreign keys);
-//! - [`diff`] lists what differs, table by table and column by column.
+//! - [`diff`] lists what differs, table by table and column by column;
+//! - [`print_schema`] writes a schema as `diesel print-schema` prints it.
 
 pub mod diff;
+pub mod print;
 pub mod read;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 pub use diff::{diff, Difference};
+pub use print::print_schema;
 pub use read::{read_schema_rs, ReadError};
 
 /// A schema: tables and the foreign keys between them.

@@ -12,6 +12,7 @@ pub mod import;
 pub mod init;
 pub mod merge;
 pub mod revision;
+pub mod schema;
 pub mod show;
 pub mod stamp;
 pub mod upgrade;

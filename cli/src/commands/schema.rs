@@ -1,14 +1,16 @@
-//! `aludel check --schema`: does the history yield the schema that diesel's `schema.rs`
-//! declares? The history is replayed into a scratch SQLite database, which is read as
-//! `diesel print-schema` reads one, and compared with the file table by table.
+//! `aludel check --schema` and `aludel print-schema`: the schema the history yields, replayed
+//! into a scratch SQLite database and read as `diesel print-schema` reads one, compared with
+//! diesel's `schema.rs` table by table, or printed as diesel prints it.
 
 use std::path::{Path, PathBuf};
 
 use aludel_schema::Difference;
 use serde::Serialize;
 
-use crate::cli::{CheckArgs, Format};
-use crate::database::{Backend, Database};
+use crate::cli::{CheckArgs, DatabaseArgs, Format, PrintSchemaArgs};
+#[cfg(feature = "sqlite")]
+use crate::database::Conn;
+use crate::database::{connect, Access, Backend, Database};
 use crate::error::CliError;
 use crate::json;
 use crate::output;
@@ -36,22 +38,15 @@ struct DifferenceJson {
     message: String,
 }
 
-pub(super) fn check(
+/// `check --schema [PATH]`: exits 0 when the history yields PATH's schema, else 1 with every
+/// difference.
+pub fn check(
     project: &Project,
     args: &CheckArgs,
     given: Option<&Path>,
     cwd: &Path,
 ) -> Result<String, CliError> {
     let db = Database::new(project, &args.database)?;
-    if let Some((url, _)) = db.url() {
-        if url.backend != Backend::Sqlite {
-            return Err(CliError::SchemaFile {
-                location: url.shown.clone(),
-                message: "check --schema replays the history into a scratch SQLite database, and this project's database is not SQLite; a scratch PostgreSQL or MySQL database (--dev-url) is not supported yet".into(),
-            });
-        }
-    }
-    db.require_runnable()?;
     let (file, shown) = schema_file(project, given, cwd)?;
     let text = std::fs::read_to_string(&file).map_err(|e| CliError::SchemaFile {
         location: shown.clone(),
@@ -61,7 +56,7 @@ pub(super) fn check(
         location: format!("{shown}:{}:{}", e.line, e.column),
         message: e.message,
     })?;
-    let history = replay(&db)?;
+    let history = history(&db)?;
     let differences = aludel_schema::diff(&history, &declared);
     if args.format == Format::Json {
         let report = json::render(&SchemaJson {
@@ -85,10 +80,11 @@ pub(super) fn check(
         });
     }
     if differences.is_empty() {
-        output::message(&format!(
-            "{shown} matches the history ({} tables)\n",
-            history.tables.len()
-        ));
+        let tables = match history.tables.len() {
+            1 => "1 table".to_string(),
+            n => format!("{n} tables"),
+        };
+        output::message(&format!("{shown} matches the history ({tables})\n"));
         return Ok(String::new());
     }
     Err(CliError::SchemaDiffers {
@@ -158,6 +154,59 @@ fn print_schema_file(text: &str) -> Result<Option<String>, String> {
         Some(DeValue::String(file)) => Ok(Some(file.to_string())),
         Some(_) => Err("`print_schema.file` is not a string".into()),
     }
+}
+
+/// `print-schema`: the `schema.rs` the history yields, or with `--database-url` the one a
+/// live SQLite database has, byte for byte what `diesel print-schema` prints.
+pub fn print(project: &Project, args: &PrintSchemaArgs) -> Result<String, CliError> {
+    let schema = match &args.database_url {
+        None => history(&Database::new(project, &DatabaseArgs::default())?)?,
+        Some(url) => live(project, url)?,
+    };
+    Ok(aludel_schema::print_schema(&schema))
+}
+
+/// The schema of a live SQLite database (aludel's own tables left out).
+fn live(project: &Project, url: &str) -> Result<aludel_schema::Schema, CliError> {
+    let args = DatabaseArgs {
+        database_url: Some(url.to_string()),
+    };
+    let db = Database::new(project, &args)?;
+    let url = db.require_url()?;
+    let unsupported = || CliError::SchemaFile {
+        location: url.shown.clone(),
+        message: "print-schema reads SQLite databases only so far".into(),
+    };
+    if url.backend != Backend::Sqlite {
+        return Err(unsupported());
+    }
+    match connect(url, Access::ReadOnly)? {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(mut conn) => {
+            let own = db.migrator().options().own_tables();
+            let own: Vec<&str> = own.iter().map(String::as_str).collect();
+            aludel_schema::sqlite::introspect(&mut conn, &own).map_err(|e| CliError::SchemaFile {
+                location: url.shown.clone(),
+                message: e.to_string(),
+            })
+        }
+        #[allow(unreachable_patterns)]
+        _ => Err(unsupported()),
+    }
+}
+
+/// The schema the history yields, for a project whose database is SQLite (or not named).
+fn history(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
+    if let Some((url, _)) = db.url() {
+        if url.backend != Backend::Sqlite {
+            return Err(CliError::SchemaFile {
+                location: url.shown.clone(),
+                message: "the history is replayed into a scratch SQLite database, and this project's database is not SQLite; a scratch PostgreSQL or MySQL database (--dev-url) is not supported yet".into(),
+            });
+        }
+    }
+    db.require_runnable()?;
+    replay(db)
 }
 
 /// The schema the history yields: every revision applied to a new SQLite database in a

@@ -10,15 +10,13 @@ use crate::error::CliError;
 use crate::output;
 use crate::project::Project;
 
-mod schema;
-
 /// Exits 0 with `database is at heads (<heads>)` on stderr when the database is at the
 /// history's heads; exits 1 with one line saying what is pending otherwise, and with the
 /// diagnostics when the history is invalid (loading the project fails first). A database at a
 /// revision the history does not contain is an error too. Read-only.
 pub fn run(project: &Project, args: &CheckArgs, cwd: &Path) -> Result<String, CliError> {
     if let Some(path) = &args.schema {
-        return schema::check(project, args, path.as_deref(), cwd);
+        return super::schema::check(project, args, path.as_deref(), cwd);
     }
     let db = Database::new(project, &args.database)?;
     let mut conn = connect(db.require_url()?, Access::ReadOnly)?;
