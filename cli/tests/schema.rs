@@ -320,3 +320,64 @@ diesel::table! {
         (Some(0), "src/schema.rs matches the history (1 table)\n")
     );
 }
+
+#[test]
+fn init_keeps_aludels_tables_out_of_diesel_print_schema() {
+    let dir = TempDir::new("aludel-schema-init");
+    let setup = "# For documentation on how to configure this file,\n# see https://diesel.rs/guides/configuring-diesel-cli\n\n[print_schema]\nfile = \"src/schema.rs\"\n\n[migrations_directory]\ndir = \"migrations\"\n";
+    dir.write("diesel.toml", setup);
+    let (code, _, stderr) = aludel(&dir.0, &["init"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Updating diesel.toml ...  done"),
+        "{stderr}"
+    );
+    let written = std::fs::read_to_string(dir.0.join("diesel.toml")).unwrap();
+    assert_eq!(
+        written,
+        setup.replace(
+            "[print_schema]\n",
+            "[print_schema]\nfilter = { except_tables = [\"^alembic_version$\", \"^aludel_revision_log$\", \"^aludel_revision_log_lineage$\"] }\n"
+        )
+    );
+    let (_, _, stderr) = aludel(&dir.0, &["init"]);
+    assert!(
+        stderr.contains("diesel.toml leaves aludel's tables out of print-schema already, kept"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.0.join("diesel.toml")).unwrap(),
+        written
+    );
+
+    // diesel print-schema itself, where diesel_cli is installed (ALUDEL_TEST_DIESEL names it).
+    let Some(diesel) = std::env::var_os("ALUDEL_TEST_DIESEL") else {
+        eprintln!("note: ALUDEL_TEST_DIESEL is not set; diesel print-schema is not run");
+        return;
+    };
+    dir.write(
+        "migrations/versions/1.sql",
+        "-- revision: i1\n-- down_revision:\n\n-- upgrade\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", "app.db"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let output = Command::new(diesel)
+        .args(["print-schema", "--database-url", "app.db"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        printed.contains("users (id)")
+            && !printed.contains("alembic")
+            && !printed.contains("aludel"),
+        "{printed}"
+    );
+    let (_, ours, _) = aludel(&dir.0, &["print-schema"]);
+    assert_eq!(ours, printed);
+}

@@ -7,7 +7,10 @@
 //! - `build.rs`, so that Cargo rebuilds the crate when a revision file is added or removed:
 //!   written when DIR holds a package's `Cargo.toml` and there is none yet; an existing one
 //!   gets `println!("cargo:rerun-if-changed=migrations");` as the first statement of its
-//!   `fn main`; one without a `fn main` is left alone and the line to add is printed.
+//!   `fn main`; one without a `fn main` is left alone and the line to add is printed;
+//! - in a project that diesel_cli set up, aludel's tables in `diesel.toml`'s
+//!   `[print_schema] filter = { except_tables = [..] }`, so that `diesel print-schema`
+//!   leaves them out.
 //!
 //! Nothing that exists is overwritten, so running it twice is safe; every step says on stderr
 //! what it did or why it kept what was there. Stdout stays empty.
@@ -124,7 +127,128 @@ pub fn run(args: &InitArgs, cwd: &Path, messages: &mut dyn Write) -> Result<Stri
 
     let location = show(&config.script_location);
     build_script(&dir, &here, &location, messages)?;
+    diesel_toml(&dir, &here, &config, messages)?;
     Ok(String::new())
+}
+
+/// In a project that diesel_cli set up, keeps aludel's tables out of `diesel print-schema`:
+/// adds them, as anchored patterns, to `[print_schema]`'s `filter = { except_tables = [..] }`
+/// (which diesel reads as regular expressions). A filter with `only_tables` leaves them out
+/// already; a diesel.toml whose `print_schema` is not a plain section is left as it is, with
+/// the line to add.
+fn diesel_toml(
+    dir: &Path,
+    here: &Path,
+    config: &Config,
+    messages: &mut dyn Write,
+) -> Result<(), CliError> {
+    let path = here.join("diesel.toml");
+    let shown = show(&dir.join("diesel.toml"));
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let tables = aludel::Options::default()
+        .version_table(config.version_table.clone())
+        .own_tables();
+    let patterns: Vec<String> = tables.iter().map(|t| format!("\"^{t}$\"")).collect();
+    match except_tables(&text, &patterns) {
+        Edit::Unchanged(why) => say(messages, &format!("{shown} {why}, kept")),
+        Edit::Changed(new) => {
+            std::fs::write(&path, new).map_err(|source| CliError::Io {
+                action: "write",
+                path: shown.clone(),
+                source,
+            })?;
+            say(
+                messages,
+                &format!("Updating {shown} ...  done (aludel's tables added to print_schema's filter.except_tables, so that diesel print-schema leaves them out)"),
+            );
+        }
+        Edit::ByHand(why) => say(
+            messages,
+            &format!("{shown} {why}, so it was left as it is; to keep aludel's tables out of diesel print-schema, add to its [print_schema]:\n      filter = {{ except_tables = [{}] }}", patterns.join(", ")),
+        ),
+    }
+    Ok(())
+}
+
+/// What [`except_tables`] makes of a diesel.toml.
+#[derive(Debug, PartialEq, Eq)]
+enum Edit {
+    /// Nothing to change, and why.
+    Unchanged(&'static str),
+    /// The new text.
+    Changed(String),
+    /// A change aludel does not make itself, and why.
+    ByHand(&'static str),
+}
+
+/// diesel.toml's text with `patterns` (TOML strings) in `[print_schema]`'s
+/// `filter = { except_tables = [..] }`.
+fn except_tables(text: &str, patterns: &[String]) -> Edit {
+    use toml::de::{DeTable, DeValue};
+    let filter_line = format!("filter = {{ except_tables = [{}] }}", patterns.join(", "));
+    let Ok(document) = DeTable::parse(text) else {
+        return Edit::ByHand("does not parse as TOML");
+    };
+    let Some(section) = document.get_ref().get("print_schema") else {
+        let mut out = text.to_string();
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!("\n[print_schema]\n{filter_line}\n"));
+        return Edit::Changed(out);
+    };
+    let DeValue::Table(table) = section.get_ref() else {
+        return Edit::ByHand("has a print_schema that is not a table");
+    };
+    let Some(filter) = table.get("filter") else {
+        // After the header line of a plain `[print_schema]` section.
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let code = line.split('#').next().unwrap_or_default().trim();
+            if code == "[print_schema]" {
+                let end = at + line.trim_end_matches(['\r', '\n']).len();
+                let mut out = text.to_string();
+                out.insert_str(end, &format!("\n{filter_line}"));
+                return Edit::Changed(out);
+            }
+            at += line.len();
+        }
+        return Edit::ByHand("defines print_schema in a form other than a [print_schema] section");
+    };
+    let DeValue::Table(filter) = filter.get_ref() else {
+        return Edit::ByHand("has a print_schema.filter that is not a table");
+    };
+    if filter.get("only_tables").is_some() {
+        return Edit::Unchanged(
+            "filters print-schema with only_tables, which leaves aludel's tables out",
+        );
+    }
+    let Some(value) = filter.get("except_tables") else {
+        return Edit::ByHand("has a print_schema.filter without except_tables");
+    };
+    let DeValue::Array(items) = value.get_ref() else {
+        return Edit::ByHand("has an except_tables that is not a list");
+    };
+    let mut listed: Vec<String> = Vec::new();
+    for item in items.iter() {
+        match text.get(item.span()) {
+            Some(raw) => listed.push(raw.trim().to_string()),
+            None => return Edit::ByHand("has an except_tables aludel cannot read"),
+        }
+    }
+    let missing: Vec<&String> = patterns.iter().filter(|p| !listed.contains(p)).collect();
+    if missing.is_empty() {
+        return Edit::Unchanged("leaves aludel's tables out of print-schema already");
+    }
+    if text.get(value.span()).is_none() {
+        return Edit::ByHand("has an except_tables aludel cannot read");
+    }
+    listed.extend(missing.into_iter().cloned());
+    let mut out = text.to_string();
+    out.replace_range(value.span(), &format!("[{}]", listed.join(", ")));
+    Edit::Changed(out)
 }
 
 /// Reads an existing configuration, which must parse.
@@ -343,6 +467,56 @@ mod tests {
             manifest("[workspace]\nmembers = [\"a\"]\n"),
             Manifest::NoPackage
         );
+    }
+
+    #[test]
+    fn diesel_toml_gets_aludels_tables_in_except_tables() {
+        let patterns = vec!["\"^a$\"".to_string(), "\"^b$\"".to_string()];
+        let setup = "# For documentation on how to configure this file,\n# see https://diesel.rs/guides/configuring-diesel-cli\n\n[print_schema]\nfile = \"src/schema.rs\"\ncustom_type_derives = [\"diesel::query_builder::QueryId\", \"Clone\"]\n\n[migrations_directory]\ndir = \"migrations\"\n";
+        let Edit::Changed(once) = except_tables(setup, &patterns) else {
+            panic!("not changed");
+        };
+        assert_eq!(
+            once,
+            setup.replace(
+                "[print_schema]\n",
+                "[print_schema]\nfilter = { except_tables = [\"^a$\", \"^b$\"] }\n"
+            )
+        );
+        assert_eq!(
+            except_tables(&once, &patterns),
+            Edit::Unchanged("leaves aludel's tables out of print-schema already")
+        );
+        let listed = "[print_schema] # the schema\n[print_schema.filter]\nexcept_tables = [ \"old\",\n  \"^a$\" ]\n";
+        assert_eq!(
+            except_tables(listed, &patterns),
+            Edit::Changed(
+                "[print_schema] # the schema\n[print_schema.filter]\nexcept_tables = [\"old\", \"^a$\", \"^b$\"]\n"
+                    .into()
+            )
+        );
+        assert_eq!(
+            except_tables("[migrations_directory]\ndir = \"m\"", &patterns),
+            Edit::Changed(
+                "[migrations_directory]\ndir = \"m\"\n\n[print_schema]\nfilter = { except_tables = [\"^a$\", \"^b$\"] }\n"
+                    .into()
+            )
+        );
+        assert!(matches!(
+            except_tables(
+                "[print_schema]\nfilter = { only_tables = [\"users\"] }\n",
+                &patterns
+            ),
+            Edit::Unchanged(_)
+        ));
+        assert!(matches!(
+            except_tables("print_schema = { file = \"s.rs\" }\n", &patterns),
+            Edit::ByHand(_)
+        ));
+        assert!(matches!(
+            except_tables("[print_schema\n", &patterns),
+            Edit::ByHand(_)
+        ));
     }
 
     #[test]
