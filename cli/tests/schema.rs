@@ -381,3 +381,54 @@ fn init_keeps_aludels_tables_out_of_diesel_print_schema() {
     let (_, ours, _) = aludel(&dir.0, &["print-schema"]);
     assert_eq!(ours, printed);
 }
+
+#[test]
+fn a_database_changed_by_hand_is_reported_beside_the_schema_file() {
+    let dir = project("live");
+    let (code, _, stderr) = aludel(&dir.0, &["upgrade", "s1", "--database-url", "app.db"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema", "--database-url", "app.db"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr, "error: app.db: the database is not at the history's heads (1 pending), and check --schema compares its schema with the history's at heads; run `aludel upgrade heads` first\n");
+    aludel(&dir.0, &["upgrade", "heads", "--database-url", "app.db"]);
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema", "--database-url", "app.db"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            Some(0),
+            "src/schema.rs and the database app.db match the history (5 tables)\n"
+        )
+    );
+    // A column added by hand: every checksum still matches, the schema does not.
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn =
+        diesel::SqliteConnection::establish(dir.0.join("app.db").to_str().unwrap()).unwrap();
+    diesel::sql_query("ALTER TABLE teams ADD COLUMN motto TEXT")
+        .execute(&mut conn)
+        .unwrap();
+    let (code, stdout, stderr) = aludel(&dir.0, &["check", "--schema", "--database-url", "app.db"]);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert_eq!(
+        stderr,
+        "error: the database app.db differs from the history (1 difference):\n  table teams: column motto (Nullable<Text>) is in the database, not in the history\n"
+    );
+    let (code, stdout, _) = aludel(
+        &dir.0,
+        &[
+            "check",
+            "--schema",
+            "--database-url",
+            "app.db",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains("\"database\": {") && stdout.contains("column motto"),
+        "{stdout}"
+    );
+    // check alone (the version table) still passes.
+    let (code, _, _) = aludel(&dir.0, &["check", "--database-url", "app.db"]);
+    assert_eq!(code, Some(0));
+}

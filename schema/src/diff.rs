@@ -98,57 +98,61 @@ impl Difference {
     }
 }
 
-impl fmt::Display for Difference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Difference {
+    /// The difference in words, the history on one side and `other` (`the schema file`, `the
+    /// database`) on the other.
+    pub fn describe(&self, other: &str) -> String {
         match self {
             Difference::MissingTable { table } => {
-                write!(f, "table {table}: in the history, not in the schema file")
+                format!("table {table}: in the history, not in {other}")
             }
             Difference::ExtraTable { table } => {
-                write!(f, "table {table}: in the schema file, not in the history")
+                format!("table {table}: in {other}, not in the history")
             }
             Difference::MissingColumn {
                 table,
                 column,
                 sql_type,
-            } => write!(
-                f,
-                "table {table}: column {column} ({sql_type}) is in the history, not in the schema file"
+            } => format!(
+                "table {table}: column {column} ({sql_type}) is in the history, not in {other}"
             ),
             Difference::ExtraColumn {
                 table,
                 column,
                 sql_type,
-            } => write!(
-                f,
-                "table {table}: column {column} ({sql_type}) is in the schema file, not in the history"
+            } => format!(
+                "table {table}: column {column} ({sql_type}) is in {other}, not in the history"
             ),
             Difference::ColumnType {
                 table,
                 column,
                 expected,
                 found,
-            } => write!(
-                f,
-                "table {table}: column {column} is {expected} in the history, {found} in the schema file"
+            } => format!(
+                "table {table}: column {column} is {expected} in the history, {found} in {other}"
             ),
             Difference::PrimaryKey {
                 table,
                 expected,
                 found,
-            } => write!(
-                f,
-                "table {table}: primary key ({}) in the history, ({}) in the schema file",
+            } => format!(
+                "table {table}: primary key ({}) in the history, ({}) in {other}",
                 expected.join(", "),
                 found.join(", ")
             ),
             Difference::MissingForeignKey { key } => {
-                write!(f, "joinable!({key}): in the history, not in the schema file")
+                format!("joinable!({key}): in the history, not in {other}")
             }
             Difference::ExtraForeignKey { key } => {
-                write!(f, "joinable!({key}): in the schema file, not in the history")
+                format!("joinable!({key}): in {other}, not in the history")
             }
         }
+    }
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe("the schema file"))
     }
 }
 

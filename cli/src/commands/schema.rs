@@ -25,6 +25,19 @@ struct SchemaJson<'a> {
     matches: bool,
     /// Every difference.
     differences: Vec<DifferenceJson>,
+    /// The live database compared with the history, when a database URL is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<DatabaseJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct DatabaseJson<'a> {
+    /// The database, its password masked.
+    url: &'a str,
+    /// Whether its schema is the history's.
+    matches: bool,
+    /// Every difference.
+    differences: Vec<DifferenceJson>,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,8 +51,19 @@ struct DifferenceJson {
     message: String,
 }
 
-/// `check --schema [PATH]`: exits 0 when the history yields PATH's schema, else 1 with every
-/// difference.
+fn differences_json(differences: &[Difference], other: &str) -> Vec<DifferenceJson> {
+    differences
+        .iter()
+        .map(|d| DifferenceJson {
+            kind: d.kind(),
+            table: d.table().to_string(),
+            message: d.describe(other),
+        })
+        .collect()
+}
+
+/// `check --schema [PATH]`: exits 0 when the history yields PATH's schema (and, where a
+/// database URL is configured, the database has it too), else 1 with every difference.
 pub fn check(
     project: &Project,
     args: &CheckArgs,
@@ -58,52 +82,78 @@ pub fn check(
     })?;
     let history = history(&db)?;
     let differences = aludel_schema::diff(&history, &declared);
+    // A schema changed by hand in the database shows even where every file's checksum matches.
+    let live = match db.url() {
+        Some((url, _)) => {
+            let schema = live_at_heads(&db)?;
+            Some((url.shown.clone(), aludel_schema::diff(&history, &schema)))
+        }
+        None => None,
+    };
+    let matches = differences.is_empty() && live.as_ref().is_none_or(|(_, d)| d.is_empty());
+    let mut message = String::new();
+    if !differences.is_empty() {
+        message = summary(&shown, "the schema file", &differences);
+    }
+    if let Some((url, live)) = live.as_ref().filter(|(_, d)| !d.is_empty()) {
+        if !message.is_empty() {
+            message.push('\n');
+        }
+        message.push_str(&summary(
+            &format!("the database {url}"),
+            "the database",
+            live,
+        ));
+    }
     if args.format == Format::Json {
         let report = json::render(&SchemaJson {
             schema_file: &shown,
             matches: differences.is_empty(),
-            differences: differences
-                .iter()
-                .map(|d| DifferenceJson {
-                    kind: d.kind(),
-                    table: d.table().to_string(),
-                    message: d.to_string(),
-                })
-                .collect(),
+            differences: differences_json(&differences, "the schema file"),
+            database: live.as_ref().map(|(url, live)| DatabaseJson {
+                url,
+                matches: live.is_empty(),
+                differences: differences_json(live, "the database"),
+            }),
         })?;
-        if differences.is_empty() {
+        if matches {
             return Ok(report);
         }
         return Err(CliError::SchemaDiffers {
             stdout: report,
-            message: summary(&shown, &differences),
+            message,
         });
     }
-    if differences.is_empty() {
+    if matches {
         let tables = match history.tables.len() {
             1 => "1 table".to_string(),
             n => format!("{n} tables"),
         };
-        output::message(&format!("{shown} matches the history ({tables})\n"));
+        let what = match &live {
+            Some((url, _)) => format!("{shown} and the database {url} match"),
+            None => format!("{shown} matches"),
+        };
+        output::message(&format!("{what} the history ({tables})\n"));
         return Ok(String::new());
     }
     Err(CliError::SchemaDiffers {
         stdout: String::new(),
-        message: summary(&shown, &differences),
+        message,
     })
 }
 
-/// `<file> differs from the history (N differences):` and the first ten.
-fn summary(shown: &str, differences: &[Difference]) -> String {
+/// `<what> differs from the history (N differences):` and the first ten, each with `other`
+/// naming the side that is not the history.
+fn summary(what: &str, other: &str, differences: &[Difference]) -> String {
     const SHOWN: usize = 10;
     let count = match differences.len() {
         1 => "1 difference".to_string(),
         n => format!("{n} differences"),
     };
-    let mut out = format!("{shown} differs from the history ({count}):");
+    let mut out = format!("{what} differs from the history ({count}):");
     for difference in differences.iter().take(SHOWN) {
         out.push_str("\n  ");
-        out.push_str(&difference.to_string());
+        out.push_str(&difference.describe(other));
     }
     if differences.len() > SHOWN {
         out.push_str(&format!("\n  and {} more", differences.len() - SHOWN));
@@ -166,23 +216,50 @@ pub fn print(project: &Project, args: &PrintSchemaArgs) -> Result<String, CliErr
     Ok(aludel_schema::print_schema(&schema))
 }
 
-/// The schema of a live SQLite database (aludel's own tables left out).
+/// The schema of a live SQLite database named by `--database-url` (aludel's own tables left
+/// out).
 fn live(project: &Project, url: &str) -> Result<aludel_schema::Schema, CliError> {
     let args = DatabaseArgs {
         database_url: Some(url.to_string()),
     };
-    let db = Database::new(project, &args)?;
+    live_schema(&Database::new(project, &args)?, false)
+}
+
+/// The live database's schema, which must be at the history's heads (what `check --schema`
+/// compares it with).
+fn live_at_heads(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
+    live_schema(db, true)
+}
+
+/// The schema of the database `db` names (SQLite), aludel's own tables left out; where
+/// `at_heads`, refused unless the database is at the history's heads.
+fn live_schema(db: &Database<'_>, at_heads: bool) -> Result<aludel_schema::Schema, CliError> {
     let url = db.require_url()?;
     let unsupported = || CliError::SchemaFile {
         location: url.shown.clone(),
-        message: "print-schema reads SQLite databases only so far".into(),
+        message: "schemas are read from SQLite databases only so far".into(),
     };
     if url.backend != Backend::Sqlite {
         return Err(unsupported());
     }
+    #[cfg(not(feature = "sqlite"))]
+    let _ = at_heads;
     match connect(url, Access::ReadOnly)? {
         #[cfg(feature = "sqlite")]
         Conn::Sqlite(mut conn) => {
+            if at_heads {
+                let plan = db
+                    .migrator()
+                    .plan(&mut conn, aludel::Direction::Upgrade, "heads")
+                    .map_err(|e| db.run_error(&e))?;
+                let pending = plan.steps.iter().filter(|s| s.revision.is_some()).count();
+                if pending > 0 {
+                    return Err(CliError::SchemaFile {
+                        location: url.shown.clone(),
+                        message: format!("the database is not at the history's heads ({pending} pending), and check --schema compares its schema with the history's at heads; run `{} upgrade heads` first", output::program()),
+                    });
+                }
+            }
             let own = db.migrator().options().own_tables();
             let own: Vec<&str> = own.iter().map(String::as_str).collect();
             aludel_schema::sqlite::introspect(&mut conn, &own).map_err(|e| CliError::SchemaFile {
