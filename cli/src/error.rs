@@ -33,11 +33,12 @@ pub enum CliError {
     #[error("{0}")]
     Config(Diagnostic),
 
-    /// `check --schema`: the schema file cannot be read or parsed, or the history cannot be
-    /// replayed.
+    /// `check --schema` and `print-schema`: the schema file cannot be read or parsed, the
+    /// history cannot be replayed, or the database cannot be read.
     #[error("{location}: {message}")]
-    SchemaFile {
-        /// The file (with line and column where it does not parse), as shown to people.
+    Schema {
+        /// What it concerns, as shown to people: the file (with line and column where it does
+        /// not parse), the database, the scratch database.
         location: String,
         /// What is wrong (with its line and column where the file does not parse).
         message: String,

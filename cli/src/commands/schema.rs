@@ -72,11 +72,11 @@ pub fn check(
 ) -> Result<String, CliError> {
     let db = Database::new(project, &args.database)?;
     let (file, shown) = schema_file(project, given, cwd)?;
-    let text = std::fs::read_to_string(&file).map_err(|e| CliError::SchemaFile {
+    let text = std::fs::read_to_string(&file).map_err(|e| CliError::Schema {
         location: shown.clone(),
         message: format!("cannot read the schema file: {e}"),
     })?;
-    let declared = aludel_schema::read_schema_rs(&text).map_err(|e| CliError::SchemaFile {
+    let declared = aludel_schema::read_schema_rs(&text).map_err(|e| CliError::Schema {
         location: format!("{shown}:{}:{}", e.line, e.column),
         message: e.message,
     })?;
@@ -179,7 +179,7 @@ fn schema_file(
         .unwrap_or_default();
     let diesel_toml = root.join("diesel.toml");
     let relative = match std::fs::read_to_string(cwd.join(&diesel_toml)) {
-        Ok(text) => print_schema_file(&text).map_err(|message| CliError::SchemaFile {
+        Ok(text) => print_schema_file(&text).map_err(|message| CliError::Schema {
             location: diesel_toml.display().to_string(),
             message,
         })?,
@@ -235,7 +235,7 @@ fn live_at_heads(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
 /// `at_heads`, refused unless the database is at the history's heads.
 fn live_schema(db: &Database<'_>, at_heads: bool) -> Result<aludel_schema::Schema, CliError> {
     let url = db.require_url()?;
-    let unsupported = || CliError::SchemaFile {
+    let unsupported = || CliError::Schema {
         location: url.shown.clone(),
         message: "schemas are read from SQLite databases only so far".into(),
     };
@@ -254,7 +254,7 @@ fn live_schema(db: &Database<'_>, at_heads: bool) -> Result<aludel_schema::Schem
                     .map_err(|e| db.run_error(&e))?;
                 let pending = plan.steps.iter().filter(|s| s.revision.is_some()).count();
                 if pending > 0 {
-                    return Err(CliError::SchemaFile {
+                    return Err(CliError::Schema {
                         location: url.shown.clone(),
                         message: format!("the database is not at the history's heads ({pending} pending), and check --schema compares its schema with the history's at heads; run `{} upgrade heads` first", output::program()),
                     });
@@ -262,7 +262,7 @@ fn live_schema(db: &Database<'_>, at_heads: bool) -> Result<aludel_schema::Schem
             }
             let own = db.migrator().options().own_tables();
             let own: Vec<&str> = own.iter().map(String::as_str).collect();
-            aludel_schema::sqlite::introspect(&mut conn, &own).map_err(|e| CliError::SchemaFile {
+            aludel_schema::sqlite::introspect(&mut conn, &own).map_err(|e| CliError::Schema {
                 location: url.shown.clone(),
                 message: e.to_string(),
             })
@@ -276,7 +276,7 @@ fn live_schema(db: &Database<'_>, at_heads: bool) -> Result<aludel_schema::Schem
 fn history(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
     if let Some((url, _)) = db.url() {
         if url.backend != Backend::Sqlite {
-            return Err(CliError::SchemaFile {
+            return Err(CliError::Schema {
                 location: url.shown.clone(),
                 message: "the history is replayed into a scratch SQLite database, and this project's database is not SQLite; a scratch PostgreSQL or MySQL database (--dev-url) is not supported yet".into(),
             });
@@ -304,7 +304,7 @@ fn replay(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
         .map_or(0, |d| d.subsec_nanos());
     let scratch =
         Scratch(std::env::temp_dir().join(format!("aludel-schema-{}-{nanos}", std::process::id())));
-    let failed = |message: String| CliError::SchemaFile {
+    let failed = |message: String| CliError::Schema {
         location: "the scratch database".into(),
         message,
     };
@@ -324,7 +324,7 @@ fn replay(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
 
 #[cfg(not(feature = "sqlite"))]
 fn replay(_db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
-    Err(CliError::SchemaFile {
+    Err(CliError::Schema {
         location: "check --schema".into(),
         message: "this program is built without SQLite, into which the history is replayed".into(),
     })
