@@ -571,3 +571,33 @@ fn a_rebuild_outside_a_transaction_is_its_own_transaction() {
     assert_eq!(count(&mut conn, "SELECT id FROM authors"), 2);
     assert!(foreign_keys_on(&mut sqlite));
 }
+
+#[test]
+fn rows_that_broke_a_foreign_key_before_a_revision_do_not_fail_it() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut sqlite = SqliteConnection::establish(&db.url).unwrap();
+    BATCH.upgrade(&mut sqlite, "b1").unwrap();
+    // Written while foreign keys were off (diesel turns them on when it connects): a task of
+    // a member that does not exist.
+    sqlite
+        .batch_execute("PRAGMA foreign_keys = OFF; INSERT INTO tasks (id, member_id, what) VALUES (9, 99, 'orphan')")
+        .unwrap();
+    sqlite.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+    BATCH.run_pending(&mut sqlite).unwrap();
+    let mut conn = db.connect();
+    assert_eq!(conn.versions(), ["b2"]);
+    // A revision that adds a dangling reference of its own still fails.
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut sqlite = SqliteConnection::establish(&db.url).unwrap();
+    ORPHANS.upgrade(&mut sqlite, "b1").unwrap();
+    sqlite
+        .batch_execute(
+            "PRAGMA foreign_keys = OFF; INSERT INTO members (id, team_id) VALUES (9, 99); PRAGMA foreign_keys = ON",
+        )
+        .unwrap();
+    let error = ORPHANS.run_pending(&mut sqlite).unwrap_err();
+    assert!(
+        error.to_string().contains("(1 of them before it ran)"),
+        "{error}"
+    );
+}

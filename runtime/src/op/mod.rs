@@ -417,10 +417,11 @@ impl<'a> Op<'a> {
     /// PostgreSQL does. With `PRAGMA foreign_keys = ON`, dropping the old table would fire
     /// the foreign keys of the tables that reference it, and SQLite cannot turn them off
     /// inside a transaction: aludel turns them off before it opens a Rust revision's
-    /// transaction on SQLite and, before the revision commits, checks with
-    /// `PRAGMA foreign_key_check` that every foreign key still holds (the revision fails if
-    /// one does not), as SQLite's documentation prescribes for schema changes; the setting
-    /// is restored afterwards. In a `transactional: false` revision the rebuild is a
+    /// transaction on SQLite (diesel turns them on when it connects) and, before the revision
+    /// commits, checks with `PRAGMA foreign_key_check` that it left no more rows whose foreign
+    /// key points at nothing than there were before it (else it fails), as SQLite's
+    /// documentation prescribes for schema changes; the setting is restored afterwards. So in
+    /// a SQLite Rust revision, `ON DELETE` actions do not fire. In a `transactional: false` revision the rebuild is a
     /// transaction of its own (a savepoint), with foreign keys off around it where they were
     /// on and checked before it commits. Inside the caller's transaction, where they cannot be
     /// turned off, a rebuild of a table that others reference is refused. The rebuild reads

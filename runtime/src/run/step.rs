@@ -203,6 +203,11 @@ impl Run<'_, '_> {
             let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
                 done.clear();
                 self.enter(c, &before, completed)?;
+                // Rows that broke a foreign key before the run are not the run's doing.
+                let mut baseline = match suspended {
+                    true => c.foreign_key_violations()?.1,
+                    false => 0,
+                };
                 let steps: Vec<&Step<'_>> =
                     plan.steps.iter().filter(|s| s.revision.is_some()).collect();
                 for (i, step) in steps.iter().enumerate() {
@@ -211,7 +216,7 @@ impl Run<'_, '_> {
                     self.migrator.report(Progress::Started { step });
                     let finished = self.run_step(c, step, completed, false, finish, None)?;
                     if suspended {
-                        check_foreign_keys(c, step, completed)?;
+                        baseline = check_foreign_keys(c, step, completed, baseline)?;
                     }
                     self.migrator.report(Progress::Finished {
                         step,
@@ -282,9 +287,14 @@ impl Run<'_, '_> {
                         revision.kind == RevisionKind::Rust && conn.suspend_foreign_keys()?;
                     let result = conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                         self.enter(c, &expected, completed)?;
+                        // Rows that broke a foreign key before are not the revision's doing.
+                        let baseline = match suspended {
+                            true => c.foreign_key_violations()?.1,
+                            false => 0,
+                        };
                         let done = self.run_step(c, step, completed, false, finish, None)?;
                         if suspended {
-                            check_foreign_keys(c, step, completed)?;
+                            check_foreign_keys(c, step, completed, baseline)?;
                         }
                         Ok(done)
                     });
@@ -618,19 +628,24 @@ impl Run<'_, '_> {
 }
 
 /// Fails a revision that ran with SQLite's foreign keys off (see
-/// [`Backend::suspend_foreign_keys`]) and left a row whose foreign key points at nothing.
+/// [`Backend::suspend_foreign_keys`]) and left more rows whose foreign key points at nothing
+/// than the `baseline` there were before it; returns the count after it.
 fn check_foreign_keys<C: Backend>(
     conn: &mut C,
     step: &Step<'_>,
     completed: &[Completed],
-) -> Result<(), Flow> {
+    baseline: usize,
+) -> Result<usize, Flow> {
     let (rows, total) = conn.foreign_key_violations()?;
-    let Some(revision) = step.revision.filter(|_| total > 0) else {
-        return Ok(());
+    let Some(revision) = step.revision.filter(|_| total > baseline) else {
+        return Ok(total);
     };
     let mut list = rows.join(", ");
     if total > rows.len() {
         list.push_str(&format!(" and {} more", total - rows.len()));
+    }
+    if baseline > 0 {
+        list.push_str(&format!(" ({baseline} of them before it ran)"));
     }
     Err(Flow::from(Error::RevisionFailed {
         revision: revision.id.clone(),
