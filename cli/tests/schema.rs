@@ -432,3 +432,22 @@ fn a_database_changed_by_hand_is_reported_beside_the_schema_file() {
     let (code, _, _) = aludel(&dir.0, &["check", "--database-url", "app.db"]);
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn a_column_type_diesel_cannot_read_is_an_error_as_in_diesel() {
+    let dir = TempDir::new("aludel-schema-unsupported");
+    dir.write(
+        "migrations/versions/1.sql",
+        "-- revision: u1\n-- down_revision:\n\n-- upgrade\nCREATE TABLE docs (id INTEGER PRIMARY KEY, data JSONB);\n",
+    );
+    dir.write("src/schema.rs", "");
+    for args in [&["print-schema"][..], &["check", "--schema"]] {
+        let (code, stdout, stderr) = aludel(&dir.0, args);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""), "{args:?}");
+        assert!(
+            stderr
+                .contains("column docs.data is declared `JSONB`, which diesel has no SQL type for"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -5,7 +5,7 @@
 //! several, as `joinable!` can state only one).
 
 use diesel::sqlite::SqliteConnection;
-use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::{Column, ForeignKey, Schema, Table};
 
@@ -39,9 +39,31 @@ struct KeyRow {
     to: Option<String>,
 }
 
+/// Why a database's schema could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum IntrospectError {
+    /// A query of the catalogue failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    /// A column whose declared type diesel has no SQL type for (diesel print-schema refuses
+    /// it too).
+    #[error("column {table}.{column} is declared `{declared}`, which diesel has no SQL type for")]
+    UnsupportedType {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its declared type.
+        declared: String,
+    },
+}
+
 /// The schema of the database `conn` is connected to, without the tables named in
 /// `exclude` (aludel's own).
-pub fn introspect(conn: &mut SqliteConnection, exclude: &[&str]) -> QueryResult<Schema> {
+pub fn introspect(
+    conn: &mut SqliteConnection,
+    exclude: &[&str],
+) -> Result<Schema, IntrospectError> {
     let names: Vec<Name> = diesel::sql_query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\' ORDER BY name",
     )
@@ -65,14 +87,22 @@ pub fn introspect(conn: &mut SqliteConnection, exclude: &[&str]) -> QueryResult<
             .filter(|r| r.pk > 0)
             .map(|r| r.name.clone())
             .collect();
-        let mut columns: Vec<Column> = rows
-            .iter()
-            .map(|r| Column {
-                name: r.name.clone(),
-                sql_type: sqlite_type(&r.kind).0,
-                nullable: !r.not_null,
-            })
-            .collect();
+        let mut columns: Vec<Column> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (sql_type, known) = sqlite_type(&row.kind);
+            if !known {
+                return Err(IntrospectError::UnsupportedType {
+                    table: name.clone(),
+                    column: row.name.clone(),
+                    declared: row.kind.clone(),
+                });
+            }
+            columns.push(Column {
+                name: row.name.clone(),
+                sql_type,
+                nullable: !row.not_null,
+            });
+        }
         if primary_key.is_empty() {
             // A table without a primary key has its rowid, under the first of its names that
             // no column takes.
