@@ -403,9 +403,22 @@ impl<'a> Cursor<'_, 'a> {
         }
     }
 
+    /// Whether a clause starts at the cursor: `CHARACTER` only as MySQL's `CHARACTER SET`
+    /// (SQLite's `CHARACTER VARYING(n)` is a type).
+    fn at_clause(&self) -> bool {
+        match self.peek() {
+            Some(item) if item.is("CHARACTER") => self
+                .items
+                .get(self.at + 1)
+                .is_some_and(|next| next.is("SET")),
+            Some(item) => starts_clause(item),
+            None => true,
+        }
+    }
+
     /// Skips to the next clause start.
     fn rest(&mut self) {
-        while self.peek().is_some_and(|i| !starts_clause(i)) {
+        while !self.at_clause() {
             self.at += 1;
         }
     }
@@ -750,6 +763,10 @@ mod tests {
         let def = create_table(create).unwrap();
         let names: Vec<&str> = def.columns().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["key", "b"], "an index line is no column");
+        let line = "name CHARACTER VARYING(100) NOT NULL";
+        let def = column(line, &items(line).unwrap()).unwrap();
+        assert_eq!(def.type_text, "CHARACTER VARYING(100)");
+        assert_eq!(def.clauses.len(), 1);
         let line = "`id` int(10) unsigned NOT NULL AUTO_INCREMENT";
         let def = column(line, &items(line).unwrap()).unwrap();
         assert_eq!(def.type_text, "int(10) unsigned");
