@@ -77,15 +77,16 @@ pub const MAX_ID_LEN: usize = 32;
 /// What a revision file is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RevisionKind {
-    /// An SQL file (`.sql`): its SQL is [`Revision::upgrade`] and [`Revision::downgrade`].
+    /// An SQL file (`.sql`): it runs its [`Sections`] (see [`parse_revision_file`]).
     Sql,
     /// A Rust file (`.rs`): its `upgrade` and `downgrade` functions run only where the history
-    /// is embedded; [`Revision::upgrade`] is empty, and [`Revision::downgrade`] is `Some` (empty)
-    /// when the file declares `fn downgrade`.
+    /// is embedded; its [`Sections`] are empty, and [`Revision::reversible`] says whether the
+    /// file declares `fn downgrade`.
     Rust,
 }
 
-/// One revision: its header, its SQL and where it came from.
+/// One revision: its header and where it came from (what it runs is the runtime's: see
+/// [`Sections`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
     /// The revision id (`-- revision:`).

@@ -6,7 +6,7 @@
 //!   parser of `table!` declarations;
 //! - [`sqlite::introspect`] reads a SQLite database's tables as `diesel print-schema` does
 //!   (the same type names, nullability, primary keys and foreign keys);
-//! - [`diff`] lists what differs, table by table and column by column;
+//! - [`diff()`] lists what differs, table by table and column by column;
 //! - [`print_schema`] writes a schema as `diesel print-schema` prints it.
 
 pub mod diff;
