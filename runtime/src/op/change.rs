@@ -328,12 +328,13 @@ impl Op<'_> {
             suspended = still.first().is_none_or(|(on, _)| on != "1");
             if !suspended {
                 let mut names: Vec<&str> = children.iter().map(|(c, _)| c.as_str()).collect();
+                names.sort_unstable();
                 names.dedup();
                 return Err(invalid(
                     table,
                     format!(
                         "SQLite rebuilds the table to make this change, and dropping the old table would fire the foreign keys of {} while PRAGMA foreign_keys is on, which cannot be turned off inside a transaction (aludel turns it off around the Rust revisions it runs in transactions of its own; here the run is inside the caller's transaction)",
-                        names.join(", ")
+                        aludel_graph::list_some(&names, ", ")
                     ),
                 ));
             }
