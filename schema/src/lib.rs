@@ -4,12 +4,15 @@
 //! - [`read_schema_rs`] reads `schema.rs` as diesel writes it (`diesel::table!`, `joinable!`,
 //!   `allow_tables_to_appear_in_same_query!`, the `sql_types` module), with diesel's own
 //!   parser of `table!` declarations;
-//! - [`sqlite::introspect`] reads a SQLite database's tables as `diesel print-schema` does
-//!   (the same type names, nullability, primary keys and foreign keys);
+//! - `sqlite::introspect` and `postgres::introspect` (features `sqlite`, `postgres`) read a
+//!   database's tables as `diesel print-schema` does (the same type names, nullability,
+//!   primary keys and foreign keys);
 //! - [`diff()`] lists what differs, table by table and column by column;
 //! - [`print_schema`] writes a schema as `diesel print-schema` prints it.
 
 pub mod diff;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod print;
 pub mod read;
 #[cfg(feature = "sqlite")]
@@ -103,4 +106,63 @@ pub fn canonical_type(name: &str) -> &str {
         "Bytea" | "Tinyblob" | "Blob" | "Mediumblob" | "Longblob" | "Varbinary" | "Bit" => "Binary",
         other => other,
     }
+}
+
+/// A foreign-key constraint as a catalogue states it.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) struct RawKey {
+    /// The referencing table.
+    pub(crate) child: String,
+    /// The referenced table.
+    pub(crate) parent: String,
+    /// The referencing columns.
+    pub(crate) columns: Vec<String>,
+    /// The referenced columns (`None`: the parent's primary key, as SQLite writes it).
+    pub(crate) referenced: Vec<Option<String>>,
+}
+
+/// The foreign keys `joinable!` states, by diesel's rules: a single-column key to the
+/// parent's single-column primary key, not from a table to itself, and one per pair of
+/// tables (where a table references another twice, neither is stated).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn joinables(tables: &[Table], keys: &[RawKey]) -> Vec<ForeignKey> {
+    let references = |child: &str, parent: &str| {
+        keys.iter()
+            .filter(|k| k.child == child && k.parent.eq_ignore_ascii_case(parent))
+            .count()
+    };
+    let mut out = Vec::new();
+    for key in keys {
+        let ([column], [to]) = (key.columns.as_slice(), key.referenced.as_slice()) else {
+            continue;
+        };
+        let Some(parent) = tables
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(&key.parent))
+        else {
+            continue;
+        };
+        let to_primary_key = match (to, parent.primary_key.as_slice()) {
+            (Some(to), [pk]) => to.eq_ignore_ascii_case(pk),
+            (None, [_]) => true,
+            _ => false,
+        };
+        if to_primary_key && key.child != parent.name && references(&key.child, &parent.name) == 1 {
+            out.push(ForeignKey {
+                child: key.child.clone(),
+                parent: parent.name.clone(),
+                column: column.clone(),
+            });
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A row of one text column, `name`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) name: String,
 }

@@ -7,13 +7,7 @@
 use diesel::sqlite::SqliteConnection;
 use diesel::{QueryableByName, RunQueryDsl};
 
-use crate::{Column, ForeignKey, Schema, Table};
-
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-}
+use crate::{Column, Name, Schema, Table};
 
 #[derive(QueryableByName)]
 struct ColumnRow {
@@ -139,39 +133,16 @@ pub fn introspect(
             columns,
         });
     }
-    // joinable! states a single-column key to the parent's single-column primary key, and one
-    // per pair of tables: where a table references another twice, neither is stated.
-    let references = |child: &str, parent: &str| {
-        constraints
-            .iter()
-            .filter(|(c, rows)| c == child && rows[0].parent.eq_ignore_ascii_case(parent))
-            .count()
-    };
-    let mut foreign_keys = Vec::new();
-    for (child, rows) in &constraints {
-        let [key] = rows.as_slice() else { continue };
-        let Some(parent) = schema
-            .tables
-            .iter()
-            .find(|t| t.name.eq_ignore_ascii_case(&key.parent))
-        else {
-            continue;
-        };
-        let to_primary_key = match (&key.to, parent.primary_key.as_slice()) {
-            (Some(to), [pk]) => to.eq_ignore_ascii_case(pk),
-            (None, [_]) => true,
-            _ => false,
-        };
-        if to_primary_key && *child != parent.name && references(child, &parent.name) == 1 {
-            foreign_keys.push(ForeignKey {
-                child: child.clone(),
-                parent: parent.name.clone(),
-                column: key.from.clone(),
-            });
-        }
-    }
-    foreign_keys.sort();
-    schema.foreign_keys = foreign_keys;
+    let keys: Vec<crate::RawKey> = constraints
+        .into_iter()
+        .map(|(child, rows)| crate::RawKey {
+            child,
+            parent: rows[0].parent.clone(),
+            columns: rows.iter().map(|r| r.from.clone()).collect(),
+            referenced: rows.iter().map(|r| r.to.clone()).collect(),
+        })
+        .collect();
+    schema.foreign_keys = crate::joinables(&schema.tables, &keys);
     Ok(schema)
 }
 

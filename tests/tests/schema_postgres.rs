@@ -1,0 +1,38 @@
+//! aludel-schema reads a PostgreSQL database as `diesel print-schema` does: the fixture's
+//! `schema.rs` is diesel's output for a database made by its `schema.sql` (see its README).
+
+use aludel_tests::{Backend, Conn, TestDb};
+
+#[test]
+fn a_postgres_database_reads_as_diesel_print_schema_reads_it() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/schema_postgres");
+    let sql = std::fs::read_to_string(fixture.join("schema.sql")).unwrap();
+    let expected =
+        aludel_schema::read_schema_rs(&std::fs::read_to_string(fixture.join("schema.rs")).unwrap())
+            .unwrap();
+    let mut conn = db.connect();
+    conn.batch(&sql).unwrap();
+    // aludel's tables are left out.
+    conn.batch("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        .unwrap();
+    let Conn::Postgres(pg) = &mut conn else {
+        unreachable!("a PostgreSQL test database")
+    };
+    let found = aludel_schema::postgres::introspect(pg, None, &["alembic_version"]).unwrap();
+    let differences = aludel_schema::diff(&expected, &found);
+    assert!(differences.is_empty(), "{differences:#?}");
+    assert_eq!(found.tables.len(), 4);
+    assert_eq!(
+        found.foreign_keys.len(),
+        1,
+        "only posts -> teams is joinable"
+    );
+    assert_eq!(
+        found.tables[0].primary_key,
+        ["name", "team_id"],
+        "in the key's order"
+    );
+}
