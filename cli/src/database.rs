@@ -193,6 +193,38 @@ const KEY_VALUE: &str = "a PostgreSQL key/value string is keyword=value pairs se
 const SQLITE_EXTENSIONS: [&str; 4] = ["db", "sqlite", "sqlite3", "db3"];
 
 impl DatabaseUrl {
+    /// The same PostgreSQL server and credentials with another database: the path of a
+    /// `postgres://` URL replaced, or `dbname` added to a libpq keyword string (its last
+    /// value is the one libpq takes). `None` for other backends.
+    pub fn with_database(&self, name: &str) -> Option<DatabaseUrl> {
+        if self.backend != Backend::Postgres {
+            return None;
+        }
+        let target = match split_scheme(&self.target) {
+            Some((scheme, rest)) => {
+                let (before_query, query) = match rest.split_once('?') {
+                    Some((before, query)) => (before, Some(query)),
+                    None => (rest, None),
+                };
+                let authority = before_query.split('/').next().unwrap_or_default();
+                let mut out = format!("{scheme}://{authority}/{name}");
+                if let Some(query) = query {
+                    out.push('?');
+                    out.push_str(query);
+                }
+                out
+            }
+            None => format!("{} dbname='{name}'", self.target),
+        };
+        let (shown, _) = mask_with_secrets(&target);
+        Some(DatabaseUrl {
+            backend: self.backend,
+            target,
+            shown,
+            secrets: self.secrets.clone(),
+        })
+    }
+
     /// Reads a URL (see the module docs). A relative SQLite path is taken relative to
     /// `base` (a directory relative to the current one; `""` for the current directory).
     /// Reading looks at the file system (whether a plain path exists) but creates nothing.
@@ -1023,6 +1055,34 @@ mod tests {
     #![allow(clippy::unwrap_used)] // tests fail by panicking
 
     use super::*;
+
+    #[test]
+    fn another_postgres_database_on_the_same_server() {
+        let base = Path::new("");
+        let url =
+            DatabaseUrl::parse("postgres://app:pw@db:5433/app?sslmode=disable", base).unwrap();
+        let other = url.with_database("scratch").unwrap();
+        assert_eq!(
+            other.target,
+            "postgres://app:pw@db:5433/scratch?sslmode=disable"
+        );
+        assert_eq!(
+            other.shown,
+            "postgres://app:***@db:5433/scratch?sslmode=disable"
+        );
+        let url = DatabaseUrl::parse("postgresql://app@db", base).unwrap();
+        assert_eq!(
+            url.with_database("s").unwrap().target,
+            "postgresql://app@db/s"
+        );
+        let url = DatabaseUrl::parse("host=db user=app dbname=app", base).unwrap();
+        assert_eq!(
+            url.with_database("s").unwrap().target,
+            "host=db user=app dbname=app dbname='s'"
+        );
+        let url = DatabaseUrl::parse("sqlite://app.db", base).unwrap();
+        assert!(url.with_database("s").is_none());
+    }
 
     #[test]
     fn masks_passwords() {

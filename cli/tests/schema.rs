@@ -28,14 +28,22 @@ fn project(name: &str) -> TempDir {
 
 /// `aludel args...` in `dir`: exit code, stdout, stderr.
 fn aludel(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_aludel"))
+    aludel_env(dir, args, None)
+}
+
+/// `aludel args...` in `dir`, with `DATABASE_URL` set to `url` where given.
+fn aludel_env(dir: &Path, args: &[&str], url: Option<&str>) -> (Option<i32>, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aludel"));
+    command
         .args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("CLICOLOR_FORCE")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+        .env("NO_COLOR", "1");
+    if let Some(url) = url {
+        command.env("DATABASE_URL", url);
+    }
+    let output = command.output().unwrap();
     (
         output.status.code(),
         String::from_utf8(output.stdout).unwrap(),
@@ -228,12 +236,28 @@ fn a_history_that_does_not_apply_or_another_dialect_is_refused() {
             "check",
             "--schema",
             "--database-url",
+            "mysql://u:secret@127.0.0.1:1/x",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("MySQL is not supported yet") && !stderr.contains("secret"),
+        "{stderr}"
+    );
+    // A PostgreSQL server that cannot be reached: a clear error, the password masked.
+    let (code, _, stderr) = aludel(
+        &dir.0,
+        &[
+            "check",
+            "--schema",
+            "--database-url",
             "postgres://u:secret@127.0.0.1:1/x",
         ],
     );
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("is not SQLite") && !stderr.contains("secret"),
+        stderr.starts_with("error: cannot connect to postgres://u:***@127.0.0.1:1/x")
+            && !stderr.contains("secret"),
         "{stderr}"
     );
     dir.write(
@@ -450,4 +474,57 @@ fn a_column_type_diesel_cannot_read_is_an_error_as_in_diesel() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_postgres_history_is_replayed_into_a_scratch_database_on_its_server() {
+    let Some(db) = aludel_tests::TestDb::new(aludel_tests::Backend::Postgres) else {
+        return;
+    };
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/schema_postgres");
+    let dir = TempDir::new("aludel-schema-postgres");
+    let sql = std::fs::read_to_string(fixture.join("schema.sql")).unwrap();
+    dir.write(
+        "migrations/versions/1.sql",
+        &format!("-- revision: p1\n-- down_revision:\n\n-- upgrade\n{sql}"),
+    );
+    dir.write(
+        "src/schema.rs",
+        &std::fs::read_to_string(fixture.join("schema.rs")).unwrap(),
+    );
+    let url = db.url.as_str();
+    let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", url]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = aludel(&dir.0, &["check", "--schema", "--database-url", url]);
+    assert_eq!((code, stdout.as_str()), (Some(0), ""), "{stderr}");
+    assert!(
+        stderr.ends_with("match the history (4 tables)\n"),
+        "{stderr}"
+    );
+    // The scratch database is gone.
+    let mut conn = db.connect();
+    assert!(conn
+        .strings("SELECT datname AS a FROM pg_database WHERE datname LIKE 'aludel\\_scratch\\_%'")
+        .is_empty());
+    edit(
+        &dir,
+        "src/schema.rs",
+        "        founded -> Nullable<Date>,\n",
+        "        founded -> Date,\n",
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema", "--database-url", url]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "table teams: column founded is Nullable<Date> in the history, Date in the schema file"
+        ),
+        "{stderr}"
+    );
+    // print-schema does not print PostgreSQL's schema yet, and says so.
+    let (code, _, stderr) = aludel_env(&dir.0, &["print-schema"], Some(url));
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("printing PostgreSQL's schema is not supported yet"),
+        "{stderr}"
+    );
 }

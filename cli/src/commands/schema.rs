@@ -8,7 +8,7 @@ use aludel_schema::Difference;
 use serde::Serialize;
 
 use crate::cli::{CheckArgs, DatabaseArgs, Format, PrintSchemaArgs};
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::database::Conn;
 use crate::database::{connect, Access, Backend, Database};
 use crate::error::CliError;
@@ -80,7 +80,7 @@ pub fn check(
         location: format!("{shown}:{}:{}", e.line, e.column),
         message: e.message,
     })?;
-    let history = history(&db)?;
+    let history = history(&db, true)?;
     let differences = aludel_schema::diff(&history, &declared);
     // A schema changed by hand in the database shows even where every file's checksum matches.
     let live = match db.url() {
@@ -210,7 +210,7 @@ fn print_schema_file(text: &str) -> Result<Option<String>, String> {
 /// live SQLite database has, byte for byte what `diesel print-schema` prints.
 pub fn print(project: &Project, args: &PrintSchemaArgs) -> Result<String, CliError> {
     let schema = match &args.database_url {
-        None => history(&Database::new(project, &DatabaseArgs::default())?)?,
+        None => history(&Database::new(project, &DatabaseArgs::default())?, false)?,
         Some(url) => live(project, url)?,
     };
     Ok(aludel_schema::print_schema(&schema))
@@ -235,55 +235,158 @@ fn live_at_heads(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
 /// `at_heads`, refused unless the database is at the history's heads.
 fn live_schema(db: &Database<'_>, at_heads: bool) -> Result<aludel_schema::Schema, CliError> {
     let url = db.require_url()?;
-    let unsupported = || CliError::Schema {
+    let failed = |message: String| CliError::Schema {
         location: url.shown.clone(),
-        message: "schemas are read from SQLite databases only so far".into(),
+        message,
     };
-    if url.backend != Backend::Sqlite {
-        return Err(unsupported());
+    // The live comparison of `check --schema` reads PostgreSQL too; print-schema SQLite only.
+    if url.backend == Backend::Mysql || (url.backend == Backend::Postgres && !at_heads) {
+        return Err(failed(
+            "schemas are read from SQLite (and, for check --schema, PostgreSQL) databases only so far".into(),
+        ));
     }
-    #[cfg(not(feature = "sqlite"))]
-    let _ = at_heads;
+    let own = db.migrator().options().own_tables();
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+    let _ = &own;
     match connect(url, Access::ReadOnly)? {
         #[cfg(feature = "sqlite")]
         Conn::Sqlite(mut conn) => {
             if at_heads {
-                let plan = db
-                    .migrator()
-                    .plan(&mut conn, aludel::Direction::Upgrade, "heads")
-                    .map_err(|e| db.run_error(&e))?;
-                let pending = plan.steps.iter().filter(|s| s.revision.is_some()).count();
-                if pending > 0 {
-                    return Err(CliError::Schema {
-                        location: url.shown.clone(),
-                        message: format!("the database is not at the history's heads ({pending} pending), and check --schema compares its schema with the history's at heads; run `{} upgrade heads` first", output::program()),
-                    });
-                }
+                require_heads(db, &mut conn, &url.shown)?;
             }
-            let own = db.migrator().options().own_tables();
-            let own: Vec<&str> = own.iter().map(String::as_str).collect();
-            aludel_schema::sqlite::introspect(&mut conn, &own).map_err(|e| CliError::Schema {
-                location: url.shown.clone(),
-                message: e.to_string(),
-            })
+            aludel_schema::sqlite::introspect(&mut conn, &own).map_err(|e| failed(e.to_string()))
+        }
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(mut conn) => {
+            require_heads(db, &mut conn, &url.shown)?;
+            let schema = db.migrator().options().schema.clone();
+            aludel_schema::postgres::introspect(&mut conn, schema.as_deref(), &own)
+                .map_err(|e| failed(e.to_string()))
         }
         #[allow(unreachable_patterns)]
-        _ => Err(unsupported()),
+        _ => Err(failed("this program cannot read that database".into())),
     }
 }
 
-/// The schema the history yields, for a project whose database is SQLite (or not named).
-fn history(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
-    if let Some((url, _)) = db.url() {
-        if url.backend != Backend::Sqlite {
-            return Err(CliError::Schema {
-                location: url.shown.clone(),
-                message: "the history is replayed into a scratch SQLite database, and this project's database is not SQLite; a scratch PostgreSQL or MySQL database (--dev-url) is not supported yet".into(),
-            });
+/// Refuses a database that is not at the history's heads, whose schema `check --schema`
+/// cannot compare with the history's.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn require_heads<C: aludel::MigrationConnection>(
+    db: &Database<'_>,
+    conn: &mut C,
+    shown: &str,
+) -> Result<(), CliError> {
+    let plan = db
+        .migrator()
+        .plan(conn, aludel::Direction::Upgrade, "heads")
+        .map_err(|e| db.run_error(&e))?;
+    let pending = plan.steps.iter().filter(|s| s.revision.is_some()).count();
+    if pending > 0 {
+        return Err(CliError::Schema {
+            location: shown.to_string(),
+            message: format!("the database is not at the history's heads ({pending} pending), and check --schema compares its schema with the history's at heads; run `{} upgrade heads` first", output::program()),
+        });
+    }
+    Ok(())
+}
+
+/// The schema the history yields in a scratch database of the project's dialect: SQLite (or
+/// no database named), or PostgreSQL (a database created for it on the configured server)
+/// where `postgres` allows it (`check --schema`; `print-schema` prints SQLite's only so far).
+fn history(db: &Database<'_>, postgres: bool) -> Result<aludel_schema::Schema, CliError> {
+    let not_yet = |url: &crate::database::DatabaseUrl, what: &str| {
+        CliError::Schema {
+        location: url.shown.clone(),
+        message: format!("the history is replayed into a scratch database of the project's dialect, and {what} is not supported yet"),
+    }
+    };
+    match db.url() {
+        Some((url, _)) if url.backend == Backend::Postgres && postgres => {
+            db.require_runnable()?;
+            replay_postgres(db, url)
+        }
+        Some((url, _)) if url.backend == Backend::Postgres => {
+            Err(not_yet(url, "printing PostgreSQL's schema"))
+        }
+        Some((url, _)) if url.backend == Backend::Mysql => Err(not_yet(url, "MySQL")),
+        _ => {
+            db.require_runnable()?;
+            replay(db)
         }
     }
-    db.require_runnable()?;
-    replay(db)
+}
+
+/// The history replayed into a database created for it on the server of `url`, dropped
+/// afterwards however the replay ends.
+#[cfg(feature = "postgres")]
+fn replay_postgres(
+    db: &Database<'_>,
+    url: &crate::database::DatabaseUrl,
+) -> Result<aludel_schema::Schema, CliError> {
+    use diesel::connection::SimpleConnection;
+
+    /// Drops the scratch database when the replay ends.
+    struct Scratch {
+        admin: diesel::PgConnection,
+        name: String,
+    }
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = self.admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+    let failed = |message: String| CliError::Schema {
+        location: url.shown.clone(),
+        message,
+    };
+    #[allow(unreachable_patterns)]
+    let mut admin = match connect(url, Access::ReadOnly)? {
+        Conn::Postgres(conn) => conn,
+        _ => return Err(failed("not a PostgreSQL connection".into())),
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!("aludel_scratch_{}_{nanos}", std::process::id());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .map_err(|e| {
+            failed(format!(
+                "cannot create the scratch database {name} (the history is replayed there): {e}"
+            ))
+        })?;
+    let scratch = Scratch { admin, name };
+    let scratch_url = url
+        .with_database(&scratch.name)
+        .ok_or_else(|| failed("not a PostgreSQL URL".into()))?;
+    let schema = {
+        #[allow(unreachable_patterns)]
+        let mut conn = match connect(&scratch_url, Access::ReadOnly)? {
+            Conn::Postgres(conn) => conn,
+            _ => return Err(failed("not a PostgreSQL connection".into())),
+        };
+        let own = apply_all(db, &mut conn)?;
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
+        aludel_schema::postgres::introspect(&mut conn, None, &own)
+            .map_err(|e| failed(e.to_string()))?
+    };
+    drop(scratch);
+    Ok(schema)
+}
+
+#[cfg(not(feature = "postgres"))]
+fn replay_postgres(
+    _db: &Database<'_>,
+    url: &crate::database::DatabaseUrl,
+) -> Result<aludel_schema::Schema, CliError> {
+    Err(CliError::Schema {
+        location: url.shown.clone(),
+        message: "this program is built without PostgreSQL".into(),
+    })
 }
 
 /// The schema the history yields: every revision applied to a new SQLite database in a
@@ -313,13 +416,23 @@ fn replay(db: &Database<'_>) -> Result<aludel_schema::Schema, CliError> {
     let path = scratch.0.join("history.db");
     let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
         .map_err(|e| failed(e.to_string()))?;
-    let migrator = db.migrator();
-    migrator
-        .upgrade(&mut conn, "heads")
-        .map_err(|e| db.run_error(&e))?;
-    let own = migrator.options().own_tables();
+    let own = apply_all(db, &mut conn)?;
     let own: Vec<&str> = own.iter().map(String::as_str).collect();
     aludel_schema::sqlite::introspect(&mut conn, &own).map_err(|e| failed(e.to_string()))
+}
+
+/// Applies the whole history to a scratch database; returns the names of aludel's own tables
+/// there, which its schema leaves out.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn apply_all<C: aludel::MigrationConnection>(
+    db: &Database<'_>,
+    conn: &mut C,
+) -> Result<Vec<String>, CliError> {
+    let migrator = db.migrator();
+    migrator
+        .upgrade(conn, "heads")
+        .map_err(|e| db.run_error(&e))?;
+    Ok(migrator.options().own_tables())
 }
 
 #[cfg(not(feature = "sqlite"))]
