@@ -84,6 +84,11 @@ pub(crate) mod private {
         fn foreign_key_violations(&mut self) -> Result<(Vec<String>, usize), Error> {
             Ok((Vec::new(), 0))
         }
+        /// Whether SQLite enforces foreign keys on this connection (`PRAGMA foreign_keys`);
+        /// `false` elsewhere.
+        fn foreign_keys_on(&mut self) -> Result<bool, Error> {
+            Ok(false)
+        }
         /// Turns foreign keys on again after [`Backend::suspend_foreign_keys`].
         fn resume_foreign_keys(&mut self) -> Result<(), Error> {
             Ok(())

@@ -40,16 +40,26 @@ impl Backend for SqliteConnection {
     }
 
     fn suspend_foreign_keys(&mut self) -> Result<bool, Error> {
-        if self.in_open_transaction() || !foreign_keys_on(self)? {
+        if self.in_open_transaction() || !self.foreign_keys_on()? {
             return Ok(false);
         }
         self.batch("PRAGMA foreign_keys = OFF")
             .map_err(Error::db("cannot turn SQLite's foreign keys off"))?;
         // The setting does not change inside a transaction opened behind diesel's back.
-        if foreign_keys_on(self)? {
+        if self.foreign_keys_on()? {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    fn foreign_keys_on(&mut self) -> Result<bool, Error> {
+        let rows = self
+            .pairs(
+                "SELECT CAST(foreign_keys AS TEXT) AS a, NULL AS b FROM pragma_foreign_keys",
+                &[],
+            )
+            .map_err(Error::db("cannot read SQLite's foreign_keys setting"))?;
+        Ok(rows.first().is_some_and(|(on, _)| on == "1"))
     }
 
     fn resume_foreign_keys(&mut self) -> Result<(), Error> {
@@ -113,14 +123,4 @@ impl Backend for SqliteConnection {
 struct BusyTimeout {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     timeout: i64,
-}
-
-fn foreign_keys_on(conn: &mut SqliteConnection) -> Result<bool, Error> {
-    let rows = conn
-        .pairs(
-            "SELECT CAST(foreign_keys AS TEXT) AS a, NULL AS b FROM pragma_foreign_keys",
-            &[],
-        )
-        .map_err(Error::db("cannot read SQLite's foreign_keys setting"))?;
-    Ok(rows.first().is_some_and(|(on, _)| on == "1"))
 }

@@ -311,21 +311,14 @@ impl Op<'_> {
                 ));
             }
         }
-        let foreign_keys = live(self.target.pairs(
-            "SELECT CAST(foreign_keys AS TEXT) AS a, NULL AS b FROM pragma_foreign_keys",
-            &[],
-        ))?;
+        let on = self.foreign_keys_enabled(&why)?;
         // Dropping the old table with foreign keys on would fire the foreign keys of the
         // tables that reference it. Outside a transaction (a `transactional: false`
         // revision) they are turned off around the rebuild; inside one they cannot be.
         let mut suspended = false;
-        if foreign_keys.first().is_some_and(|(on, _)| on == "1") && !children.is_empty() {
+        if on && !children.is_empty() {
             self.execute("PRAGMA foreign_keys = OFF")?;
-            let still = live(self.target.pairs(
-                "SELECT CAST(foreign_keys AS TEXT) AS a, NULL AS b FROM pragma_foreign_keys",
-                &[],
-            ))?;
-            suspended = still.first().is_none_or(|(on, _)| on != "1");
+            suspended = !self.foreign_keys_enabled(&why)?;
             if !suspended {
                 let mut names: Vec<&str> = children.iter().map(|(c, _)| c.as_str()).collect();
                 names.sort_unstable();
@@ -420,6 +413,14 @@ impl Op<'_> {
             self.execute("PRAGMA foreign_keys = ON")?;
         }
         result.and(end)
+    }
+
+    /// Whether SQLite enforces foreign keys on the connection; offline, an error saying `why`
+    /// the revision needs a live database.
+    fn foreign_keys_enabled(&mut self, why: &dyn Fn() -> String) -> crate::Result<bool> {
+        self.target
+            .foreign_keys_on()
+            .ok_or_else(|| Error::NeedsLiveDatabase { why: why() })?
     }
 
     /// The rows whose foreign key points at nothing: at most ten, and how many there are.

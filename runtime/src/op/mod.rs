@@ -85,6 +85,8 @@ pub(crate) trait Target {
     /// SQLite's rows whose foreign key points at nothing: at most ten, and how many there are;
     /// `None` offline.
     fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>>;
+    /// Whether SQLite enforces foreign keys on the connection; `None` offline.
+    fn foreign_keys_on(&mut self) -> Option<Result<bool, Error>>;
 }
 
 /// An offline run's target: records the statements for the script.
@@ -127,6 +129,10 @@ impl Target for Recorder {
     }
 
     fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>> {
+        None
+    }
+
+    fn foreign_keys_on(&mut self) -> Option<Result<bool, Error>> {
         None
     }
 }

@@ -203,11 +203,7 @@ impl Run<'_, '_> {
             let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
                 done.clear();
                 self.enter(c, &before, completed)?;
-                // Rows that broke a foreign key before the run are not the run's doing.
-                let mut baseline = match suspended {
-                    true => c.foreign_key_violations()?.1,
-                    false => 0,
-                };
+                let mut baseline = violations_before(c, suspended)?;
                 let steps: Vec<&Step<'_>> =
                     plan.steps.iter().filter(|s| s.revision.is_some()).collect();
                 for (i, step) in steps.iter().enumerate() {
@@ -287,11 +283,7 @@ impl Run<'_, '_> {
                         revision.kind == RevisionKind::Rust && conn.suspend_foreign_keys()?;
                     let result = conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                         self.enter(c, &expected, completed)?;
-                        // Rows that broke a foreign key before are not the revision's doing.
-                        let baseline = match suspended {
-                            true => c.foreign_key_violations()?.1,
-                            false => 0,
-                        };
+                        let baseline = violations_before(c, suspended)?;
                         let done = self.run_step(c, step, completed, false, finish, None)?;
                         if suspended {
                             check_foreign_keys(c, step, completed, baseline)?;
@@ -627,6 +619,15 @@ impl Run<'_, '_> {
     }
 }
 
+/// How many rows broke a foreign key before a run's revisions, with SQLite's foreign keys
+/// `suspended` (not theirs to answer for: see [`check_foreign_keys`]); 0 where they are not.
+fn violations_before<C: Backend>(conn: &mut C, suspended: bool) -> Result<usize, Flow> {
+    match suspended {
+        true => Ok(conn.foreign_key_violations()?.1),
+        false => Ok(0),
+    }
+}
+
 /// Fails a revision that ran with SQLite's foreign keys off (see
 /// [`Backend::suspend_foreign_keys`]) and left more rows whose foreign key points at nothing
 /// than the `baseline` there were before it; returns the count after it.
@@ -726,6 +727,10 @@ impl<C: Backend> Target for Live<'_, C> {
 
     fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>> {
         Some(self.conn.foreign_key_violations())
+    }
+
+    fn foreign_keys_on(&mut self) -> Option<Result<bool, Error>> {
+        Some(self.conn.foreign_keys_on())
     }
 }
 
