@@ -14,6 +14,12 @@
 #                                      when it has them; prints the venv's python on stdout.
 #                                      Fails with a note on stderr when the venv cannot be made
 #                                      (no network, no venv module).
+#   scripts/install-deps.sh diesel     diesel_cli, pinned, built with cargo into
+#                                      target/diesel-cli (reused when it is there, so it is
+#                                      built once per checkout); prints the binary's path on
+#                                      stdout. The tests compare `aludel print-schema` with its
+#                                      `diesel print-schema`. Needs the packages above. Fails
+#                                      with a note on stderr when cargo cannot build it.
 #   scripts/install-deps.sh missing    prints the missing Debian packages, one a line.
 #
 # ALUDEL_DEPS_PACKAGES replaces the list of Debian packages (to try the install logic).
@@ -23,6 +29,8 @@ cd "$(dirname "$0")/.."
 packages="${ALUDEL_DEPS_PACKAGES:-libpq-dev default-libmysqlclient-dev pkg-config pgbouncer}"
 alembic_pins="alembic==1.20.1 psycopg2-binary==2.9.13 pymysql==1.2.4"
 venv="target/alembic-venv"
+diesel_version="2.3.14"
+diesel_root="target/diesel-cli"
 
 # The packages of $packages that dpkg does not have installed (a removed package whose
 # configuration files remain counts as missing).
@@ -99,12 +107,33 @@ make_venv() {
     echo "$PWD/$venv/bin/python"
 }
 
+# diesel_cli at the pinned version, with the three backends (SQLite bundled).
+install_diesel() {
+    local bin="$diesel_root/bin/diesel"
+    if [ -x "$bin" ] && [ "$(cat "$diesel_root/aludel-version" 2>/dev/null)" = "$diesel_version" ]; then
+        echo "$PWD/$bin"
+        return 0
+    fi
+    rm -rf "$diesel_root"
+    echo "note: building diesel_cli $diesel_version into $diesel_root (once; a few minutes)" >&2
+    if ! cargo install --quiet diesel_cli --version "=$diesel_version" --locked \
+        --no-default-features --features "sqlite-bundled postgres mysql" \
+        --root "$diesel_root" >&2; then
+        rm -rf "$diesel_root"
+        echo "note: cargo could not build diesel_cli $diesel_version (no network?)" >&2
+        return 1
+    fi
+    echo "$diesel_version" >"$diesel_root/aludel-version"
+    echo "$PWD/$bin"
+}
+
 case "${1:-}" in
 packages) install_packages ;;
 alembic) make_venv ;;
+diesel) install_diesel ;;
 missing) missing_packages ;;
 *)
-    echo "usage: scripts/install-deps.sh packages|alembic|missing" >&2
+    echo "usage: scripts/install-deps.sh packages|alembic|diesel|missing" >&2
     exit 2
     ;;
 esac

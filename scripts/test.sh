@@ -42,6 +42,20 @@ if [ -n "${ALUDEL_PYTHON:-}" ]; then
     export ALUDEL_ALEMBIC_ORACLE="$PWD/target/alembic-oracle"
 fi
 
+# diesel print-schema, beside which the tests put aludel print-schema (ALUDEL_TEST_DIESEL; set
+# it to use another diesel_cli 2.3). Without it (it cannot be built, e.g. offline) those
+# comparisons are skipped with a note; ALUDEL_TEST_REQUIRE_DIESEL=1 makes that a failure.
+if [ -z "${ALUDEL_TEST_DIESEL:-}" ]; then
+    if diesel="$(scripts/install-deps.sh diesel)"; then
+        export ALUDEL_TEST_DIESEL="$diesel"
+    elif [ "${ALUDEL_TEST_REQUIRE_DIESEL:-0}" = 1 ]; then
+        echo "error: ALUDEL_TEST_REQUIRE_DIESEL=1 but diesel_cli could not be built into target/diesel-cli" >&2
+        exit 1
+    else
+        echo "note: without diesel_cli the comparisons with diesel print-schema are skipped" >&2
+    fi
+fi
+
 # The database servers of the project's machines; set the variables to use others.
 export ALUDEL_TEST_POSTGRES_URL="${ALUDEL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export ALUDEL_TEST_MYSQL_URL="${ALUDEL_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"

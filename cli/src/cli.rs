@@ -58,8 +58,9 @@ pub enum Command {
     Current(CurrentArgs),
     /// Exit 1 unless the history is valid and the database is at its heads.
     Check(CheckArgs),
-    /// Print the schema.rs the history yields (a scratch SQLite database), as diesel
-    /// print-schema prints it; with --database-url, a live SQLite database's.
+    /// Print the schema.rs the history yields (replayed into a scratch database of the
+    /// project's dialect), as diesel print-schema prints it; with --database-url, a live
+    /// database's.
     PrintSchema(PrintSchemaArgs),
     /// Turn another tool's migrations into an aludel history (`import diesel DIR`).
     Import(ImportArgs),
@@ -68,10 +69,15 @@ pub enum Command {
 /// Options of `aludel print-schema`.
 #[derive(Debug, Clone, Args)]
 pub struct PrintSchemaArgs {
-    /// A live SQLite database to read instead of the history (`DATABASE_URL` and aludel.toml's
-    /// `database_url` are not read: without this, the history is).
+    /// A live database to read instead of the history.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+
+    /// The PostgreSQL or MySQL server the history is replayed on, in a scratch database
+    /// created there and dropped afterwards (default: the configured database's server; a
+    /// project on SQLite replays into a temporary file).
+    #[arg(long, value_name = "URL", conflicts_with = "database_url")]
+    pub dev_url: Option<String>,
 }
 
 /// Options of `aludel import`.
@@ -448,10 +454,17 @@ pub struct CheckArgs {
     pub database: DatabaseArgs,
 
     /// Instead of the database, check diesel's `schema.rs`: replay the history into a scratch
-    /// SQLite database and compare its tables with PATH (default: diesel.toml's
-    /// `[print_schema] file`, else `src/schema.rs`); exit 1 with the differences.
+    /// database of the project's dialect and compare its tables with PATH (default:
+    /// diesel.toml's `[print_schema] file`, else `src/schema.rs`), and the configured
+    /// database's too; exit 1 with the differences.
     #[arg(long, value_name = "PATH", num_args = 0..=1)]
     pub schema: Option<Option<PathBuf>>,
+
+    /// With `--schema`: the PostgreSQL or MySQL server the history is replayed on, in a
+    /// scratch database created there and dropped afterwards (default: the configured
+    /// database's server).
+    #[arg(long, value_name = "URL", requires = "schema")]
+    pub dev_url: Option<String>,
 
     /// Output format of `--schema`: `text` or `json` (one object with every difference).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]

@@ -155,6 +155,15 @@ impl Backend {
             Backend::Mysql => Dialect::Mysql,
         }
     }
+
+    /// Its name for people: `SQLite`, `PostgreSQL`, `MySQL`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+            Backend::Mysql => "MySQL",
+        }
+    }
 }
 
 /// A database URL, read and masked.
@@ -193,11 +202,11 @@ const KEY_VALUE: &str = "a PostgreSQL key/value string is keyword=value pairs se
 const SQLITE_EXTENSIONS: [&str; 4] = ["db", "sqlite", "sqlite3", "db3"];
 
 impl DatabaseUrl {
-    /// The same PostgreSQL server and credentials with another database: the path of a
-    /// `postgres://` URL replaced, or `dbname` added to a libpq keyword string (its last
-    /// value is the one libpq takes). `None` for other backends.
+    /// The same PostgreSQL or MySQL server and credentials with another database: the path of
+    /// the URL replaced, or for PostgreSQL `dbname` added to a libpq keyword string (its last
+    /// value is the one libpq takes). `None` for SQLite.
     pub fn with_database(&self, name: &str) -> Option<DatabaseUrl> {
-        if self.backend != Backend::Postgres {
+        if self.backend == Backend::Sqlite {
             return None;
         }
         let target = match split_scheme(&self.target) {
@@ -1080,6 +1089,10 @@ mod tests {
             url.with_database("s").unwrap().target,
             "host=db user=app dbname=app dbname='s'"
         );
+        let url = DatabaseUrl::parse("mariadb://root:pw@127.0.0.1:3306/app", base).unwrap();
+        let other = url.with_database("s").unwrap();
+        assert_eq!(other.target, "mysql://root:pw@127.0.0.1:3306/s");
+        assert_eq!(other.shown, "mysql://root:***@127.0.0.1:3306/s");
         let url = DatabaseUrl::parse("sqlite://app.db", base).unwrap();
         assert!(url.with_database("s").is_none());
     }

@@ -250,7 +250,7 @@ pub fn execute(cli: &Cli, cwd: &std::path::Path) -> Result<String, CliError> {
             commands::current::run(&Project::locate(&cli.project, cwd)?, args)
         }
         Command::PrintSchema(args) => {
-            commands::schema::print(&Project::locate(&cli.project, cwd)?, args)
+            commands::schema::print(&Project::locate(&cli.project, cwd)?, args, cwd)
         }
         Command::Check(args) => {
             commands::check::run(&Project::locate(&cli.project, cwd)?, args, cwd)

@@ -241,9 +241,35 @@ fn a_history_that_does_not_apply_or_another_dialect_is_refused() {
     );
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("MySQL is not supported yet") && !stderr.contains("secret"),
+        stderr.starts_with("error: cannot connect to mysql://u:***@127.0.0.1:1/x")
+            && !stderr.contains("secret"),
         "{stderr}"
     );
+    // A --dev-url of another dialect than the project's database, or an SQLite one.
+    let (code, _, stderr) = aludel(
+        &dir.0,
+        &[
+            "check",
+            "--schema",
+            "--database-url",
+            "postgres://u:secret@127.0.0.1:1/x",
+            "--dev-url",
+            "mysql://u:secret@127.0.0.1:1/x",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("this is a MySQL server and the project's database postgres://u:***@127.0.0.1:1/x is PostgreSQL")
+            && !stderr.contains("secret"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["print-schema", "--dev-url", "sqlite://x.db"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("--dev-url names a PostgreSQL or MySQL server"),
+        "{stderr}"
+    );
+    assert!(!dir.0.join("x.db").exists());
     // A PostgreSQL server that cannot be reached: a clear error, the password masked.
     let (code, _, stderr) = aludel(
         &dir.0,
@@ -520,11 +546,76 @@ fn a_postgres_history_is_replayed_into_a_scratch_database_on_its_server() {
         ),
         "{stderr}"
     );
-    // print-schema does not print PostgreSQL's schema yet, and says so.
-    let (code, _, stderr) = aludel_env(&dir.0, &["print-schema"], Some(url));
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains("printing PostgreSQL's schema is not supported yet"),
+    // print-schema prints what diesel printed, from the history (replayed on the configured
+    // server, or on --dev-url's) and from the live database.
+    let expected = std::fs::read_to_string(fixture.join("schema.rs")).unwrap();
+    let (code, stdout, stderr) = aludel_env(&dir.0, &["print-schema"], Some(url));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), expected.as_str()),
         "{stderr}"
     );
+    let (code, stdout, stderr) = aludel(&dir.0, &["print-schema", "--dev-url", url]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), expected.as_str()),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = aludel(&dir.0, &["print-schema", "--database-url", url]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), expected.as_str()),
+        "{stderr}"
+    );
+    assert!(conn
+        .strings("SELECT datname AS a FROM pg_database WHERE datname LIKE 'aludel\\_scratch\\_%'")
+        .is_empty());
+}
+
+#[test]
+fn a_mysql_history_is_replayed_into_a_scratch_database_on_its_server() {
+    let Some(db) = aludel_tests::TestDb::new(aludel_tests::Backend::Mysql) else {
+        return;
+    };
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/schema_mysql");
+    let dir = TempDir::new("aludel-schema-mysql");
+    let sql = std::fs::read_to_string(fixture.join("schema.sql")).unwrap();
+    dir.write(
+        "migrations/versions/1.sql",
+        &format!("-- revision: m1\n-- down_revision:\n\n-- upgrade\n{sql}"),
+    );
+    let expected = std::fs::read_to_string(fixture.join("schema.rs")).unwrap();
+    dir.write("src/schema.rs", &expected);
+    let url = db.url.as_str();
+    let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", url]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = aludel(&dir.0, &["check", "--schema", "--database-url", url]);
+    assert_eq!((code, stdout.as_str()), (Some(0), ""), "{stderr}");
+    let (code, stdout, stderr) = aludel_env(&dir.0, &["print-schema"], Some(url));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), expected.as_str()),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = aludel(&dir.0, &["print-schema", "--database-url", url]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), expected.as_str()),
+        "{stderr}"
+    );
+    // A column changed by hand in the database is reported, and no scratch database is left.
+    let mut conn = db.connect();
+    conn.batch("ALTER TABLE users ADD COLUMN nickname TEXT")
+        .unwrap();
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema", "--database-url", url]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "table users: column nickname (Nullable<Text>) is in the database, not in the history"
+        ),
+        "{stderr}"
+    );
+    assert!(conn
+        .strings("SELECT schema_name AS a FROM information_schema.schemata WHERE schema_name LIKE 'aludel\\_scratch\\_%'")
+        .is_empty());
 }

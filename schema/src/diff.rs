@@ -197,6 +197,24 @@ pub fn diff(expected: &Schema, found: &Schema) -> Vec<Difference> {
     out
 }
 
+/// A column's type as a difference shows it: `Nullable<Varchar>`, with its `max_length`.
+fn shown(column: &Column) -> String {
+    match column.max_length {
+        Some(n) => format!("{} (max_length {n})", column.diesel_type()),
+        None => column.diesel_type(),
+    }
+}
+
+/// Whether two columns have one type: the same once diesel's aliases are read as one, and
+/// the same `max_length` where both state one (a `schema.rs` written before diesel printed it
+/// states none).
+fn same_type(expected: &Column, found: &Column) -> bool {
+    expected.canonical_type() == found.canonical_type()
+        && (expected.max_length.is_none()
+            || found.max_length.is_none()
+            || expected.max_length == found.max_length)
+}
+
 fn table_diff(name: &str, expected: &Table, found: &Table, out: &mut Vec<Difference>) {
     let column = |table: &Table, column: &str| -> Option<Column> {
         table.columns.iter().find(|c| c.name == column).cloned()
@@ -206,13 +224,13 @@ fn table_diff(name: &str, expected: &Table, found: &Table, out: &mut Vec<Differe
             None => out.push(Difference::MissingColumn {
                 table: name.to_string(),
                 column: e.name.clone(),
-                sql_type: e.diesel_type(),
+                sql_type: shown(e),
             }),
-            Some(f) if f.diesel_type() != e.diesel_type() => out.push(Difference::ColumnType {
+            Some(f) if !same_type(e, &f) => out.push(Difference::ColumnType {
                 table: name.to_string(),
                 column: e.name.clone(),
-                expected: e.diesel_type(),
-                found: f.diesel_type(),
+                expected: shown(e),
+                found: shown(&f),
             }),
             Some(_) => {}
         }
@@ -222,7 +240,7 @@ fn table_diff(name: &str, expected: &Table, found: &Table, out: &mut Vec<Differe
             out.push(Difference::ExtraColumn {
                 table: name.to_string(),
                 column: f.name.clone(),
-                sql_type: f.diesel_type(),
+                sql_type: shown(f),
             });
         }
     }

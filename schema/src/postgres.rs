@@ -1,14 +1,57 @@
 //! A PostgreSQL database's schema as `diesel print-schema` reads it: the base tables of one
-//! schema (the connection's current one unless named), not those starting with `__` nor the
-//! ones named in `exclude`; each column's type as diesel names it (the type's name in
-//! UpperCamelCase, `Int4`, `Varchar`, `Timestamptz`, a custom type such as an enum by its
-//! name, `Mood`; an array `Array<Nullable<..>>`), canonical in the model; primary keys in key
-//! order; foreign keys by the same `joinable!` rules as SQLite's.
+//! schema (`public` unless named), not those starting with `__` nor those the filter leaves
+//! out, sorted by name; each column's type as diesel names it (the type's name in
+//! UpperCamelCase, `Int4`, `Varchar`, `Timestamptz`; a type diesel has none for, such as an
+//! enum, by its name, `Mood`, declared in the `sql_types` module; an array
+//! `Array<Nullable<..>>`), with its `max_length`; primary keys in key order; foreign keys by
+//! diesel's `joinable!` rules.
 
 use diesel::pg::PgConnection;
 use diesel::{QueryableByName, RunQueryDsl};
 
-use crate::{canonical_type, Column, Name, Schema, Table};
+use crate::{upper_camel, Column, CustomType, IntrospectError, Name, Schema, Table, TableFilter};
+
+/// The schema diesel reads when none is named.
+const DEFAULT_SCHEMA: &str = "public";
+
+/// The SQL types diesel provides for PostgreSQL beside [`crate::COMMON_DIESEL_TYPES`], by the names `print-schema` gives them; a
+/// column of any other type has its type declared in the `sql_types` module.
+const DIESEL_TYPES: &[&str] = &[
+    "Cidr",
+    "Citext",
+    "Inet",
+    "Jsonb",
+    "MacAddr",
+    "MacAddr8",
+    "Money",
+    "Oid",
+    "Range",
+    "Timestamptz",
+    "Uuid",
+    "Json",
+    "PgLsn",
+    "Record",
+    "Interval",
+    "Int4range",
+    "Int8range",
+    "Daterange",
+    "Numrange",
+    "Tsrange",
+    "Tstzrange",
+    "Int4multirange",
+    "Int8multirange",
+    "Datemultirange",
+    "Nummultirange",
+    "Tsmultirange",
+    "Tstzmultirange",
+    "SmallSerial",
+    "BigSerial",
+    "Serial",
+    "Bytea",
+    "Bpchar",
+    "Macaddr",
+    "Macaddr8",
+];
 
 #[derive(QueryableByName)]
 struct ColumnRow {
@@ -16,8 +59,12 @@ struct ColumnRow {
     name: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     udt: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    udt_schema: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     nullable: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    max_length: Option<i32>,
 }
 
 #[derive(QueryableByName)]
@@ -26,65 +73,69 @@ struct KeyRow {
     child: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     parent: String,
-    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
-    columns: Vec<String>,
-    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
-    referenced: Vec<String>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Nullable<diesel::sql_types::Text>>)]
+    columns: Vec<Option<String>>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Nullable<diesel::sql_types::Text>>)]
+    referenced: Vec<Option<String>>,
 }
 
-/// `int4` is `Int4`, `my_type` is `MyType`: diesel's Rust name of a PostgreSQL type.
-fn upper_camel(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        if c == '_' || c == ' ' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
+/// A column of the type PostgreSQL names `udt` (`int4`, `_text` for `text[]`) in the schema
+/// `udt_schema`, as diesel prints it.
+pub fn postgres_column(
+    name: String,
+    udt: &str,
+    udt_schema: Option<&str>,
+    nullable: bool,
+    max_length: Option<u64>,
+) -> Column {
+    let (element, array) = match udt.strip_prefix('_') {
+        Some(element) => (element, true),
+        None => (udt, false),
+    };
+    let rust = upper_camel(element);
+    let custom = (!(crate::COMMON_DIESEL_TYPES.contains(&rust.as_str())
+        || DIESEL_TYPES.contains(&rust.as_str())))
+    .then(|| CustomType {
+        sql_name: element.to_string(),
+        schema: udt_schema
+            .filter(|s| *s != DEFAULT_SCHEMA)
+            .map(str::to_string),
+        mysql: false,
+    });
+    Column {
+        name,
+        sql_type: if array {
+            format!("Array<Nullable<{rust}>>")
         } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A column's type in the model: canonical, arrays as diesel writes them.
-pub fn postgres_type(udt: &str) -> String {
-    match udt.strip_prefix('_') {
-        Some(element) => format!("Array<Nullable<{}>>", canonical_type(&upper_camel(element))),
-        None => canonical_type(&upper_camel(udt)).to_string(),
+            rust
+        },
+        nullable,
+        max_length,
+        custom,
     }
 }
 
-/// The schema of `schema` (default: the connection's `current_schema()`) in the database
-/// `conn` is connected to, without the tables named in `exclude` (aludel's own).
+/// The schema of `schema` (default `public`, as diesel reads it) in the database `conn` is
+/// connected to: the tables `filter` keeps.
 pub fn introspect(
     conn: &mut PgConnection,
     schema: Option<&str>,
-    exclude: &[&str],
-) -> diesel::QueryResult<Schema> {
-    let namespace = match schema {
-        Some(schema) => schema.to_string(),
-        None => {
-            let rows: Vec<Name> =
-                diesel::sql_query("SELECT CAST(current_schema() AS TEXT) AS name").load(conn)?;
-            rows.into_iter().next().map(|r| r.name).unwrap_or_default()
-        }
-    };
+    filter: &TableFilter,
+) -> Result<Schema, IntrospectError> {
+    let namespace = schema.unwrap_or(DEFAULT_SCHEMA).to_string();
+    let named = schema.filter(|s| *s != DEFAULT_SCHEMA).map(str::to_string);
     let names: Vec<Name> = diesel::sql_query(
-        "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_\\_%' ORDER BY table_name",
+        "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_\\_%'",
     )
     .bind::<diesel::sql_types::Text, _>(&namespace)
     .load(conn)?;
+    // By name in Rust's order (bytes), as diesel sorts them, not the database's collation.
+    let mut names: Vec<String> = names.into_iter().map(|n| n.name).collect();
+    names.sort_unstable();
     let mut out = Schema::default();
-    for name in names
-        .into_iter()
-        .map(|n| n.name)
-        .filter(|n| !exclude.contains(&n.as_str()))
-    {
+    for name in names.into_iter().filter(|n| filter.keeps(n)) {
         let rows: Vec<ColumnRow> = diesel::sql_query(
-            "SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS udt, is_nullable = 'YES' AS nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+            "SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS udt, CAST(udt_schema AS TEXT) AS udt_schema, is_nullable = 'YES' AS nullable, CAST(character_maximum_length AS INTEGER) AS max_length FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
         )
         .bind::<diesel::sql_types::Text, _>(&namespace)
         .bind::<diesel::sql_types::Text, _>(&name)
@@ -96,20 +147,25 @@ pub fn introspect(
         .bind::<diesel::sql_types::Text, _>(&name)
         .load(conn)?;
         out.tables.push(Table {
-            schema: schema.map(str::to_string),
+            schema: named.clone(),
             name,
             primary_key: keys.into_iter().map(|k| k.name).collect(),
             columns: rows
                 .into_iter()
-                .map(|r| Column {
-                    name: r.name,
-                    sql_type: postgres_type(&r.udt),
-                    nullable: r.nullable,
+                .map(|r| {
+                    postgres_column(
+                        r.name,
+                        &r.udt,
+                        r.udt_schema.as_deref(),
+                        r.nullable,
+                        r.max_length.and_then(|n| u64::try_from(n).ok()),
+                    )
                 })
                 .collect(),
         });
     }
-    // Each foreign-key constraint of the schema, its columns in key order.
+    // The foreign keys between each pair of tables of the schema, as one key: two keys from
+    // one table to another make one of two columns, which `joinable!` cannot state.
     let keys: Vec<KeyRow> = diesel::sql_query(
         "SELECT CAST(tbl.relname AS TEXT) AS child, CAST(f_tbl.relname AS TEXT) AS parent, \
          ARRAY_AGG(CAST(col.attname AS TEXT) ORDER BY u.position) AS columns, \
@@ -123,21 +179,20 @@ pub fn introspect(
          JOIN pg_namespace f_sch ON f_sch.oid = f_tbl.relnamespace \
          JOIN pg_attribute f_col ON f_col.attrelid = f_tbl.oid AND f_col.attnum = u.f_attnum \
          WHERE c.contype = 'f' AND sch.nspname = $1 AND f_sch.nspname = $1 \
-         GROUP BY c.oid, tbl.relname, f_tbl.relname ORDER BY 1, 2",
+         GROUP BY tbl.relname, f_tbl.relname",
     )
     .bind::<diesel::sql_types::Text, _>(&namespace)
     .load(conn)?;
     let keys: Vec<crate::RawKey> = keys
         .into_iter()
-        .filter(|k| out.tables.iter().any(|t| t.name == k.child))
         .map(|k| crate::RawKey {
             child: k.child,
             parent: k.parent,
-            columns: k.columns,
-            referenced: k.referenced.into_iter().map(Some).collect(),
+            columns: k.columns.into_iter().flatten().collect(),
+            referenced: k.referenced,
         })
         .collect();
-    out.foreign_keys = crate::joinables(&out.tables, &keys);
+    out.foreign_keys = crate::joinables(&out.tables, &keys, false);
     Ok(out)
 }
 
@@ -145,13 +200,25 @@ pub fn introspect(
 mod tests {
     use super::*;
 
+    fn printed(udt: &str) -> (String, Option<String>) {
+        let column = postgres_column("c".into(), udt, Some("pg_catalog"), false, None);
+        (column.sql_type, column.custom.map(|c| c.sql_name))
+    }
+
     #[test]
     fn postgres_types_are_named_as_diesel_names_them() {
-        assert_eq!(postgres_type("int4"), "Integer");
-        assert_eq!(postgres_type("varchar"), "Text");
-        assert_eq!(postgres_type("timestamptz"), "Timestamptz");
-        assert_eq!(postgres_type("_text"), "Array<Nullable<Text>>");
-        assert_eq!(postgres_type("my_mood"), "MyMood");
-        assert_eq!(postgres_type("float8"), "Double");
+        assert_eq!(printed("int4"), ("Int4".into(), None));
+        assert_eq!(printed("varchar"), ("Varchar".into(), None));
+        assert_eq!(printed("timestamptz"), ("Timestamptz".into(), None));
+        assert_eq!(printed("_text"), ("Array<Nullable<Text>>".into(), None));
+        assert_eq!(printed("pg_lsn"), ("PgLsn".into(), None));
+        assert_eq!(
+            printed("my_mood"),
+            ("MyMood".into(), Some("my_mood".into()))
+        );
+        assert_eq!(
+            printed("tsvector"),
+            ("Tsvector".into(), Some("tsvector".into()))
+        );
     }
 }

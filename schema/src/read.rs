@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use diesel_table_macro_syntax::TableDecl;
 use syn::spanned::Spanned;
 
-use crate::{canonical_type, Column, ForeignKey, Schema, Table};
+use crate::{Column, CustomType, ForeignKey, Schema, Table};
 
 /// Why a `schema.rs` could not be read: the line and column of the problem and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,11 +34,33 @@ impl ReadError {
 /// `diesel::table!` (also inside modules, as `print-schema` writes the tables of a PostgreSQL
 /// schema, `audit.events`), `diesel::joinable!`, and nothing from the rest (`allow_tables_to_appear_in_same_query!`,
 /// the `sql_types` module, `use` lines, doc comments). A custom type is named by the last
-/// segment of its path (`super::sql_types::Mood` is `Mood`).
+/// segment of its path (`super::sql_types::Mood` is `Mood`), and is the type the
+/// `sql_types` module declares under that name. Types keep the names the file gives them
+/// (`Int4`, `Varchar`); [`Column::canonical_type`] compares them.
 pub fn read_schema_rs(text: &str) -> Result<Schema, ReadError> {
     let file = syn::parse_file(text).map_err(|e| ReadError::at(e.span(), e.to_string()))?;
     let mut schema = Schema::default();
-    read_items(&file.items, &mut schema)?;
+    let mut types = Vec::new();
+    read_items(&file.items, &mut schema, &mut types)?;
+    // A column of a type the `sql_types` module declares is of that type.
+    for table in &mut schema.tables {
+        for column in &mut table.columns {
+            let base = column.sql_type.rsplit('<').next().unwrap_or_default();
+            let base = base.trim_end_matches('>');
+            column.custom = types
+                .iter()
+                .find(|(name, _)| name == base)
+                .map(|(_, custom)| custom.clone());
+            // A MySQL type is declared per column (`UsersMoodEnum`); the column's type is the
+            // database's (`Enum`), as introspection names it.
+            if let Some(custom) = column.custom.as_ref().filter(|c| c.mysql) {
+                let base = base.to_string();
+                column.sql_type = column
+                    .sql_type
+                    .replace(&base, &crate::upper_camel(&custom.sql_name));
+            }
+        }
+    }
     schema
         .tables
         .sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
@@ -56,7 +78,11 @@ pub fn read_schema_rs(text: &str) -> Result<Schema, ReadError> {
     Ok(schema)
 }
 
-fn read_items(items: &[syn::Item], schema: &mut Schema) -> Result<(), ReadError> {
+fn read_items(
+    items: &[syn::Item],
+    schema: &mut Schema,
+    types: &mut Vec<(String, CustomType)>,
+) -> Result<(), ReadError> {
     for item in items {
         match item {
             syn::Item::Macro(item) => {
@@ -77,7 +103,11 @@ fn read_items(items: &[syn::Item], schema: &mut Schema) -> Result<(), ReadError>
             // schema itself, so a module of the user's own changes nothing.
             syn::Item::Mod(item) => {
                 if let Some((_, items)) = &item.content {
-                    read_items(items, schema)?;
+                    if item.ident == "sql_types" {
+                        types.extend(items.iter().filter_map(custom_type));
+                    } else {
+                        read_items(items, schema, types)?;
+                    }
                 }
             }
             _ => {}
@@ -86,16 +116,62 @@ fn read_items(items: &[syn::Item], schema: &mut Schema) -> Result<(), ReadError>
     Ok(())
 }
 
+/// `#[diesel(postgres_type(name = "mood", schema = "s"))] pub struct Mood;` (or
+/// `mysql_type(name = "Enum")`): the struct's name and the type it declares.
+fn custom_type(item: &syn::Item) -> Option<(String, CustomType)> {
+    let syn::Item::Struct(item) = item else {
+        return None;
+    };
+    let mut found = None;
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident("diesel")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            let mysql = meta.path.is_ident("mysql_type");
+            if !mysql && !meta.path.is_ident("postgres_type") {
+                return Ok(());
+            }
+            let mut custom = CustomType {
+                sql_name: String::new(),
+                schema: None,
+                mysql,
+            };
+            meta.parse_nested_meta(|inner| {
+                let value: syn::LitStr = inner.value()?.parse()?;
+                if inner.path.is_ident("name") {
+                    custom.sql_name = value.value();
+                } else if inner.path.is_ident("schema") {
+                    custom.schema = Some(value.value());
+                }
+                Ok(())
+            })?;
+            if mysql {
+                custom.sql_name = custom.sql_name.to_lowercase();
+            }
+            found = Some(custom);
+            Ok(())
+        });
+    }
+    Some((item.ident.to_string(), found?))
+}
+
 fn table(decl: &TableDecl) -> Result<Table, ReadError> {
     let columns = decl
         .column_defs
         .iter()
         .map(|c| {
             let (sql_type, nullable) = type_of(&c.tpe)?;
+            let max_length = match &c.max_length {
+                Some(n) => Some(
+                    n.base10_parse::<u64>()
+                        .map_err(|e| ReadError::at(n.span(), e.to_string()))?,
+                ),
+                None => None,
+            };
             Ok(Column {
                 name: c.sql_name.clone(),
                 sql_type,
                 nullable,
+                max_length,
+                custom: None,
             })
         })
         .collect::<Result<Vec<_>, ReadError>>()?;
@@ -122,7 +198,8 @@ fn table(decl: &TableDecl) -> Result<Table, ReadError> {
     })
 }
 
-/// A column's type: its canonical name, and whether it is `Nullable<..>`.
+/// A column's type as written (the last name of each path), and whether it is
+/// `Nullable<..>`.
 fn type_of(path: &syn::TypePath) -> Result<(String, bool), ReadError> {
     let last = path
         .path
@@ -137,15 +214,14 @@ fn type_of(path: &syn::TypePath) -> Result<(String, bool), ReadError> {
     Ok((type_name(path)?, false))
 }
 
-/// The canonical name of a type path, with its arguments (`Array<Text>`).
+/// The name of a type path as written, with its arguments (`Array<Nullable<Text>>`).
 fn type_name(path: &syn::TypePath) -> Result<String, ReadError> {
     let last = path
         .path
         .segments
         .last()
         .ok_or_else(|| ReadError::at(path.span(), "a column without a type"))?;
-    let ident = last.ident.to_string();
-    let name = canonical_type(&ident).to_string();
+    let name = last.ident.to_string();
     match &last.arguments {
         syn::PathArguments::None => Ok(name),
         syn::PathArguments::AngleBracketed(_) => {
@@ -267,8 +343,8 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users);
         assert_eq!(
             columns,
             [
-                "id Integer",
-                "name Text",
+                "id Int4",
+                "name Varchar",
                 "email Nullable<Text>",
                 "mood Nullable<Mood>",
                 "tags Array<Nullable<Text>>",
@@ -276,6 +352,15 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users);
             ]
         );
         assert_eq!(users.primary_key, ["id"]);
+        assert_eq!(users.columns[1].max_length, Some(100));
+        assert_eq!(users.columns[1].canonical_type(), "Text");
+        assert_eq!(
+            users.columns[3]
+                .custom
+                .as_ref()
+                .map(|c| c.sql_name.as_str()),
+            Some("mood")
+        );
         assert_eq!(schema.tables[0].primary_key, ["user_id", "slug"]);
         assert_eq!(schema.tables[2].primary_key, ["id"]);
         assert_eq!(

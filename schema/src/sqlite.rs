@@ -7,7 +7,7 @@
 use diesel::sqlite::SqliteConnection;
 use diesel::{QueryableByName, RunQueryDsl};
 
-use crate::{Column, Name, Schema, Table};
+use crate::{Column, IntrospectError, Name, Schema, Table, TableFilter};
 
 #[derive(QueryableByName)]
 struct ColumnRow {
@@ -33,30 +33,10 @@ struct KeyRow {
     to: Option<String>,
 }
 
-/// Why a database's schema could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum IntrospectError {
-    /// A query of the catalogue failed.
-    #[error(transparent)]
-    Query(#[from] diesel::result::Error),
-    /// A column whose declared type diesel has no SQL type for (diesel print-schema refuses
-    /// it too).
-    #[error("column {table}.{column} is declared `{declared}`, which diesel has no SQL type for")]
-    UnsupportedType {
-        /// The table.
-        table: String,
-        /// The column.
-        column: String,
-        /// Its declared type.
-        declared: String,
-    },
-}
-
-/// The schema of the database `conn` is connected to, without the tables named in
-/// `exclude` (aludel's own).
+/// The schema of the database `conn` is connected to: the tables `filter` keeps.
 pub fn introspect(
     conn: &mut SqliteConnection,
-    exclude: &[&str],
+    filter: &TableFilter,
 ) -> Result<Schema, IntrospectError> {
     let names: Vec<Name> = diesel::sql_query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\' ORDER BY name",
@@ -65,7 +45,7 @@ pub fn introspect(
     let names: Vec<String> = names
         .into_iter()
         .map(|n| n.name)
-        .filter(|n| !exclude.iter().any(|e| e.eq_ignore_ascii_case(n)))
+        .filter(|n| filter.keeps(n))
         .collect();
     let mut schema = Schema::default();
     // Each foreign-key constraint: its table, and its rows (one per column).
@@ -95,6 +75,8 @@ pub fn introspect(
                 name: row.name.clone(),
                 sql_type,
                 nullable: !row.not_null,
+                max_length: None,
+                custom: None,
             });
         }
         if primary_key.is_empty() {
@@ -111,6 +93,8 @@ pub fn introspect(
                         name: alias.to_string(),
                         sql_type: "Integer".into(),
                         nullable: false,
+                        max_length: None,
+                        custom: None,
                     },
                 );
             }
@@ -142,7 +126,7 @@ pub fn introspect(
             referenced: rows.iter().map(|r| r.to.clone()).collect(),
         })
         .collect();
-    schema.foreign_keys = crate::joinables(&schema.tables, &keys);
+    schema.foreign_keys = crate::joinables(&schema.tables, &keys, true);
     Ok(schema)
 }
 

@@ -1,5 +1,6 @@
 //! aludel-schema reads a PostgreSQL database as `diesel print-schema` does: the fixture's
-//! `schema.rs` is diesel's output for a database made by its `schema.sql` (see its README).
+//! `schema.rs` is diesel's output for a database made by its `schema.sql` (see its README), and
+//! aludel prints the same bytes.
 
 use aludel_tests::{Backend, Conn, TestDb};
 
@@ -21,7 +22,15 @@ fn a_postgres_database_reads_as_diesel_print_schema_reads_it() {
     let Conn::Postgres(pg) = &mut conn else {
         unreachable!("a PostgreSQL test database")
     };
-    let found = aludel_schema::postgres::introspect(pg, None, &["alembic_version"]).unwrap();
+    let filter = aludel_schema::TableFilter::own(&["alembic_version".to_string()]);
+    let found = aludel_schema::postgres::introspect(pg, None, &filter).unwrap();
+    // Printed, it is diesel's output byte for byte.
+    let printed =
+        aludel_schema::print_schema(&found, &aludel_schema::PrintOptions::default()).unwrap();
+    assert_eq!(
+        printed,
+        std::fs::read_to_string(fixture.join("schema.rs")).unwrap()
+    );
     let differences = aludel_schema::diff(&expected, &found);
     assert!(differences.is_empty(), "{differences:#?}");
     assert_eq!(found.tables.len(), 4);

@@ -1,0 +1,212 @@
+//! `aludel check --schema` and `aludel print-schema`: the schema the history yields (replayed
+//! into a scratch database of the project's dialect, [`replay`]) or a live database has,
+//! read as `diesel print-schema` reads one, compared with diesel's `schema.rs` table by table,
+//! or printed as diesel prints it, with diesel.toml's `[print_schema]` settings
+//! ([`settings`]).
+
+pub mod replay;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+use aludel_schema::Difference;
+use serde::Serialize;
+
+use crate::cli::{CheckArgs, DatabaseArgs, Format, PrintSchemaArgs};
+use crate::database::{Database, DatabaseUrl};
+use crate::error::CliError;
+use crate::json;
+use crate::output;
+use crate::project::Project;
+
+/// The report of `--format json`.
+#[derive(Debug, Serialize)]
+struct SchemaJson<'a> {
+    /// The schema file, as shown.
+    schema_file: &'a str,
+    /// Whether the history yields what it declares.
+    matches: bool,
+    /// Every difference.
+    differences: Vec<DifferenceJson>,
+    /// The live database compared with the history, when a database URL is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<DatabaseJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct DatabaseJson<'a> {
+    /// The database, its password masked.
+    url: &'a str,
+    /// Whether its schema is the history's.
+    matches: bool,
+    /// Every difference.
+    differences: Vec<DifferenceJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct DifferenceJson {
+    /// `missing_table`, `extra_table`, `missing_column`, `extra_column`, `column_type`,
+    /// `primary_key`, `missing_foreign_key`, `extra_foreign_key`.
+    kind: &'static str,
+    /// The table (for a foreign key, `child -> parent (column)`).
+    table: String,
+    /// The difference in words.
+    message: String,
+}
+
+fn differences_json(differences: &[Difference], other: &str) -> Vec<DifferenceJson> {
+    differences
+        .iter()
+        .map(|d| DifferenceJson {
+            kind: d.kind(),
+            table: d.table().to_string(),
+            message: d.describe(other),
+        })
+        .collect()
+}
+
+/// `check --schema [PATH]`: exits 0 when the history yields PATH's schema (and, where a
+/// database URL is configured, the database has it too), else 1 with every difference.
+pub fn check(
+    project: &Project,
+    args: &CheckArgs,
+    given: Option<&Path>,
+    cwd: &Path,
+) -> Result<String, CliError> {
+    let db = Database::new(project, &args.database)?;
+    let (settings, root) = settings::read(project, cwd)?;
+    let (file, shown) = schema_file(&settings, &root, given, cwd);
+    let text = std::fs::read_to_string(&file).map_err(|e| CliError::Schema {
+        location: shown.clone(),
+        message: format!("cannot read the schema file: {e}"),
+    })?;
+    let declared = aludel_schema::read_schema_rs(&text).map_err(|e| CliError::Schema {
+        location: format!("{shown}:{}:{}", e.line, e.column),
+        message: e.message,
+    })?;
+    let server = replay::server(&db, args.dev_url.as_deref())?;
+    let history = replay::history(&db, server.as_ref(), &settings)?;
+    let differences = aludel_schema::diff(&history, &declared);
+    // A schema changed by hand in the database shows even where every file's checksum matches.
+    let live = match db.url() {
+        Some((url, _)) => {
+            let schema = replay::live(&db, url, &settings, true)?;
+            Some((url.shown.clone(), aludel_schema::diff(&history, &schema)))
+        }
+        None => None,
+    };
+    let matches = differences.is_empty() && live.as_ref().is_none_or(|(_, d)| d.is_empty());
+    let mut message = String::new();
+    if !differences.is_empty() {
+        message = summary(&shown, "the schema file", &differences);
+    }
+    if let Some((url, live)) = live.as_ref().filter(|(_, d)| !d.is_empty()) {
+        if !message.is_empty() {
+            message.push('\n');
+        }
+        message.push_str(&summary(
+            &format!("the database {url}"),
+            "the database",
+            live,
+        ));
+    }
+    if args.format == Format::Json {
+        let report = json::render(&SchemaJson {
+            schema_file: &shown,
+            matches: differences.is_empty(),
+            differences: differences_json(&differences, "the schema file"),
+            database: live.as_ref().map(|(url, live)| DatabaseJson {
+                url,
+                matches: live.is_empty(),
+                differences: differences_json(live, "the database"),
+            }),
+        })?;
+        if matches {
+            return Ok(report);
+        }
+        return Err(CliError::SchemaDiffers {
+            stdout: report,
+            message,
+        });
+    }
+    if matches {
+        let tables = match history.tables.len() {
+            1 => "1 table".to_string(),
+            n => format!("{n} tables"),
+        };
+        let what = match &live {
+            Some((url, _)) => format!("{shown} and the database {url} match"),
+            None => format!("{shown} matches"),
+        };
+        output::message(&format!("{what} the history ({tables})\n"));
+        return Ok(String::new());
+    }
+    Err(CliError::SchemaDiffers {
+        stdout: String::new(),
+        message,
+    })
+}
+
+/// `<what> differs from the history (N differences):` and the first ten, each with `other`
+/// naming the side that is not the history.
+fn summary(what: &str, other: &str, differences: &[Difference]) -> String {
+    const SHOWN: usize = 10;
+    let count = match differences.len() {
+        1 => "1 difference".to_string(),
+        n => format!("{n} differences"),
+    };
+    let mut out = format!("{what} differs from the history ({count}):");
+    for difference in differences.iter().take(SHOWN) {
+        out.push_str("\n  ");
+        out.push_str(&difference.describe(other));
+    }
+    if differences.len() > SHOWN {
+        out.push_str(&format!("\n  and {} more", differences.len() - SHOWN));
+    }
+    out
+}
+
+/// The schema file: PATH as given, else diesel.toml's `[print_schema] file` (relative to
+/// diesel.toml), else `src/schema.rs`, both in the project's directory `root`. Returns the
+/// path to open and the path as shown.
+fn schema_file(
+    settings: &settings::Settings,
+    root: &Path,
+    given: Option<&Path>,
+    cwd: &Path,
+) -> (PathBuf, String) {
+    if let Some(given) = given {
+        return (cwd.join(given), given.display().to_string());
+    }
+    let relative = settings.file.as_deref().unwrap_or("src/schema.rs");
+    let path = root.join(relative);
+    (cwd.join(&path), path.display().to_string())
+}
+
+/// `print-schema`: the `schema.rs` the history yields (replayed on `--dev-url`'s server, else
+/// the configured database's, else into an SQLite file), or with `--database-url` the one a
+/// live database has, byte for byte what `diesel print-schema` prints, with diesel.toml's
+/// settings.
+pub fn print(project: &Project, args: &PrintSchemaArgs, cwd: &Path) -> Result<String, CliError> {
+    let (settings, _) = settings::read(project, cwd)?;
+    let (schema, location) = match &args.database_url {
+        None => {
+            let db = Database::new(project, &DatabaseArgs::default())?;
+            let server = replay::server(&db, args.dev_url.as_deref())?;
+            let schema = replay::history(&db, server.as_ref(), &settings)?;
+            (schema, "the history".to_string())
+        }
+        Some(url) => {
+            let args = DatabaseArgs {
+                database_url: Some(url.to_string()),
+            };
+            let db = Database::new(project, &args)?;
+            let url: DatabaseUrl = db.require_url()?.clone();
+            (replay::live(&db, &url, &settings, false)?, url.shown)
+        }
+    };
+    aludel_schema::print_schema(&schema, &settings.print).map_err(|e| CliError::Schema {
+        location,
+        message: e.to_string(),
+    })
+}

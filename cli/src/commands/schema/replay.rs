@@ -1,0 +1,234 @@
+//! The schema the history yields, replayed into a scratch database of the project's dialect
+//! (SQLite: a file in a directory of its own; PostgreSQL and MySQL: a database created for
+//! it on the server of `--dev-url`, else of the configured database, and dropped afterwards
+//! however the replay ends), and the schema of a live database; both read as `diesel
+//! print-schema` reads them.
+
+use aludel_schema::{Schema, TableFilter};
+
+use super::settings::Settings;
+use crate::database::{connect, Access, Backend, Conn, Database, DatabaseUrl};
+use crate::error::CliError;
+use crate::output;
+
+/// The server the history is replayed on: `--dev-url`, else the configured database's
+/// (`None`: SQLite, a scratch file). A `--dev-url` of another dialect than the configured
+/// database's is refused: the history is replayed in the project's dialect.
+pub fn server(db: &Database<'_>, dev_url: Option<&str>) -> Result<Option<DatabaseUrl>, CliError> {
+    let configured = db.url().map(|(url, _)| url);
+    let Some(dev_url) = dev_url else {
+        return Ok(configured.filter(|u| u.backend != Backend::Sqlite).cloned());
+    };
+    let dev = DatabaseUrl::parse(dev_url, std::path::Path::new(""))?;
+    let refuse = |message: String| CliError::Schema {
+        location: format!("--dev-url {}", dev.shown),
+        message,
+    };
+    if dev.backend == Backend::Sqlite {
+        return Err(refuse(
+            "the history is replayed into a scratch SQLite file of its own; --dev-url names a PostgreSQL or MySQL server".into(),
+        ));
+    }
+    if let Some(configured) = configured.filter(|c| c.backend != dev.backend) {
+        return Err(refuse(format!(
+            "this is a {} server and the project's database {} is {}; the history is replayed in the project's dialect",
+            dev.backend.name(),
+            configured.shown,
+            configured.backend.name()
+        )));
+    }
+    Ok(Some(dev))
+}
+
+/// The tables a schema shows: diesel.toml's filter, without aludel's own.
+pub fn filter(db: &Database<'_>, settings: &Settings) -> TableFilter {
+    let mut filter = settings.filter.clone();
+    filter.own = db.migrator().options().own_tables();
+    filter
+}
+
+/// The schema the history yields, in a scratch database on `server` (`None`: SQLite).
+pub fn history(
+    db: &Database<'_>,
+    server: Option<&DatabaseUrl>,
+    settings: &Settings,
+) -> Result<Schema, CliError> {
+    db.require_runnable()?;
+    match server {
+        None => replay_sqlite(db, settings),
+        Some(url) => replay_on_server(db, url, settings),
+    }
+}
+
+/// The schema of the live database `url`; where `at_heads`, refused unless it is at the
+/// history's heads (what `check --schema` compares it with).
+pub fn live(
+    db: &Database<'_>,
+    url: &DatabaseUrl,
+    settings: &Settings,
+    at_heads: bool,
+) -> Result<Schema, CliError> {
+    let mut conn = connect(url, Access::ReadOnly)?;
+    if at_heads {
+        crate::database::with_conn!(&mut conn, c => require_heads(db, c, &url.shown))?;
+    }
+    introspect(&mut conn, db, settings, &url.shown)
+}
+
+/// Reads the schema of the database `conn` is connected to.
+fn introspect(
+    conn: &mut Conn,
+    db: &Database<'_>,
+    settings: &Settings,
+    shown: &str,
+) -> Result<Schema, CliError> {
+    let failed = |message: String| CliError::Schema {
+        location: shown.to_string(),
+        message,
+    };
+    let filter = filter(db, settings);
+    let pg_schema = settings.print.schema.as_deref();
+    #[allow(unreachable_patterns)]
+    let schema = match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(c) if pg_schema.is_none() => aludel_schema::sqlite::introspect(c, &filter),
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => aludel_schema::postgres::introspect(c, pg_schema, &filter),
+        #[cfg(feature = "mysql")]
+        Conn::Mysql(c) if pg_schema.is_none() => aludel_schema::mysql::introspect(c, &filter),
+        _ => {
+            return Err(failed(
+                "diesel.toml's `print_schema.schema` names a PostgreSQL schema, and this is not a PostgreSQL database".into(),
+            ))
+        }
+    };
+    let mut schema = schema.map_err(|e| failed(e.to_string()))?;
+    if settings.columns_by_name {
+        for table in &mut schema.tables {
+            table.columns.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+    Ok(schema)
+}
+
+/// Refuses a database that is not at the history's heads.
+fn require_heads<C: aludel::MigrationConnection>(
+    db: &Database<'_>,
+    conn: &mut C,
+    shown: &str,
+) -> Result<(), CliError> {
+    let plan = db
+        .migrator()
+        .plan(conn, aludel::Direction::Upgrade, "heads")
+        .map_err(|e| db.run_error(&e))?;
+    let pending = plan.steps.iter().filter(|s| s.revision.is_some()).count();
+    if pending > 0 {
+        return Err(CliError::Schema {
+            location: shown.to_string(),
+            message: format!("the database is not at the history's heads ({pending} pending), and check --schema compares its schema with the history's at heads; run `{} upgrade heads` first", output::program()),
+        });
+    }
+    Ok(())
+}
+
+/// A name no other run takes: `aludel_scratch_<pid>_<nanoseconds>`.
+fn scratch_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("aludel_scratch_{}_{nanos}", std::process::id())
+}
+
+/// Applies the whole history to the scratch database `conn`.
+fn apply_all(db: &Database<'_>, conn: &mut Conn) -> Result<(), CliError> {
+    let migrator = db.migrator();
+    crate::database::with_conn!(conn, c => migrator.upgrade(c, "heads"))
+        .map(|_| ())
+        .map_err(|e| db.run_error(&e).into())
+}
+
+/// The history replayed into a database created for it on the server of `url`.
+fn replay_on_server(
+    db: &Database<'_>,
+    url: &DatabaseUrl,
+    settings: &Settings,
+) -> Result<Schema, CliError> {
+    use diesel::connection::SimpleConnection;
+
+    /// Drops the scratch database when the replay ends, however it ends.
+    struct Scratch {
+        admin: Conn,
+        name: String,
+    }
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let sql = match self.admin {
+                #[cfg(feature = "postgres")]
+                Conn::Postgres(_) => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+                #[allow(unreachable_patterns)]
+                _ => format!("DROP DATABASE IF EXISTS {}", self.name),
+            };
+            let _ = crate::database::with_conn!(&mut self.admin, c => c.batch_execute(&sql));
+        }
+    }
+    let failed = |message: String| CliError::Schema {
+        location: url.shown.clone(),
+        message,
+    };
+    let mut admin = connect(url, Access::ReadOnly)?;
+    let name = scratch_name();
+    crate::database::with_conn!(&mut admin, c => c.batch_execute(&format!("CREATE DATABASE {name}")))
+        .map_err(|e| {
+            failed(format!(
+                "cannot create the scratch database {name} (the history is replayed there): {}",
+                url.scrub(&e.to_string())
+            ))
+        })?;
+    let scratch = Scratch { admin, name };
+    let scratch_url = url
+        .with_database(&scratch.name)
+        .ok_or_else(|| failed("not a server's URL".into()))?;
+    let schema = {
+        let mut conn = connect(&scratch_url, Access::ReadOnly)?;
+        apply_all(db, &mut conn)?;
+        introspect(&mut conn, db, settings, &scratch_url.shown)?
+    };
+    drop(scratch);
+    Ok(schema)
+}
+
+/// The history replayed into a new SQLite database in a directory of its own, removed
+/// afterwards.
+#[cfg(feature = "sqlite")]
+fn replay_sqlite(db: &Database<'_>, settings: &Settings) -> Result<Schema, CliError> {
+    use diesel::Connection;
+
+    /// Removes the scratch directory however the replay ends.
+    struct Scratch(std::path::PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let scratch = Scratch(std::env::temp_dir().join(scratch_name()));
+    let failed = |message: String| CliError::Schema {
+        location: "the scratch database".into(),
+        message,
+    };
+    std::fs::create_dir_all(&scratch.0)
+        .map_err(|e| failed(format!("cannot create {}: {e}", scratch.0.display())))?;
+    let path = scratch.0.join("history.db");
+    let conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+        .map_err(|e| failed(e.to_string()))?;
+    let mut conn = Conn::Sqlite(conn);
+    apply_all(db, &mut conn)?;
+    introspect(&mut conn, db, settings, "the scratch database")
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn replay_sqlite(_db: &Database<'_>, _settings: &Settings) -> Result<Schema, CliError> {
+    Err(CliError::Schema {
+        location: "check --schema".into(),
+        message: "this program is built without SQLite, into which the history is replayed".into(),
+    })
+}
