@@ -401,8 +401,7 @@ fn init_keeps_aludels_tables_out_of_diesel_print_schema() {
     );
 
     // diesel print-schema itself, where diesel_cli is installed (ALUDEL_TEST_DIESEL names it).
-    let Some(diesel) = std::env::var_os("ALUDEL_TEST_DIESEL") else {
-        eprintln!("note: ALUDEL_TEST_DIESEL is not set; diesel print-schema is not run");
+    let Some(diesel) = aludel_tests::diesel_cli("running diesel print-schema") else {
         return;
     };
     dir.write(

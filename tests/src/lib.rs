@@ -304,3 +304,20 @@ pub fn backends() -> Vec<TestDb> {
         .filter_map(TestDb::new)
         .collect()
 }
+
+/// diesel_cli, whose `diesel print-schema` tests put beside aludel's (`ALUDEL_TEST_DIESEL`,
+/// which scripts/test.sh sets to the one it builds), or `None` with a note naming `what` is
+/// skipped; with `ALUDEL_TEST_REQUIRE_DIESEL=1` (CI) its absence fails the test instead.
+pub fn diesel_cli(what: &str) -> Option<std::path::PathBuf> {
+    match std::env::var_os("ALUDEL_TEST_DIESEL") {
+        Some(path) if !path.is_empty() => Some(path.into()),
+        _ => {
+            assert!(
+                std::env::var("ALUDEL_TEST_REQUIRE_DIESEL").as_deref() != Ok("1"),
+                "ALUDEL_TEST_REQUIRE_DIESEL=1 but ALUDEL_TEST_DIESEL names no diesel_cli ({what})"
+            );
+            eprintln!("note: ALUDEL_TEST_DIESEL is not set; {what} is skipped (scripts/test.sh builds diesel_cli)");
+            None
+        }
+    }
+}

@@ -13,19 +13,6 @@ use aludel_tests::{with_conn, Backend, Conn, TestDb};
 #[path = "../../graph/tests/support/corpora.rs"]
 mod corpora;
 
-/// diesel_cli, or `None` with a note (a failure where ALUDEL_TEST_REQUIRE_DIESEL=1).
-fn diesel() -> Option<std::path::PathBuf> {
-    if let Some(path) = std::env::var_os("ALUDEL_TEST_DIESEL") {
-        return Some(path.into());
-    }
-    assert!(
-        std::env::var("ALUDEL_TEST_REQUIRE_DIESEL").as_deref() != Ok("1"),
-        "ALUDEL_TEST_REQUIRE_DIESEL=1 but ALUDEL_TEST_DIESEL names no diesel_cli"
-    );
-    eprintln!("note: ALUDEL_TEST_DIESEL is not set; the comparison with diesel print-schema is skipped (scripts/test.sh builds diesel_cli)");
-    None
-}
-
 /// The server's major version.
 fn server_major(conn: &mut Conn) -> u32 {
     conn.strings("SELECT current_setting('server_version_num') AS a")[0]
@@ -43,7 +30,7 @@ fn prints_as_diesel_prints(corpus: &str, revisions: usize) {
     let Some(dir) = corpora::corpus(corpus) else {
         return;
     };
-    let Some(diesel) = diesel() else {
+    let Some(diesel) = aludel_tests::diesel_cli("the comparison with diesel print-schema") else {
         return;
     };
     let import = read_diesel_dir(&dir).unwrap_or_else(|e| panic!("{e}"));

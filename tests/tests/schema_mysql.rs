@@ -115,24 +115,17 @@ fn the_fixture_schema_rs_reads_back_as_the_database_schema() {
 /// `diesel print-schema`'s output for the database `db` (its defaults: no diesel.toml), or
 /// `None` with a note where `ALUDEL_TEST_DIESEL` names no diesel binary.
 fn diesel_print_schema(db: &TestDb) -> Option<String> {
-    let diesel = match std::env::var("ALUDEL_TEST_DIESEL") {
-        Ok(diesel) if !diesel.is_empty() => diesel,
-        _ => {
-            eprintln!(
-                "note: ALUDEL_TEST_DIESEL is not set; not comparing with diesel print-schema itself"
-            );
-            return None;
-        }
-    };
+    let diesel = aludel_tests::diesel_cli("the comparison with diesel print-schema itself")?;
     let dir = TempDir::new("aludel-diesel-mysql");
     let output = std::process::Command::new(&diesel)
         .args(["print-schema", "--database-url", &db.url])
         .current_dir(&dir.0)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {diesel}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", diesel.display()));
     assert!(
         output.status.success(),
-        "{diesel} print-schema failed: {}",
+        "{} print-schema failed: {}",
+        diesel.display(),
         String::from_utf8_lossy(&output.stderr)
     );
     Some(String::from_utf8(output.stdout).unwrap())
@@ -214,13 +207,11 @@ fn unusual_declarations_read_as_diesel_reads_them() {
     );
 }
 
-/// Names whose case diesel reads in ways aludel-schema's shared helpers do not yet:
-/// `upper_camel` splits `addr2Kind` and `HTTP2Mode` where heck (diesel's) does not
-/// (`OddAddr2KindEnum`, `OddHttp2ModeEnum`), and `joinables` takes the tables `parent` and
-/// `Parent` (distinct where `lower_case_table_names = 0`) for one pair, dropping both keys
-/// diesel states. Run with `--run-ignored` against a diesel binary.
+/// Names whose case matters, read as diesel (heck) reads them: `addr2Kind` and `HTTP2Mode`
+/// are two words each (`OddAddr2KindEnum`, `OddHttp2ModeEnum`), and the tables `parent` and
+/// `Parent` (distinct where `lower_case_table_names = 0`) are two tables, each with its
+/// `joinable!`.
 #[test]
-#[ignore = "upper_camel and joinables differ from diesel on mixed-case names (see the doc comment)"]
 fn mixed_case_names_read_as_diesel_reads_them() {
     let Some(found) = printed_as_diesel_prints(
         "CREATE TABLE odd (id INT PRIMARY KEY, `addr2Kind` ENUM('x', 'y'), `HTTP2Mode` ENUM('p'));
