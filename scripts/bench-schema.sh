@@ -92,7 +92,7 @@ section="$work/section.md"
     echo "print-schema\` wrote, the database dropped). *diesel*: \`diesel database reset\` (drop, create,"
     echo "every migration) then \`diesel print-schema\`, which print the schema without comparing it."
     echo
-    echo "- Machine: $(nproc) cores, $(uname -sr); commit \`$commit\`; release build of aludel; diesel_cli $("$diesel" --version | head -1 | awk '{print $2}'); load average (1, 5, 15 min) $load_before before the run, $load_after after"
+    echo "- Machine: $(nproc) cores, $(uname -sr); commit \`$commit\`; release build of aludel; diesel_cli $("$diesel" --version | awk '/Version:/ {print $2}'); load average (1, 5, 15 min) $load_before before the run, $load_after after"
     echo
     echo "| command | median | runs (s) |"
     echo "|---|---:|---|"
