@@ -22,7 +22,7 @@ pub mod sqlite;
 
 pub use diff::{diff, Difference};
 pub use print::PrintError;
-pub use print::{print_schema, PrintOptions, TableGroups};
+pub use print::{print_schema, Docs, PrintOptions, TableGroups};
 pub use read::{read_schema_rs, ReadError};
 /// The regular expressions of diesel.toml's table filters.
 pub use regex::Regex;
@@ -47,6 +47,8 @@ pub struct Table {
     pub primary_key: Vec<String>,
     /// Its columns, in order.
     pub columns: Vec<Column>,
+    /// The database's comment on it (PostgreSQL `COMMENT ON TABLE`, MySQL `COMMENT`).
+    pub comment: Option<String>,
 }
 
 impl Table {
@@ -76,6 +78,8 @@ pub struct Column {
     /// The database's own type, where diesel has none for it (its Rust name is the last name
     /// in `sql_type`).
     pub custom: Option<CustomType>,
+    /// The database's comment on it.
+    pub comment: Option<String>,
 }
 
 impl Column {

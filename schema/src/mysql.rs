@@ -27,6 +27,14 @@ struct ColumnRow {
     is_nullable: String,
     #[diesel(sql_type = Nullable<Unsigned<diesel::sql_types::BigInt>>)]
     max_length: Option<u64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    comment: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct Comment {
+    #[diesel(sql_type = Nullable<Text>)]
+    comment: Option<String>,
 }
 
 /// One column of a foreign-key constraint.
@@ -105,6 +113,7 @@ pub fn mysql_column(
         // declaration has no length (`TEXT`); diesel keeps only those whose type has one.
         max_length: max_length.filter(|_| column_type.contains('(')),
         custom,
+        comment: None,
     })
 }
 
@@ -135,7 +144,8 @@ pub fn introspect(
         let rows: Vec<ColumnRow> = diesel::sql_query(
             "SELECT CAST(column_name AS CHAR) AS name, CAST(column_type AS CHAR) AS column_type, \
              CAST(is_nullable AS CHAR) AS is_nullable, \
-             CAST(character_maximum_length AS UNSIGNED) AS max_length \
+             CAST(character_maximum_length AS UNSIGNED) AS max_length, \
+             CAST(NULLIF(column_comment, '') AS CHAR) AS comment \
              FROM information_schema.columns WHERE table_name = ? AND table_schema = ? \
              ORDER BY ordinal_position",
         )
@@ -161,13 +171,25 @@ pub fn introspect(
                 row.is_nullable == "YES",
                 row.max_length,
             );
-            columns.push(column.ok_or_else(|| IntrospectError::UnsupportedType {
+            let column = column.ok_or_else(|| IntrospectError::UnsupportedType {
                 table: name.clone(),
                 column: row.name,
                 declared: row.column_type,
-            })?);
+            })?;
+            columns.push(Column {
+                comment: row.comment,
+                ..column
+            });
         }
+        // MySQL's comments are never NULL: an empty one is none.
+        let comment: Comment = diesel::sql_query(
+            "SELECT CAST(NULLIF(table_comment, '') AS CHAR) AS comment FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        )
+        .bind::<Text, _>(&database)
+        .bind::<Text, _>(&name)
+        .get_result(conn)?;
         out.tables.push(Table {
+            comment: comment.comment,
             schema: None,
             name,
             primary_key: keys.into_iter().map(|k| k.name).collect(),

@@ -65,6 +65,14 @@ struct ColumnRow {
     nullable: bool,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
     max_length: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    comment: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct Comment {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    comment: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -112,6 +120,7 @@ pub fn postgres_column(
         nullable,
         max_length,
         custom,
+        comment: None,
     }
 }
 
@@ -135,7 +144,7 @@ pub fn introspect(
     let mut out = Schema::default();
     for name in names.into_iter().filter(|n| filter.keeps(n)) {
         let rows: Vec<ColumnRow> = diesel::sql_query(
-            "SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS udt, CAST(udt_schema AS TEXT) AS udt_schema, is_nullable = 'YES' AS nullable, CAST(character_maximum_length AS INTEGER) AS max_length FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+            "SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS udt, CAST(udt_schema AS TEXT) AS udt_schema, is_nullable = 'YES' AS nullable, CAST(character_maximum_length AS INTEGER) AS max_length, col_description(CAST(format('%I.%I', table_schema, table_name) AS regclass), ordinal_position) AS comment FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
         )
         .bind::<diesel::sql_types::Text, _>(&namespace)
         .bind::<diesel::sql_types::Text, _>(&name)
@@ -146,14 +155,22 @@ pub fn introspect(
         .bind::<diesel::sql_types::Text, _>(&namespace)
         .bind::<diesel::sql_types::Text, _>(&name)
         .load(conn)?;
+        let comment: Comment = diesel::sql_query(
+            "SELECT obj_description(CAST(format('%I.%I', CAST($1 AS TEXT), CAST($2 AS TEXT)) AS regclass), 'pg_class') AS comment",
+        )
+        .bind::<diesel::sql_types::Text, _>(&namespace)
+        .bind::<diesel::sql_types::Text, _>(&name)
+        .get_result(conn)?;
         out.tables.push(Table {
+            comment: comment.comment,
             schema: named.clone(),
             name,
             primary_key: keys.into_iter().map(|k| k.name).collect(),
             columns: rows
                 .into_iter()
-                .map(|r| {
-                    postgres_column(
+                .map(|r| Column {
+                    comment: r.comment,
+                    ..postgres_column(
                         r.name,
                         &r.udt,
                         r.udt_schema.as_deref(),

@@ -172,6 +172,7 @@ fn table(decl: &TableDecl) -> Result<Table, ReadError> {
                 nullable,
                 max_length,
                 custom: None,
+                comment: None,
             })
         })
         .collect::<Result<Vec<_>, ReadError>>()?;
@@ -195,6 +196,7 @@ fn table(decl: &TableDecl) -> Result<Table, ReadError> {
         name: decl.sql_name.clone(),
         primary_key,
         columns,
+        comment: None,
     })
 }
 

@@ -77,6 +77,7 @@ pub fn introspect(
                 nullable: !row.not_null,
                 max_length: None,
                 custom: None,
+                comment: None,
             });
         }
         if primary_key.is_empty() {
@@ -95,6 +96,7 @@ pub fn introspect(
                         nullable: false,
                         max_length: None,
                         custom: None,
+                        comment: None,
                     },
                 );
             }
@@ -115,6 +117,7 @@ pub fn introspect(
             name: name.clone(),
             primary_key,
             columns,
+            comment: None,
         });
     }
     let keys: Vec<crate::RawKey> = constraints

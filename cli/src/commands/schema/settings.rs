@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aludel_schema::{PrintOptions, Regex, TableFilter, TableGroups};
+use aludel_schema::{Docs, PrintOptions, Regex, TableFilter, TableGroups};
 use toml::de::{DeTable, DeValue};
 
 use crate::error::CliError;
@@ -116,11 +116,21 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             }
             // Settings aludel does not print yet: refused, so that nothing is printed
             // otherwise than diesel would.
-            "with_docs" => match value {
-                DeValue::Boolean(false) => {}
-                DeValue::String(s) if s.as_ref() == "no-doc-comments" => {}
-                _ => return Err(not_yet(&name, "doc comments")),
-            },
+            "with_docs" => {
+                settings.print.docs = match value {
+                    DeValue::Boolean(false) => Docs::None,
+                    DeValue::Boolean(true) => Docs::DatabaseCommentsOrGenerated,
+                    DeValue::String(s) => match s.as_ref() {
+                        "no-doc-comments" => Docs::None,
+                        "only-database-comments" => Docs::DatabaseComments,
+                        "database-comments-fallback-to-auto-generated-doc-comment" => {
+                            Docs::DatabaseCommentsOrGenerated
+                        }
+                        other => return Err(format!("`{name}` is `{other}`; diesel knows true, false, `no-doc-comments`, `only-database-comments` and `database-comments-fallback-to-auto-generated-doc-comment`")),
+                    },
+                    _ => return Err(format!("`{name}` is not true, false or a string")),
+                };
+            }
             "patch_file" => return Err(not_yet(&name, "patch files")),
             "sqlite_integer_primary_key_is_bigint" => {
                 if boolean(&name, value)? {
@@ -207,7 +217,7 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_honour() {
         for text in [
-            "[print_schema]\nwith_docs = true\n",
+            "[print_schema]\nwith_docs = \"some\"\n",
             "[print_schema]\npatch_file = \"x.patch\"\n",
             "[print_schema]\ncolour = 1\n",
             "[print_schema.one]\nfile = \"a.rs\"\n",
