@@ -618,3 +618,53 @@ fn a_mysql_history_is_replayed_into_a_scratch_database_on_its_server() {
         .strings("SELECT schema_name AS a FROM information_schema.schemata WHERE schema_name LIKE 'aludel\\_scratch\\_%'")
         .is_empty());
 }
+
+#[test]
+fn sqlite_row_ids_as_bigint_print_as_diesel_prints_them() {
+    let Some(diesel) = aludel_tests::diesel_cli("the comparison of SQLite row ids as BigInt")
+    else {
+        return;
+    };
+    let dir = TempDir::new("aludel-schema-rowid");
+    dir.write(
+        "migrations/versions/1.sql",
+        "-- revision: r1\n-- down_revision:\n\n-- upgrade\n\
+         CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER, n INT);\n\
+         CREATE TABLE tags (name TEXT PRIMARY KEY, rank INTEGER) WITHOUT ROWID;\n\
+         CREATE TABLE notes (body TEXT);\n\
+         CREATE TABLE keyed (id INT PRIMARY KEY, user_id INTEGER REFERENCES users, note_id INTEGER REFERENCES notes, tag TEXT REFERENCES tags);\n",
+    );
+    dir.write(
+        "diesel.toml",
+        "[print_schema]\nsqlite_integer_primary_key_is_bigint = true\nfilter = { except_tables = [\"^alembic_version$\", \"^aludel_\"] }\n",
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", "app.db"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let output = Command::new(diesel)
+        .args(["print-schema", "--database-url", "app.db"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        printed.contains("id -> BigInt") && printed.contains("user_id -> Nullable<BigInt>"),
+        "{printed}"
+    );
+    let (code, ours, stderr) = aludel(&dir.0, &["print-schema"]);
+    assert_eq!(
+        (code, ours.as_str()),
+        (Some(0), printed.as_str()),
+        "{stderr}"
+    );
+    let (code, ours, stderr) = aludel(&dir.0, &["print-schema", "--database-url", "app.db"]);
+    assert_eq!(
+        (code, ours.as_str()),
+        (Some(0), printed.as_str()),
+        "{stderr}"
+    );
+}

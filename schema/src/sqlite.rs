@@ -33,10 +33,34 @@ struct KeyRow {
     to: Option<String>,
 }
 
-/// The schema of the database `conn` is connected to: the tables `filter` keeps.
+/// Whether `table` is a rowid table (not `WITHOUT ROWID`) whose primary key is one column
+/// (the rowid itself where it declares none): what diesel's
+/// `sqlite_integer_primary_key_is_bigint` reads as a 64-bit row id.
+fn has_row_id_key(conn: &mut SqliteConnection, table: &str) -> Result<bool, IntrospectError> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let without_rowid: Count =
+        diesel::sql_query("SELECT COUNT(*) AS n FROM pragma_table_list WHERE name = ? AND wr <> 0")
+            .bind::<diesel::sql_types::Text, _>(table)
+            .get_result(conn)?;
+    let keys: Count =
+        diesel::sql_query("SELECT COUNT(*) AS n FROM pragma_table_info(?) WHERE pk > 0")
+            .bind::<diesel::sql_types::Text, _>(table)
+            .get_result(conn)?;
+    Ok(without_rowid.n == 0 && keys.n <= 1)
+}
+
+/// The schema of the database `conn` is connected to: the tables `filter` keeps. Where
+/// `row_ids_as_bigint` (diesel.toml's `sqlite_integer_primary_key_is_bigint`), a rowid
+/// table's sole `INTEGER` primary key, and a column whose single-column foreign key refers to
+/// such a table, is `BigInt`, as SQLite's row ids are 64-bit.
 pub fn introspect(
     conn: &mut SqliteConnection,
     filter: &TableFilter,
+    row_ids_as_bigint: bool,
 ) -> Result<Schema, IntrospectError> {
     let names: Vec<Name> = diesel::sql_query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\' ORDER BY name",
@@ -106,6 +130,30 @@ pub fn introspect(
         )
         .bind::<diesel::sql_types::Text, _>(name)
         .load(conn)?;
+        if row_ids_as_bigint {
+            let own_key = match primary_key.as_slice() {
+                [pk] if has_row_id_key(conn, name)? => Some(pk.clone()),
+                _ => None,
+            };
+            for column in columns.iter_mut().filter(|c| c.sql_type == "Integer") {
+                // Its declared type is `INTEGER` (the rowid's own is too).
+                let declared_integer = rows
+                    .iter()
+                    .find(|r| r.name == column.name)
+                    .is_none_or(|r| r.kind.eq_ignore_ascii_case("integer"));
+                let is_row_id = declared_integer && own_key.as_deref() == Some(&column.name);
+                let mut refers_to_row_id = false;
+                for key in keys.iter().filter(|k| k.from == column.name) {
+                    let single = keys.iter().filter(|k| k.id == key.id).count() == 1;
+                    if single && has_row_id_key(conn, &key.parent)? {
+                        refers_to_row_id = true;
+                    }
+                }
+                if is_row_id || refers_to_row_id {
+                    column.sql_type = "BigInt".into();
+                }
+            }
+        }
         for key in keys {
             match constraints.last_mut() {
                 Some((table, rows)) if table == name && rows[0].id == key.id => rows.push(key),

@@ -91,7 +91,9 @@ fn introspect(
     #[allow(unreachable_patterns)]
     let schema = match conn {
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(c) if pg_schema.is_none() => aludel_schema::sqlite::introspect(c, &filter),
+        Conn::Sqlite(c) if pg_schema.is_none() => {
+            aludel_schema::sqlite::introspect(c, &filter, settings.row_ids_as_bigint)
+        }
         #[cfg(feature = "postgres")]
         Conn::Postgres(c) => aludel_schema::postgres::introspect(c, pg_schema, &filter),
         #[cfg(feature = "mysql")]

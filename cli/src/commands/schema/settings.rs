@@ -22,6 +22,9 @@ pub struct Settings {
     pub print: PrintOptions,
     /// `column_sorting = "name"`: columns by name instead of in the table's order.
     pub columns_by_name: bool,
+    /// `sqlite_integer_primary_key_is_bigint`: SQLite's row ids (and the columns referring to
+    /// them) are `BigInt`.
+    pub row_ids_as_bigint: bool,
 }
 
 /// The settings of the diesel.toml beside the project's aludel.toml (none: diesel's
@@ -133,9 +136,7 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             }
             "patch_file" => return Err(not_yet(&name, "patch files")),
             "sqlite_integer_primary_key_is_bigint" => {
-                if boolean(&name, value)? {
-                    return Err(not_yet(&name, "SQLite row ids as BigInt"));
-                }
+                settings.row_ids_as_bigint = boolean(&name, value)?;
             }
             "pg_domains_as_custom_types" => {
                 if !patterns(&name, value)?.is_empty() {
