@@ -67,6 +67,10 @@ struct ColumnRow {
     max_length: Option<i32>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     comment: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    domain: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    domain_schema: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -125,11 +129,14 @@ pub fn postgres_column(
 }
 
 /// The schema of `schema` (default `public`, as diesel reads it) in the database `conn` is
-/// connected to: the tables `filter` keeps.
+/// connected to: the tables `filter` keeps. A column whose type is a domain one of
+/// `domains` matches (diesel.toml's `pg_domains_as_custom_types`) is of that domain, a custom
+/// type, rather than of the domain's base type.
 pub fn introspect(
     conn: &mut PgConnection,
     schema: Option<&str>,
     filter: &TableFilter,
+    domains: &[regex::Regex],
 ) -> Result<Schema, IntrospectError> {
     let namespace = schema.unwrap_or(DEFAULT_SCHEMA).to_string();
     let named = schema.filter(|s| *s != DEFAULT_SCHEMA).map(str::to_string);
@@ -144,7 +151,7 @@ pub fn introspect(
     let mut out = Schema::default();
     for name in names.into_iter().filter(|n| filter.keeps(n)) {
         let rows: Vec<ColumnRow> = diesel::sql_query(
-            "SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS udt, CAST(udt_schema AS TEXT) AS udt_schema, is_nullable = 'YES' AS nullable, CAST(character_maximum_length AS INTEGER) AS max_length, col_description(CAST(format('%I.%I', table_schema, table_name) AS regclass), ordinal_position) AS comment FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+            "SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS udt, CAST(udt_schema AS TEXT) AS udt_schema, is_nullable = 'YES' AS nullable, CAST(character_maximum_length AS INTEGER) AS max_length, col_description(CAST(format('%I.%I', table_schema, table_name) AS regclass), ordinal_position) AS comment, CAST(domain_name AS TEXT) AS domain, CAST(domain_schema AS TEXT) AS domain_schema FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
         )
         .bind::<diesel::sql_types::Text, _>(&namespace)
         .bind::<diesel::sql_types::Text, _>(&name)
@@ -168,15 +175,23 @@ pub fn introspect(
             primary_key: keys.into_iter().map(|k| k.name).collect(),
             columns: rows
                 .into_iter()
-                .map(|r| Column {
-                    comment: r.comment,
-                    ..postgres_column(
-                        r.name,
-                        &r.udt,
-                        r.udt_schema.as_deref(),
-                        r.nullable,
-                        r.max_length.and_then(|n| u64::try_from(n).ok()),
-                    )
+                .map(|r| {
+                    let (udt, udt_schema) = match r.domain {
+                        Some(domain) if domains.iter().any(|d| d.is_match(&domain)) => {
+                            (domain, r.domain_schema)
+                        }
+                        _ => (r.udt, r.udt_schema),
+                    };
+                    Column {
+                        comment: r.comment,
+                        ..postgres_column(
+                            r.name,
+                            &udt,
+                            udt_schema.as_deref(),
+                            r.nullable,
+                            r.max_length.and_then(|n| u64::try_from(n).ok()),
+                        )
+                    }
                 })
                 .collect(),
         });

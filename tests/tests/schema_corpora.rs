@@ -65,7 +65,7 @@ fn prints_as_diesel_prints(corpus: &str, revisions: usize) {
         unreachable!("a PostgreSQL test database")
     };
     let schema =
-        aludel_schema::postgres::introspect(pg, None, &aludel_schema::TableFilter::own(&own))
+        aludel_schema::postgres::introspect(pg, None, &aludel_schema::TableFilter::own(&own), &[])
             .unwrap_or_else(|e| panic!("{e}"));
     let printed = aludel_schema::print_schema(&schema, &aludel_schema::PrintOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));

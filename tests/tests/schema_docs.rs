@@ -19,7 +19,7 @@ const MODES: [(&str, Docs); 3] = [
 fn introspect(conn: &mut Conn) -> Schema {
     let filter = TableFilter::default();
     match conn {
-        Conn::Postgres(c) => aludel_schema::postgres::introspect(c, None, &filter).unwrap(),
+        Conn::Postgres(c) => aludel_schema::postgres::introspect(c, None, &filter, &[]).unwrap(),
         Conn::Mysql(c) => aludel_schema::mysql::introspect(c, &filter).unwrap(),
         _ => unreachable!("a server's test database"),
     }

@@ -23,7 +23,7 @@ fn a_postgres_database_reads_as_diesel_print_schema_reads_it() {
         unreachable!("a PostgreSQL test database")
     };
     let filter = aludel_schema::TableFilter::own(&["alembic_version".to_string()]);
-    let found = aludel_schema::postgres::introspect(pg, None, &filter).unwrap();
+    let found = aludel_schema::postgres::introspect(pg, None, &filter, &[]).unwrap();
     // Printed, it is diesel's output byte for byte.
     let printed =
         aludel_schema::print_schema(&found, &aludel_schema::PrintOptions::default()).unwrap();
@@ -43,5 +43,52 @@ fn a_postgres_database_reads_as_diesel_print_schema_reads_it() {
         found.tables[0].primary_key,
         ["name", "team_id"],
         "in the key's order"
+    );
+}
+
+#[test]
+fn postgres_domains_read_as_custom_types_where_diesel_toml_says_so() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let Some(diesel) = aludel_tests::diesel_cli("the comparison of PostgreSQL domains") else {
+        return;
+    };
+    let mut conn = db.connect();
+    conn.batch(
+        "CREATE DOMAIN posinteger AS integer CHECK (VALUE > 0);
+         CREATE DOMAIN email AS text;
+         CREATE TABLE accounts (id posinteger PRIMARY KEY, address email NOT NULL, other email);",
+    )
+    .unwrap();
+    let Conn::Postgres(pg) = &mut conn else {
+        unreachable!("a PostgreSQL test database")
+    };
+    let domains = [aludel_schema::Regex::new("^pos").unwrap()];
+    let filter = aludel_schema::TableFilter::default();
+    let found = aludel_schema::postgres::introspect(pg, None, &filter, &domains).unwrap();
+    let printed =
+        aludel_schema::print_schema(&found, &aludel_schema::PrintOptions::default()).unwrap();
+    let dir = aludel_tests::TempDir::new("aludel-domains");
+    let output = std::process::Command::new(&diesel)
+        .args([
+            "print-schema",
+            "--database-url",
+            &db.url,
+            "--pg-domains-as-custom-types",
+            "^pos",
+        ])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(printed, String::from_utf8(output.stdout).unwrap());
+    assert!(
+        printed.contains("id -> Posinteger") && printed.contains("address -> Text"),
+        "{printed}"
     );
 }

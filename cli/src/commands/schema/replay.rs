@@ -95,7 +95,7 @@ fn introspect(
             aludel_schema::sqlite::introspect(c, &filter, settings.row_ids_as_bigint)
         }
         #[cfg(feature = "postgres")]
-        Conn::Postgres(c) => aludel_schema::postgres::introspect(c, pg_schema, &filter),
+        Conn::Postgres(c) => aludel_schema::postgres::introspect(c, pg_schema, &filter, &settings.domains),
         #[cfg(feature = "mysql")]
         Conn::Mysql(c) if pg_schema.is_none() => aludel_schema::mysql::introspect(c, &filter),
         _ => {

@@ -25,6 +25,8 @@ pub struct Settings {
     /// `sqlite_integer_primary_key_is_bigint`: SQLite's row ids (and the columns referring to
     /// them) are `BigInt`.
     pub row_ids_as_bigint: bool,
+    /// `pg_domains_as_custom_types`: PostgreSQL domains read as types of their own.
+    pub domains: Vec<Regex>,
 }
 
 /// The settings of the diesel.toml beside the project's aludel.toml (none: diesel's
@@ -138,11 +140,7 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             "sqlite_integer_primary_key_is_bigint" => {
                 settings.row_ids_as_bigint = boolean(&name, value)?;
             }
-            "pg_domains_as_custom_types" => {
-                if !patterns(&name, value)?.is_empty() {
-                    return Err(not_yet(&name, "PostgreSQL domains as custom types"));
-                }
-            }
+            "pg_domains_as_custom_types" => settings.domains = patterns(&name, value)?,
             _ if matches!(value, DeValue::Table(_)) => {
                 return Err(format!(
                     "`[print_schema.{key}]`: diesel.toml has several print_schema sections, which aludel does not read yet; keep one `[print_schema]`"
