@@ -410,16 +410,10 @@ fn init_keeps_aludels_tables_out_of_diesel_print_schema() {
     );
     let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", "app.db"]);
     assert_eq!(code, Some(0), "{stderr}");
-    let output = Command::new(diesel)
-        .args(["print-schema", "--database-url", "app.db"])
-        .current_dir(&dir.0)
-        .output()
-        .unwrap();
-    let printed = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let printed = aludel_tests::run_diesel(
+        Path::new(&diesel),
+        &dir.0,
+        &["print-schema", "--database-url", "app.db"],
     );
     assert!(
         printed.contains("users (id)")
@@ -640,17 +634,11 @@ fn sqlite_row_ids_as_bigint_print_as_diesel_prints_them() {
     );
     let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", "app.db"]);
     assert_eq!(code, Some(0), "{stderr}");
-    let output = Command::new(diesel)
-        .args(["print-schema", "--database-url", "app.db"])
-        .current_dir(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let printed = aludel_tests::run_diesel(
+        &diesel,
+        &dir.0,
+        &["print-schema", "--database-url", "app.db"],
     );
-    let printed = String::from_utf8(output.stdout).unwrap();
     assert!(
         printed.contains("id -> BigInt") && printed.contains("user_id -> Nullable<BigInt>"),
         "{printed}"
@@ -665,6 +653,73 @@ fn sqlite_row_ids_as_bigint_print_as_diesel_prints_them() {
     assert_eq!(
         (code, ours.as_str()),
         (Some(0), printed.as_str()),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_patch_file_is_applied_as_diesel_applies_it() {
+    let Some(diesel) = aludel_tests::diesel_cli("the comparison of patch files") else {
+        return;
+    };
+    let dir = TempDir::new("aludel-schema-patch");
+    dir.write(
+        "migrations/versions/1.sql",
+        "-- revision: p1\n-- down_revision:\n\n-- upgrade\nCREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, joined TEXT);\n",
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", "app.db"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    dir.write(
+        "diesel.toml",
+        "[print_schema]\nfilter = { except_tables = [\"^alembic_version$\", \"^aludel_\"] }\n",
+    );
+    let (code, plain, stderr) = aludel(&dir.0, &["print-schema"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // A patch as users write them: `diff -u` of the printed file and their edit.
+    let edited = plain.replace("joined -> Nullable<Text>", "joined -> Nullable<Timestamp>");
+    dir.write("before.rs", &plain);
+    dir.write("after.rs", &edited);
+    let diff = Command::new("diff")
+        .args(["-u", "before.rs", "after.rs"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    dir.write("schema.patch", &String::from_utf8(diff.stdout).unwrap());
+    dir.write(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/schema.rs\"\npatch_file = \"schema.patch\"\nfilter = { except_tables = [\"^alembic_version$\", \"^aludel_\"] }\n",
+    );
+    let printed = aludel_tests::run_diesel(
+        &diesel,
+        &dir.0,
+        &["print-schema", "--database-url", "app.db"],
+    );
+    assert_eq!(printed, edited);
+    let (code, ours, stderr) = aludel(&dir.0, &["print-schema"]);
+    assert_eq!(
+        (code, ours.as_str()),
+        (Some(0), printed.as_str()),
+        "{stderr}"
+    );
+    // check --schema compares the file with the history's print, patched.
+    dir.write("src/schema.rs", &edited);
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    dir.write("src/schema.rs", &plain);
+    let (code, _, stderr) = aludel(&dir.0, &["check", "--schema"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("column joined is Nullable<Timestamp> in the history, Nullable<Text> in the schema file"),
+        "{stderr}"
+    );
+    // A patch that no longer applies is an error naming it.
+    dir.write("schema.patch", "@@ -1,1 +1,1 @@\n-nothing like this\n+x\n");
+    let (code, stdout, stderr) = aludel(&dir.0, &["print-schema"]);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert!(
+        stderr.contains(
+            "schema.patch: the patch does not apply: hunk 1 expects `nothing like this` at line 1"
+        ),
         "{stderr}"
     );
 }

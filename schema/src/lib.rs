@@ -13,6 +13,7 @@
 pub mod diff;
 #[cfg(feature = "mysql")]
 pub mod mysql;
+pub mod patch;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod print;
@@ -21,6 +22,7 @@ pub mod read;
 pub mod sqlite;
 
 pub use diff::{diff, Difference};
+pub use patch::{apply_patch, PatchError};
 pub use print::PrintError;
 pub use print::{print_schema, Docs, PrintOptions, TableGroups};
 pub use read::{read_schema_rs, ReadError};

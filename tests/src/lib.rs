@@ -321,3 +321,19 @@ pub fn diesel_cli(what: &str) -> Option<std::path::PathBuf> {
         }
     }
 }
+
+/// The stdout of `diesel ARGS` run in `dir`; a failure fails the test with diesel's stderr.
+pub fn run_diesel(diesel: &std::path::Path, dir: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(diesel)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", diesel.display()));
+    assert!(
+        output.status.success(),
+        "diesel {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("diesel printed non-UTF-8: {e}"))
+}

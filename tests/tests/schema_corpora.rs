@@ -79,18 +79,9 @@ fn prints_as_diesel_prints(corpus: &str, revisions: usize) {
         "--except-tables".to_string(),
     ];
     args.extend(own.iter().map(|t| format!("^{t}$")));
-    let output = std::process::Command::new(&diesel)
-        .args(&args)
-        .current_dir(&empty)
-        .output()
-        .unwrap();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let expected = aludel_tests::run_diesel(&diesel, &empty, &args);
     let _ = std::fs::remove_dir_all(&empty);
-    assert!(
-        output.status.success(),
-        "diesel print-schema: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let expected = String::from_utf8(output.stdout).unwrap();
     assert!(
         printed == expected,
         "{corpus}: aludel and diesel print differently; first differing line {:?}",

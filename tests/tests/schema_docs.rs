@@ -44,23 +44,18 @@ fn docs_print_as_diesel_prints_them(backend: Backend, sql: &str) {
             ..PrintOptions::default()
         };
         let printed = aludel_schema::print_schema(&schema, &options).unwrap();
-        let output = std::process::Command::new(&diesel)
-            .args([
+        let expected = aludel_tests::run_diesel(
+            &diesel,
+            &dir.0,
+            &[
                 "print-schema",
                 "--database-url",
                 &db.url,
                 "--with-docs-config",
                 mode,
-            ])
-            .current_dir(&dir.0)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+            ],
         );
-        assert_eq!(printed, String::from_utf8(output.stdout).unwrap(), "{mode}");
+        assert_eq!(printed, expected, "{mode}");
         if docs == Docs::DatabaseComments {
             assert!(printed.contains("/// The people"), "{printed}");
         }

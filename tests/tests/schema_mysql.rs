@@ -117,18 +117,11 @@ fn the_fixture_schema_rs_reads_back_as_the_database_schema() {
 fn diesel_print_schema(db: &TestDb) -> Option<String> {
     let diesel = aludel_tests::diesel_cli("the comparison with diesel print-schema itself")?;
     let dir = TempDir::new("aludel-diesel-mysql");
-    let output = std::process::Command::new(&diesel)
-        .args(["print-schema", "--database-url", &db.url])
-        .current_dir(&dir.0)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", diesel.display()));
-    assert!(
-        output.status.success(),
-        "{} print-schema failed: {}",
-        diesel.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(String::from_utf8(output.stdout).unwrap())
+    Some(aludel_tests::run_diesel(
+        &diesel,
+        &dir.0,
+        &["print-schema", "--database-url", &db.url],
+    ))
 }
 
 /// A database made by `sql`, introspected, printed, and compared with diesel's output where

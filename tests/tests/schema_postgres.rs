@@ -70,23 +70,18 @@ fn postgres_domains_read_as_custom_types_where_diesel_toml_says_so() {
     let printed =
         aludel_schema::print_schema(&found, &aludel_schema::PrintOptions::default()).unwrap();
     let dir = aludel_tests::TempDir::new("aludel-domains");
-    let output = std::process::Command::new(&diesel)
-        .args([
+    let expected = aludel_tests::run_diesel(
+        &diesel,
+        &dir.0,
+        &[
             "print-schema",
             "--database-url",
             &db.url,
             "--pg-domains-as-custom-types",
             "^pos",
-        ])
-        .current_dir(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
-    assert_eq!(printed, String::from_utf8(output.stdout).unwrap());
+    assert_eq!(printed, expected);
     assert!(
         printed.contains("id -> Posinteger") && printed.contains("address -> Text"),
         "{printed}"

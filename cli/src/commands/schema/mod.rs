@@ -86,7 +86,20 @@ pub fn check(
     })?;
     let server = replay::server(&db, args.dev_url.as_deref())?;
     let history = replay::history(&db, server.as_ref(), &settings)?;
-    let differences = aludel_schema::diff(&history, &declared);
+    // With a patch_file, the file is diesel's print patched: compare with the history's
+    // print, patched the same way and read back.
+    let expected = match &settings.patch_file {
+        None => history.clone(),
+        Some(_) => {
+            let printed = print_text(&history, &settings, "the history")?;
+            let patched = settings.patched(printed, &root, cwd)?;
+            aludel_schema::read_schema_rs(&patched).map_err(|e| CliError::Schema {
+                location: "the history's schema, patched".into(),
+                message: e.to_string(),
+            })?
+        }
+    };
+    let differences = aludel_schema::diff(&expected, &declared);
     // A schema changed by hand in the database shows even where every file's checksum matches.
     let live = match db.url() {
         Some((url, _)) => {
@@ -188,7 +201,7 @@ fn schema_file(
 /// live database has, byte for byte what `diesel print-schema` prints, with diesel.toml's
 /// settings.
 pub fn print(project: &Project, args: &PrintSchemaArgs, cwd: &Path) -> Result<String, CliError> {
-    let (settings, _) = settings::read(project, cwd)?;
+    let (settings, root) = settings::read(project, cwd)?;
     let (schema, location) = match &args.database_url {
         None => {
             let db = Database::new(project, &DatabaseArgs::default())?;
@@ -205,8 +218,18 @@ pub fn print(project: &Project, args: &PrintSchemaArgs, cwd: &Path) -> Result<St
             (replay::live(&db, &url, &settings, false)?, url.shown)
         }
     };
-    aludel_schema::print_schema(&schema, &settings.print).map_err(|e| CliError::Schema {
-        location,
+    let printed = print_text(&schema, &settings, &location)?;
+    settings.patched(printed, &root, cwd)
+}
+
+/// `schema` printed with the settings' options.
+fn print_text(
+    schema: &aludel_schema::Schema,
+    settings: &settings::Settings,
+    location: &str,
+) -> Result<String, CliError> {
+    aludel_schema::print_schema(schema, &settings.print).map_err(|e| CliError::Schema {
+        location: location.to_string(),
         message: e.to_string(),
     })
 }

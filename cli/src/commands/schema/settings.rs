@@ -27,6 +27,9 @@ pub struct Settings {
     pub row_ids_as_bigint: bool,
     /// `pg_domains_as_custom_types`: PostgreSQL domains read as types of their own.
     pub domains: Vec<Regex>,
+    /// `patch_file`, relative to diesel.toml's directory: a unified diff applied to the
+    /// printed schema.
+    pub patch_file: Option<String>,
 }
 
 /// The settings of the diesel.toml beside the project's aludel.toml (none: diesel's
@@ -46,6 +49,23 @@ pub fn read(project: &Project, cwd: &Path) -> Result<(Settings, PathBuf), CliErr
         Err(_) => Settings::default(),
     };
     Ok((settings, root))
+}
+
+impl Settings {
+    /// The printed schema with `patch_file` applied (the file is `root`'s, as `cwd` sees it).
+    pub fn patched(&self, printed: String, root: &Path, cwd: &Path) -> Result<String, CliError> {
+        let Some(patch_file) = &self.patch_file else {
+            return Ok(printed);
+        };
+        let shown = root.join(patch_file);
+        let failed = |message: String| CliError::Schema {
+            location: shown.display().to_string(),
+            message,
+        };
+        let patch = std::fs::read_to_string(cwd.join(&shown))
+            .map_err(|e| failed(format!("cannot read diesel.toml's patch_file: {e}")))?;
+        aludel_schema::apply_patch(&printed, &patch).map_err(|e| failed(e.to_string()))
+    }
 }
 
 /// Reads the text of a diesel.toml.
@@ -136,7 +156,7 @@ pub fn parse(text: &str) -> Result<Settings, String> {
                     _ => return Err(format!("`{name}` is not true, false or a string")),
                 };
             }
-            "patch_file" => return Err(not_yet(&name, "patch files")),
+            "patch_file" => settings.patch_file = Some(string(&name, value)?),
             "sqlite_integer_primary_key_is_bigint" => {
                 settings.row_ids_as_bigint = boolean(&name, value)?;
             }
@@ -150,10 +170,6 @@ pub fn parse(text: &str) -> Result<Settings, String> {
         }
     }
     Ok(settings)
-}
-
-fn not_yet(name: &str, what: &str) -> String {
-    format!("`{name}`: aludel does not print {what} yet; remove the setting, or use diesel print-schema for this file")
 }
 
 fn string(name: &str, value: &DeValue<'_>) -> Result<String, String> {
@@ -217,7 +233,7 @@ mod tests {
     fn refuses_what_it_cannot_honour() {
         for text in [
             "[print_schema]\nwith_docs = \"some\"\n",
-            "[print_schema]\npatch_file = \"x.patch\"\n",
+            "[print_schema]\npatch_file = 1\n",
             "[print_schema]\ncolour = 1\n",
             "[print_schema.one]\nfile = \"a.rs\"\n",
             "[print_schema]\nfilter = { only_tables = [\"(\"] }\n",
