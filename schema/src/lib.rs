@@ -10,6 +10,7 @@
 //! - [`diff()`] lists what differs, table by table and column by column;
 //! - [`print_schema`] writes a schema as `diesel print-schema` prints it.
 
+pub mod autogen;
 pub mod diff;
 #[cfg(feature = "mysql")]
 pub mod mysql;
@@ -36,6 +37,29 @@ pub struct Schema {
     pub tables: Vec<Table>,
     /// The foreign keys (diesel's `joinable!`), sorted.
     pub foreign_keys: Vec<ForeignKey>,
+    /// The database's names of the constraints of `foreign_keys`, where it names them
+    /// (PostgreSQL and MySQL always; a `schema.rs` never): what dropping one needs.
+    pub foreign_key_names: Vec<(ForeignKey, String)>,
+}
+
+impl Schema {
+    /// The database's name of the constraint of a foreign key.
+    pub fn foreign_key_name(&self, key: &ForeignKey) -> Option<&str> {
+        self.foreign_key_names
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, name)| name.as_str())
+    }
+
+    /// Sets `foreign_keys` and `foreign_key_names` from what [`joinables`] found.
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    pub(crate) fn set_foreign_keys(&mut self, keys: Vec<(ForeignKey, Option<String>)>) {
+        self.foreign_key_names = keys
+            .iter()
+            .filter_map(|(k, name)| Some((k.clone(), name.clone()?)))
+            .collect();
+        self.foreign_keys = keys.into_iter().map(|(k, _)| k).collect();
+    }
 }
 
 /// A table.
@@ -282,6 +306,8 @@ pub(crate) struct RawKey {
     pub(crate) columns: Vec<String>,
     /// The referenced columns (`None`: the parent's primary key, as SQLite writes it).
     pub(crate) referenced: Vec<Option<String>>,
+    /// The constraint's name, where the catalogue gives one.
+    pub(crate) name: Option<String>,
 }
 
 /// The foreign keys `joinable!` states, by diesel's rules: a single-column key to the
@@ -293,7 +319,7 @@ pub(crate) fn joinables(
     tables: &[Table],
     keys: &[RawKey],
     case_insensitive: bool,
-) -> Vec<ForeignKey> {
+) -> Vec<(ForeignKey, Option<String>)> {
     // SQLite's names are case-insensitive; PostgreSQL's and MySQL's compared as they are.
     let same = |a: &str, b: &str| {
         if case_insensitive {
@@ -333,11 +359,12 @@ pub(crate) fn joinables(
         };
         let alone = keys.iter().filter(|k| pair(k) == pair(key)).count() == 1;
         if to_primary_key && !same(&key.child, &key.parent) && alone {
-            out.push(ForeignKey {
+            let joinable = ForeignKey {
                 child: key.child.clone(),
                 parent: parent.name.clone(),
                 column: column.clone(),
-            });
+            };
+            out.push((joinable, key.name.clone()));
         }
     }
     out.sort();

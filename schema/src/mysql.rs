@@ -227,12 +227,13 @@ pub fn introspect(
             None => {
                 let elsewhere = row.parent_schema.as_deref() != Some(database.as_str());
                 constraints.push((
-                    row.constraint_name,
+                    row.constraint_name.clone(),
                     crate::RawKey {
                         child: row.child,
                         parent: row.parent,
                         columns: vec![row.column],
                         referenced: vec![Some(row.referenced)],
+                        name: Some(row.constraint_name),
                     },
                     elsewhere,
                 ));
@@ -246,7 +247,7 @@ pub fn introspect(
         .filter(|(_, _, elsewhere)| !elsewhere)
         .map(|(_, key, _)| key)
         .collect();
-    out.foreign_keys = crate::joinables(&out.tables, &keys, false);
+    out.set_foreign_keys(crate::joinables(&out.tables, &keys, false));
     Ok(out)
 }
 

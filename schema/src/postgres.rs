@@ -89,6 +89,9 @@ struct KeyRow {
     columns: Vec<Option<String>>,
     #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Nullable<diesel::sql_types::Text>>)]
     referenced: Vec<Option<String>>,
+    /// The constraint's name (of one of them, where several join the pair).
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
 }
 
 /// A column of the type PostgreSQL names `udt` (`int4`, `_text` for `text[]`) in the schema
@@ -201,7 +204,8 @@ pub fn introspect(
     let keys: Vec<KeyRow> = diesel::sql_query(
         "SELECT CAST(tbl.relname AS TEXT) AS child, CAST(f_tbl.relname AS TEXT) AS parent, \
          ARRAY_AGG(CAST(col.attname AS TEXT) ORDER BY u.position) AS columns, \
-         ARRAY_AGG(CAST(f_col.attname AS TEXT) ORDER BY u.position) AS referenced \
+         ARRAY_AGG(CAST(f_col.attname AS TEXT) ORDER BY u.position) AS referenced, \
+         MIN(CAST(c.conname AS TEXT)) AS name \
          FROM pg_constraint c \
          CROSS JOIN LATERAL UNNEST(c.conkey, c.confkey) WITH ORDINALITY AS u(attnum, f_attnum, position) \
          JOIN pg_class tbl ON tbl.oid = c.conrelid \
@@ -222,9 +226,10 @@ pub fn introspect(
             parent: k.parent,
             columns: k.columns.into_iter().flatten().collect(),
             referenced: k.referenced,
+            name: Some(k.name),
         })
         .collect();
-    out.foreign_keys = crate::joinables(&out.tables, &keys, false);
+    out.set_foreign_keys(crate::joinables(&out.tables, &keys, false));
     Ok(out)
 }
 

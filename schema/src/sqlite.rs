@@ -175,9 +175,10 @@ pub fn introspect(
             parent: rows[0].parent.clone(),
             columns: rows.iter().map(|r| r.from.clone()).collect(),
             referenced: rows.iter().map(|r| r.to.clone()).collect(),
+            name: None,
         })
         .collect();
-    schema.foreign_keys = crate::joinables(&schema.tables, &keys, true);
+    schema.set_foreign_keys(crate::joinables(&schema.tables, &keys, true));
     Ok(schema)
 }
 

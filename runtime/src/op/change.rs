@@ -463,7 +463,7 @@ fn edit_column(def: &mut ColumnDef, change: &ColumnChange, dialect: Dialect) {
     if let Some(kind) = change.kind {
         def.type_text = kind.sql(dialect);
         // A character set belongs to a text type.
-        if !matches!(kind, super::Type::Text | super::Type::Varchar(_)) {
+        if !kind.is_text() {
             def.clauses
                 .retain(|c| !matches!(c.kind, ClauseKind::Charset | ClauseKind::Collate));
         }

@@ -101,18 +101,7 @@ impl Target for Recorder {
     }
 
     fn execute(&mut self, sql: &str) -> Result<(), Error> {
-        let sql = sql.trim();
-        if !sql.is_empty() {
-            self.sql.push_str(sql);
-            if !sql.ends_with(';') {
-                // After a line comment the `;` needs a line of its own.
-                if sql.lines().last().is_some_and(|line| line.contains("--")) {
-                    self.sql.push('\n');
-                }
-                self.sql.push(';');
-            }
-            self.sql.push('\n');
-        }
+        push_statement(&mut self.sql, sql);
         Ok(())
     }
 
@@ -135,6 +124,86 @@ impl Target for Recorder {
     fn foreign_keys_on(&mut self) -> Option<Result<bool, Error>> {
         None
     }
+}
+
+/// Appends SQL to a script, ended by `;` and a new line.
+fn push_statement(script: &mut String, sql: &str) {
+    let sql = sql.trim();
+    if !sql.is_empty() {
+        script.push_str(sql);
+        if !sql.ends_with(';') {
+            // After a line comment the `;` needs a line of its own.
+            if sql.lines().last().is_some_and(|line| line.contains("--")) {
+                script.push('\n');
+            }
+            script.push(';');
+        }
+        script.push('\n');
+    }
+}
+
+/// A live target that also records what it runs.
+struct Recording<T: Target> {
+    live: T,
+    sql: String,
+}
+
+impl<T: Target> Target for Recording<T> {
+    fn dialect(&self) -> Dialect {
+        self.live.dialect()
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<(), Error> {
+        self.live.execute(sql)?;
+        push_statement(&mut self.sql, sql);
+        Ok(())
+    }
+
+    fn connection(&mut self) -> Option<&mut dyn Any> {
+        self.live.connection()
+    }
+
+    fn pairs(&mut self, sql: &str, binds: &[Bind<'_>]) -> Option<Result<Pairs, Error>> {
+        self.live.pairs(sql, binds)
+    }
+
+    fn table_sql(&mut self, table: &str) -> Option<Result<Option<String>, Error>> {
+        self.live.table_sql(table)
+    }
+
+    fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>> {
+        self.live.foreign_key_violations()
+    }
+
+    fn foreign_keys_on(&mut self) -> Option<Result<bool, Error>> {
+        self.live.foreign_keys_on()
+    }
+}
+
+/// Runs operations on `conn`, outside any revision (no transaction of aludel's, no version
+/// table), and returns the SQL they ran, each statement ended by `;` on its own line: the
+/// body of an SQL revision that does what they do on this database. Definitions an operation
+/// reads from the database (a SQLite rebuild, a MySQL `MODIFY`) are read from `conn`. SQLite's
+/// foreign keys are off around the operations where they were on, as a rebuild needs.
+///
+/// `aludel revision --autogenerate` writes SQL revisions with it, from the operations it runs
+/// on a scratch copy of the history.
+pub fn record<C: crate::MigrationConnection>(
+    conn: &mut C,
+    ops: impl FnOnce(&mut Op<'_>) -> crate::Result<()>,
+) -> crate::Result<String> {
+    let suspended = conn.suspend_foreign_keys()?;
+    let result = {
+        let mut recording = Recording {
+            live: crate::run::live(conn),
+            sql: String::new(),
+        };
+        ops(&mut Op::new(&mut recording)).map(|()| recording.sql)
+    };
+    if suspended {
+        conn.resume_foreign_keys()?;
+    }
+    result
 }
 
 /// A Rust revision's handle on its database: runs SQL in the revision's transaction and lends
@@ -423,7 +492,7 @@ impl<'a> Op<'a> {
     /// PostgreSQL does. With `PRAGMA foreign_keys = ON`, dropping the old table would fire
     /// the foreign keys of the tables that reference it, and SQLite cannot turn them off
     /// inside a transaction: aludel turns them off before it opens a Rust revision's
-    /// transaction on SQLite (diesel turns them on when it connects) and, before the revision
+    /// transaction on SQLite (where the connection turned them on: SQLite and diesel leave them off) and, before the revision
     /// commits, checks with `PRAGMA foreign_key_check` that it left no more rows whose foreign
     /// key points at nothing than there were before it (else it fails), as SQLite's
     /// documentation prescribes for schema changes; the setting is restored afterwards. So in

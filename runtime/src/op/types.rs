@@ -30,6 +30,10 @@ pub enum Type {
     Timestamp,
     /// Bytes: `BLOB` (PostgreSQL `BYTEA`).
     Binary,
+    /// A type written as given, the same on every dialect: `Type::Sql("JSONB")`,
+    /// `Type::Sql("TIMESTAMPTZ")`, `Type::Sql("\"mood\"")` (a PostgreSQL enum). For the types
+    /// the others do not cover; it makes the revision as portable as the SQL is.
+    Sql(&'static str),
 }
 
 impl Type {
@@ -56,6 +60,20 @@ impl Type {
             (Type::Timestamp, _) => "TIMESTAMP".into(),
             (Type::Binary, Postgres) => "BYTEA".into(),
             (Type::Binary, _) => "BLOB".into(),
+            (Type::Sql(sql), _) => sql.into(),
+        }
+    }
+
+    /// Whether it holds text (and keeps a MySQL column's character set and collation when a
+    /// column changes to it).
+    pub(super) fn is_text(self) -> bool {
+        match self {
+            Type::Text | Type::Varchar(_) => true,
+            Type::Sql(sql) => {
+                let sql = sql.to_ascii_lowercase();
+                sql.contains("char") || sql.contains("text")
+            }
+            _ => false,
         }
     }
 }
@@ -72,6 +90,7 @@ pub struct Column {
     pub(super) default: Option<String>,
     pub(super) unique: bool,
     pub(super) references: Option<ForeignKey>,
+    pub(super) autoincrement: bool,
 }
 
 impl Column {
@@ -85,7 +104,18 @@ impl Column {
             default: None,
             unique: false,
             references: None,
+            autoincrement: false,
         }
+    }
+
+    /// Numbered by the database as rows are inserted, for an integer primary key (Alembic's
+    /// `autoincrement`): PostgreSQL `SERIAL` (`SMALLSERIAL`, `BIGSERIAL`), MySQL
+    /// `AUTO_INCREMENT`; on SQLite a table's sole `INTEGER` primary key is the rowid, which
+    /// SQLite numbers itself, and the column is written as it is.
+    #[must_use]
+    pub fn autoincrement(mut self) -> Self {
+        self.autoincrement = true;
+        self
     }
 
     /// A unique constraint on this column, named as PostgreSQL names it: `<table>_<column>_key`
@@ -152,13 +182,18 @@ impl Column {
 
     /// `name TYPE [NOT NULL] [DEFAULT ...]`.
     pub(super) fn sql(&self, dialect: Dialect) -> String {
-        let mut out = format!(
-            "{} {}",
-            dialect.quote_identifier(&self.name),
-            self.kind.sql(dialect)
-        );
+        let kind = match (self.autoincrement, dialect, self.kind) {
+            (true, Dialect::Postgres, Type::Integer) => "SERIAL".into(),
+            (true, Dialect::Postgres, Type::SmallInt) => "SMALLSERIAL".into(),
+            (true, Dialect::Postgres, Type::BigInt) => "BIGSERIAL".into(),
+            (_, _, kind) => kind.sql(dialect),
+        };
+        let mut out = format!("{} {kind}", dialect.quote_identifier(&self.name));
         if !self.nullable {
             out.push_str(" NOT NULL");
+        }
+        if self.autoincrement && dialect == Dialect::Mysql {
+            out.push_str(" AUTO_INCREMENT");
         }
         if let Some(default) = &self.default {
             out.push_str(" DEFAULT ");

@@ -22,6 +22,7 @@ mod history;
 mod stamp;
 mod state;
 mod step;
+pub(crate) use step::live;
 mod takeover;
 
 pub use history::LoadedMigrations;

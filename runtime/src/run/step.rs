@@ -766,6 +766,14 @@ fn execute_sql<C: Backend>(conn: &mut C, sql: &str, one_by_one: bool) -> Result<
     Ok(())
 }
 
+/// The live target of [`crate::op::record`]: `conn`, SQL sent as one batch.
+pub(crate) fn live<C: Backend>(conn: &mut C) -> impl Target + '_ {
+    Live {
+        conn,
+        one_by_one: false,
+    }
+}
+
 /// Runs a Rust revision's function on the connection.
 fn run_function<C: Backend>(
     conn: &mut C,
