@@ -253,6 +253,29 @@ pub struct RevisionArgs {
     /// directory or one of its subdirectories, created when missing.
     #[arg(long = "version-path", value_name = "DIR")]
     pub version_path: Option<PathBuf>,
+    /// Write the changes that take the history's schema to the one diesel's `schema.rs`
+    /// declares (tables, columns, types, nullability, foreign keys, PostgreSQL enums), with
+    /// their downgrade, as `alembic revision --autogenerate` does: the history is replayed into
+    /// a scratch database, where the revision is tried both ways before it is written. No
+    /// changes: no file.
+    #[arg(long)]
+    pub autogenerate: bool,
+
+    /// With --autogenerate: the schema file (default: diesel.toml's `[print_schema] file`,
+    /// else `src/schema.rs`).
+    #[arg(long, value_name = "PATH", requires = "autogenerate")]
+    pub schema: Option<PathBuf>,
+
+    /// With --autogenerate: a rename rather than a drop and an add, by the history's names:
+    /// `TABLE.COLUMN=NEW_NAME` for a column, `TABLE=NEW_NAME` for a table (repeatable).
+    #[arg(long, value_name = "OLD=NEW", requires = "autogenerate")]
+    pub rename: Vec<String>,
+
+    /// With --autogenerate: the PostgreSQL or MySQL server the history is replayed on, in a
+    /// database created for it and dropped afterwards (default: the configured database's
+    /// server; SQLite needs none).
+    #[arg(long, value_name = "URL", requires = "autogenerate")]
+    pub dev_url: Option<String>,
 }
 
 /// Options of `aludel merge`.

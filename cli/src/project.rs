@@ -79,6 +79,28 @@ impl Project {
         Ok(project)
     }
 
+    /// [`Project::locate`] for writing a new revision: a project whose versions directory is
+    /// empty or missing has an empty history (its first revision is being written).
+    pub fn locate_for_authoring(args: &ProjectArgs, cwd: &Path) -> Result<Project, CliError> {
+        if args.embedded.is_none() {
+            let layout = Layout::locate(args, cwd)?;
+            if !crate::commands::revision::has_revisions(&resolve(&layout.versions, cwd)) {
+                let mut project = Project::new(History {
+                    graph: aludel_graph::Graph::empty(),
+                    files: Vec::new(),
+                    sections: Vec::new(),
+                });
+                project.config = layout.config;
+                project.config_file = layout.config_file.map(PathBuf::from);
+                project.origin = Origin::Files {
+                    versions: layout.versions,
+                };
+                return Ok(project);
+            }
+        }
+        Project::locate(args, cwd)
+    }
+
     /// The project of a binary that embeds its revisions: the history compiled into it, and
     /// the configuration of `--config FILE` or of an aludel.toml in `cwd` (for `database_url`
     /// and the version table), if there is one. `--versions` is an error.

@@ -323,6 +323,32 @@ pub fn rust_revision_text(new: &NewRevision) -> String {
     text
 }
 
+/// The text of a new SQL revision file whose sections hold `upgrade` and `downgrade`.
+pub fn sql_revision_text(new: &NewRevision, upgrade: &str, downgrade: &str) -> String {
+    let mut text = header(new, "--");
+    text.push_str("\n-- upgrade\n");
+    text.push_str(upgrade);
+    text.push_str("\n-- downgrade\n");
+    text.push_str(downgrade);
+    text
+}
+
+/// The text of a new Rust revision file: `use` of `imports` (names of `aludel::op`), and
+/// `upgrade` and `downgrade` with these bodies (indented statements, each line ended).
+pub fn rust_revision_with(
+    new: &NewRevision,
+    imports: &[&str],
+    upgrade: &str,
+    downgrade: &str,
+) -> String {
+    let mut text = header(new, "//!");
+    text.push_str(&format!(
+        "\nuse aludel::op::{{{}}};\n\npub fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {{\n{upgrade}    Ok(())\n}}\n\npub fn downgrade(op: &mut Op<'_>) -> aludel::Result<()> {{\n{downgrade}    Ok(())\n}}\n",
+        imports.join(", ")
+    ));
+    text
+}
+
 /// The header lines of a new revision, each starting with `prefix` (`--` or `//!`).
 fn header(new: &NewRevision, prefix: &str) -> String {
     let mut text = format!("{prefix} revision: {}\n{prefix} down_revision:", new.id);

@@ -2,6 +2,7 @@
 //! the macro compiled from it. The graph holds what a revision is (its id, its parents, its
 //! checksum); a migrator looks the body up per revision when it runs one.
 
+use aludel_graph::sql::{split_statements, Dialect};
 use aludel_graph::Direction;
 
 use crate::op::{RevisionFn, RustBody};
@@ -37,5 +38,26 @@ impl<'a> Body<'a> {
             (Body::Rust(body), Direction::Downgrade) => body.downgrade,
             (Body::Sql { .. }, _) => None,
         }
+    }
+
+    /// Whether running it in `direction` on SQLite needs the foreign keys off: a Rust
+    /// revision (whose `op` may rebuild a table), or SQL that drops a table, as SQLite's
+    /// rebuild of a table ("move and copy") does. With them on, `DROP TABLE` first deletes the
+    /// table's rows, which fails on the rows of other tables that reference them or, worse,
+    /// fires their `ON DELETE CASCADE`.
+    pub(crate) fn needs_foreign_keys_off(self, direction: Direction) -> bool {
+        let Some(sql) = self.sql(direction) else {
+            return true;
+        };
+        let Ok(statements) = split_statements(sql, Dialect::Sqlite) else {
+            return false;
+        };
+        statements.iter().any(|statement| {
+            let mut words = statement.text.split_whitespace();
+            words.next().is_some_and(|w| w.eq_ignore_ascii_case("DROP"))
+                && words
+                    .next()
+                    .is_some_and(|w| w.eq_ignore_ascii_case("TABLE"))
+        })
     }
 }

@@ -35,6 +35,7 @@ pub fn run(
             depends_on: Vec::new(),
             dir,
             rust: false,
+            body: None,
         },
         cwd,
         messages,

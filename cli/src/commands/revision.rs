@@ -32,6 +32,15 @@ pub fn run(
     let graph = load_for_authoring(&layout, cwd)?;
     let parents = graph.new_revision_parents(args.head.as_deref(), args.splice)?;
     let depends_on = resolve_depends_on(&graph, &args.depends_on)?;
+    let body = if args.autogenerate {
+        let project = crate::project::Project::locate_for_authoring(project, cwd)?;
+        match crate::commands::schema::autogenerate::generate(&project, args, cwd, messages)? {
+            Some(body) => Some(body),
+            None => return Ok(String::new()),
+        }
+    } else {
+        None
+    };
     let dir = match &args.version_path {
         Some(path) => version_path(&layout, path, cwd)?,
         None => layout.versions.clone(),
@@ -45,6 +54,7 @@ pub fn run(
             depends_on,
             dir,
             rust: args.rust,
+            body,
         },
         cwd,
         messages,
@@ -148,6 +158,29 @@ pub(crate) struct Draft {
     pub(crate) dir: PathBuf,
     /// A Rust revision (`.rs`) rather than SQL.
     pub(crate) rust: bool,
+    /// What the file holds, where not the empty template.
+    pub(crate) body: Option<Body>,
+}
+
+/// The sections of a new revision, as they are written.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    /// SQL revision sections.
+    Sql {
+        /// The upgrade section's text.
+        upgrade: String,
+        /// The downgrade section's text.
+        downgrade: String,
+    },
+    /// A Rust revision's functions.
+    Rust {
+        /// The names the file uses from `aludel::op`.
+        imports: Vec<&'static str>,
+        /// `upgrade`'s statements.
+        upgrade: String,
+        /// `downgrade`'s statements.
+        downgrade: String,
+    },
 }
 
 /// Writes the new revision `draft` describes, with the options shared by `revision` and
@@ -194,10 +227,20 @@ pub(crate) fn write_revision(
         message,
         create_date: when.iso8601(),
     };
-    let text = if draft.rust {
-        template::rust_revision_text(&new)
-    } else {
-        template::revision_text(&new)
+    let text = match (&draft.body, draft.rust) {
+        (Some(Body::Sql { upgrade, downgrade }), _) => {
+            template::sql_revision_text(&new, upgrade, downgrade)
+        }
+        (
+            Some(Body::Rust {
+                imports,
+                upgrade,
+                downgrade,
+            }),
+            _,
+        ) => template::rust_revision_with(&new, imports, upgrade, downgrade),
+        (None, true) => template::rust_revision_text(&new),
+        (None, false) => template::revision_text(&new),
     };
 
     // The file must parse, and the history with it must validate, before it is written.

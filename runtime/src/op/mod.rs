@@ -492,7 +492,7 @@ impl<'a> Op<'a> {
     /// PostgreSQL does. With `PRAGMA foreign_keys = ON`, dropping the old table would fire
     /// the foreign keys of the tables that reference it, and SQLite cannot turn them off
     /// inside a transaction: aludel turns them off before it opens a Rust revision's
-    /// transaction on SQLite (where the connection turned them on: SQLite and diesel leave them off) and, before the revision
+    /// transaction on SQLite (libsqlite3-sys builds SQLite with them on by default) and, before the revision
     /// commits, checks with `PRAGMA foreign_key_check` that it left no more rows whose foreign
     /// key points at nothing than there were before it (else it fails), as SQLite's
     /// documentation prescribes for schema changes; the setting is restored afterwards. So in

@@ -178,6 +178,17 @@ impl Run<'_, '_> {
         self.migrator.source
     }
 
+    /// Whether a step runs with SQLite's foreign keys off (see
+    /// [`crate::body::Body::needs_foreign_keys_off`]).
+    fn needs_foreign_keys_off(&self, dialect: Dialect, step: &Step<'_>) -> bool {
+        dialect == Dialect::Sqlite
+            && step.revision.is_some_and(|r| {
+                self.source()
+                    .body(self.graph, &r.id)
+                    .is_some_and(|b| b.needs_foreign_keys_off(step.direction))
+            })
+    }
+
     fn timeout(&self) -> std::time::Duration {
         self.migrator.options.lock_timeout
     }
@@ -195,11 +206,12 @@ impl Run<'_, '_> {
         let before: Vec<String> = plan.heads_before.iter().map(|s| s.to_string()).collect();
         if self.migrator.options.transaction == TransactionMode::All {
             let mut done: Vec<Completed> = Vec::new();
-            let rust = plan
+            let dialect = conn.dialect();
+            let rebuilds = plan
                 .steps
                 .iter()
-                .any(|s| s.revision.is_some_and(|r| r.kind == RevisionKind::Rust));
-            let suspended = rust && conn.suspend_foreign_keys()?;
+                .any(|s| self.needs_foreign_keys_off(dialect, s));
+            let suspended = rebuilds && conn.suspend_foreign_keys()?;
             let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
                 done.clear();
                 self.enter(c, &before, completed)?;
@@ -255,6 +267,7 @@ impl Run<'_, '_> {
         let mut expected = before;
         let last = plan.steps.iter().rposition(|s| s.revision.is_some());
         let frame = conn.frame();
+        let dialect = conn.dialect();
         // Whether the previous revision's batch opened this revision's transaction.
         let mut open = false;
         for (i, step) in plan.steps.iter().enumerate() {
@@ -266,21 +279,27 @@ impl Run<'_, '_> {
             self.migrator.report(Progress::Started { step });
             // A Rust revision's transaction is diesel's, so that a `transaction(..)` of its own
             // on the lent connection nests as a savepoint instead of committing the revision.
-            let framed =
-                |r: &aludel_graph::Revision| r.transactional && r.kind == RevisionKind::Sql;
+            // An SQL revision that drops a table runs as a Rust revision does, with SQLite's
+            // foreign keys off around its transaction.
+            let framed = |s: &Step<'_>| {
+                s.revision
+                    .is_some_and(|r| r.transactional && r.kind == RevisionKind::Sql)
+                    && !self.needs_foreign_keys_off(dialect, s)
+            };
             let result = match (revision.transactional, frame) {
-                (true, Some(frame)) if framed(revision) => {
-                    let next = plan.steps[i + 1..].iter().find_map(|s| s.revision);
+                (true, Some(frame)) if framed(step) => {
+                    let next = plan.steps[i + 1..].iter().find(|s| s.revision.is_some());
                     let chain = next.is_some_and(framed);
                     self.framed(
                         conn, frame, &mut open, chain, step, &expected, completed, finish,
                     )
                 }
                 (true, _) => {
-                    // SQLite's foreign keys are off around a Rust revision's transaction, as
-                    // a table rebuild needs, and checked before it commits.
-                    let suspended =
-                        revision.kind == RevisionKind::Rust && conn.suspend_foreign_keys()?;
+                    // SQLite's foreign keys are off around a Rust revision's transaction and
+                    // an SQL revision's that drops a table, as a table rebuild needs, and
+                    // checked before it commits.
+                    let suspended = self.needs_foreign_keys_off(dialect, step)
+                        && conn.suspend_foreign_keys()?;
                     let result = conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                         self.enter(c, &expected, completed)?;
                         let baseline = violations_before(c, suspended)?;

@@ -4,6 +4,7 @@
 //! or printed as diesel prints it, with diesel.toml's `[print_schema]` settings
 //! ([`settings`]).
 
+pub mod autogenerate;
 pub mod replay;
 pub mod settings;
 
@@ -75,15 +76,7 @@ pub fn check(
 ) -> Result<String, CliError> {
     let db = Database::new(project, &args.database)?;
     let (settings, root) = settings::read(project, cwd)?;
-    let (file, shown) = schema_file(&settings, &root, given, cwd);
-    let text = std::fs::read_to_string(&file).map_err(|e| CliError::Schema {
-        location: shown.clone(),
-        message: format!("cannot read the schema file: {e}"),
-    })?;
-    let declared = aludel_schema::read_schema_rs(&text).map_err(|e| CliError::Schema {
-        location: format!("{shown}:{}:{}", e.line, e.column),
-        message: e.message,
-    })?;
+    let (declared, shown) = declared(&settings, &root, given, cwd)?;
     let server = replay::server(&db, args.dev_url.as_deref())?;
     let history = replay::history(&db, server.as_ref(), &settings)?;
     // With a patch_file, the file is diesel's print patched: compare with the history's
@@ -158,6 +151,26 @@ pub fn check(
         stdout: String::new(),
         message,
     })
+}
+
+/// The schema the schema file declares (PATH as given, else as [`schema_file`] finds it), and
+/// the file's path as shown.
+pub(crate) fn declared(
+    settings: &settings::Settings,
+    root: &Path,
+    given: Option<&Path>,
+    cwd: &Path,
+) -> Result<(aludel_schema::Schema, String), CliError> {
+    let (file, shown) = schema_file(settings, root, given, cwd);
+    let text = std::fs::read_to_string(&file).map_err(|e| CliError::Schema {
+        location: shown.clone(),
+        message: format!("cannot read the schema file: {e}"),
+    })?;
+    let declared = aludel_schema::read_schema_rs(&text).map_err(|e| CliError::Schema {
+        location: format!("{shown}:{}:{}", e.line, e.column),
+        message: e.message,
+    })?;
+    Ok((declared, shown))
 }
 
 /// `<what> differs from the history (N differences):` and the first ten, each with `other`

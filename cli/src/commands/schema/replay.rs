@@ -53,10 +53,23 @@ pub fn history(
     server: Option<&DatabaseUrl>,
     settings: &Settings,
 ) -> Result<Schema, CliError> {
+    with_history(db, server, |conn, shown| {
+        introspect(conn, db, settings, shown)
+    })
+}
+
+/// Runs `f` on a scratch database on `server` (`None`: SQLite) that holds the history
+/// replayed, with the scratch database's name as shown; the scratch database is dropped
+/// afterwards, however `f` ends.
+pub fn with_history<T>(
+    db: &Database<'_>,
+    server: Option<&DatabaseUrl>,
+    f: impl FnOnce(&mut Conn, &str) -> Result<T, CliError>,
+) -> Result<T, CliError> {
     db.require_runnable()?;
     match server {
-        None => replay_sqlite(db, settings),
-        Some(url) => replay_on_server(db, url, settings),
+        None => replay_sqlite(db, f),
+        Some(url) => replay_on_server(db, url, f),
     }
 }
 
@@ -76,7 +89,7 @@ pub fn live(
 }
 
 /// Reads the schema of the database `conn` is connected to.
-fn introspect(
+pub fn introspect(
     conn: &mut Conn,
     db: &Database<'_>,
     settings: &Settings,
@@ -149,12 +162,12 @@ fn apply_all(db: &Database<'_>, conn: &mut Conn) -> Result<(), CliError> {
         .map_err(|e| db.run_error(&e).into())
 }
 
-/// The history replayed into a database created for it on the server of `url`.
-fn replay_on_server(
+/// `f` run on the history replayed into a database created for it on the server of `url`.
+fn replay_on_server<T>(
     db: &Database<'_>,
     url: &DatabaseUrl,
-    settings: &Settings,
-) -> Result<Schema, CliError> {
+    f: impl FnOnce(&mut Conn, &str) -> Result<T, CliError>,
+) -> Result<T, CliError> {
     use diesel::connection::SimpleConnection;
 
     /// Drops the scratch database when the replay ends, however it ends.
@@ -190,19 +203,22 @@ fn replay_on_server(
     let scratch_url = url
         .with_database(&scratch.name)
         .ok_or_else(|| failed("not a server's URL".into()))?;
-    let schema = {
+    let out = {
         let mut conn = connect(&scratch_url, Access::ReadOnly)?;
         apply_all(db, &mut conn)?;
-        introspect(&mut conn, db, settings, &scratch_url.shown)?
+        f(&mut conn, &scratch_url.shown)?
     };
     drop(scratch);
-    Ok(schema)
+    Ok(out)
 }
 
-/// The history replayed into a new SQLite database in a directory of its own, removed
-/// afterwards.
+/// `f` run on the history replayed into a new SQLite database in a directory of its own,
+/// removed afterwards.
 #[cfg(feature = "sqlite")]
-fn replay_sqlite(db: &Database<'_>, settings: &Settings) -> Result<Schema, CliError> {
+fn replay_sqlite<T>(
+    db: &Database<'_>,
+    f: impl FnOnce(&mut Conn, &str) -> Result<T, CliError>,
+) -> Result<T, CliError> {
     use diesel::Connection;
 
     /// Removes the scratch directory however the replay ends.
@@ -224,11 +240,14 @@ fn replay_sqlite(db: &Database<'_>, settings: &Settings) -> Result<Schema, CliEr
         .map_err(|e| failed(e.to_string()))?;
     let mut conn = Conn::Sqlite(conn);
     apply_all(db, &mut conn)?;
-    introspect(&mut conn, db, settings, "the scratch database")
+    f(&mut conn, "the scratch database")
 }
 
 #[cfg(not(feature = "sqlite"))]
-fn replay_sqlite(_db: &Database<'_>, _settings: &Settings) -> Result<Schema, CliError> {
+fn replay_sqlite<T>(
+    _db: &Database<'_>,
+    _f: impl FnOnce(&mut Conn, &str) -> Result<T, CliError>,
+) -> Result<T, CliError> {
     Err(CliError::Schema {
         location: "check --schema".into(),
         message: "this program is built without SQLite, into which the history is replayed".into(),
