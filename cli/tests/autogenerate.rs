@@ -266,3 +266,209 @@ fn an_edited_schema_round_trips_on_mysql() {
         round_trip(&db);
     }
 }
+
+/// A SQLite project whose history is FIRST, upgraded, with a user and a post.
+fn sqlite_project(name: &str) -> (TempDir, TestDb, String) {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let url = format!("sqlite://{}", db.url);
+    let dir = TempDir::new(&format!("aludel-autogen-{name}"));
+    dir.write("aludel.toml", "");
+    dir.write("src/schema.rs", FIRST);
+    ok(&dir.0, &["revision", "--autogenerate", "-m", "first"], &url);
+    ok(&dir.0, &["upgrade", "heads"], &url);
+    db.connect()
+        .batch(
+            "INSERT INTO users (id, name, age) VALUES (1, 'ada', 36); \
+             INSERT INTO posts (id, user_id, title) VALUES (1, 1, 'hello')",
+        )
+        .unwrap();
+    (dir, db, url)
+}
+
+#[test]
+fn a_drop_and_an_add_that_look_like_a_rename_say_so_and_a_hint_renames() {
+    let (dir, db, url) = sqlite_project("rename");
+    let url = url.as_str();
+    dir.write(
+        "src/schema.rs",
+        &FIRST
+            .replace("        name -> Text,\n", "        full_name -> Text,\n")
+            .replace("    comments (id) {", "    remarks (id) {")
+            .replace("(comments, posts, users,)", "(posts, remarks, users,)"),
+    );
+    let stderr = ok(&dir.0, &["revision", "--autogenerate", "-m", "guess"], url);
+    assert!(
+        stderr.contains("users.name dropped and users.full_name added: if that is a rename, run again with --rename users.name=full_name"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("table comments dropped and table remarks created: if that is a rename, run again with --rename comments=remarks"),
+        "{stderr}"
+    );
+    let text = revision_text(&dir.0, "guess");
+    assert!(
+        text.contains("-- users.name dropped and users.full_name added: if that is a rename, generate again with --rename users.name=full_name.\n"),
+        "{text}"
+    );
+    let guess = revisions(&dir.0)
+        .into_iter()
+        .find(|n| n.contains("guess"))
+        .unwrap();
+    std::fs::remove_file(dir.0.join("migrations/versions").join(guess)).unwrap();
+
+    let stderr = ok(
+        &dir.0,
+        &[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "renamed",
+            "--rename",
+            "users.name=full_name",
+            "--rename",
+            "comments=remarks",
+        ],
+        url,
+    );
+    assert!(
+        stderr.contains("Detected renamed column users.name to full_name"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("if that is a rename"), "{stderr}");
+    let text = revision_text(&dir.0, "renamed");
+    assert!(
+        text.contains("ALTER TABLE \"users\" RENAME COLUMN \"name\" TO \"full_name\";"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ALTER TABLE \"comments\" RENAME TO \"remarks\";"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ALTER TABLE \"users\" RENAME COLUMN \"full_name\" TO \"name\";"),
+        "{text}"
+    );
+    ok(&dir.0, &["upgrade", "heads"], url);
+    ok(&dir.0, &["check", "--schema"], url);
+    assert_eq!(
+        db.connect().strings("SELECT full_name AS a FROM users"),
+        ["ada"]
+    );
+    ok(&dir.0, &["downgrade", "-1"], url);
+    assert_eq!(db.connect().strings("SELECT name AS a FROM users"), ["ada"]);
+}
+
+#[test]
+fn what_cannot_be_generated_is_an_error_and_writes_nothing() {
+    let (dir, _db, url) = sqlite_project("refused");
+    let url = url.as_str();
+    let count = revisions(&dir.0).len();
+    let refused = |args: &[&str], message: &str| {
+        let mut all = vec!["revision", "--autogenerate", "-m", "refused"];
+        all.extend_from_slice(args);
+        let (code, stdout, stderr) = aludel(&dir.0, &all, Some(url));
+        assert_eq!(code, Some(1), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(revisions(&dir.0).len(), count, "{args:?}");
+    };
+    dir.write(
+        "src/schema.rs",
+        &FIRST.replace("        name -> Text,\n", "        full_name -> Text,\n"),
+    );
+    refused(
+        &["--rename", "users.full_name"],
+        "--rename `users.full_name`: write TABLE.COLUMN=NEW_NAME",
+    );
+    refused(&["--rename", "a.b.c=d"], "--rename `a.b.c=d`");
+    refused(
+        &["--rename", "users.nick=full_name"],
+        "--rename users.nick=full_name: table users has no column nick in the history",
+    );
+    refused(
+        &["--rename", "people=users"],
+        "--rename people=users: the history has no table people",
+    );
+    // A type diesel reads no SQLite column as.
+    dir.write(
+        "src/schema.rs",
+        &FIRST.replace(
+            "        age -> Nullable<Integer>,\n",
+            "        age -> Nullable<Numeric>,\n",
+        ),
+    );
+    refused(&[], "column age: diesel reads no SQLite column as Numeric");
+    // Another primary key.
+    dir.write(
+        "src/schema.rs",
+        &FIRST.replace("    users (id) {", "    users (name) {"),
+    );
+    refused(
+        &[],
+        "table users: its primary key changes from (id) to (name)",
+    );
+    // A schema file that is missing or broken.
+    refused(
+        &["--schema", "src/nothing.rs"],
+        "cannot read the schema file",
+    );
+    dir.write("src/broken.rs", "diesel::table! { users (id) { id -> } }\n");
+    refused(&["--schema", "src/broken.rs"], "src/broken.rs:1:");
+    // --rename without --autogenerate.
+    let (code, _, stderr) = aludel(
+        &dir.0,
+        &["revision", "-m", "x", "--rename", "a=b"],
+        Some(url),
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("--autogenerate"), "{stderr}");
+    assert_eq!(revisions(&dir.0).len(), count);
+}
+
+#[test]
+fn aludels_tables_and_filtered_tables_are_never_touched() {
+    let (dir, db, url) = sqlite_project("own");
+    let url = url.as_str();
+    // diesel print-schema run before `aludel init` lists the version table; diesel.toml
+    // leaves `comments` out of the schema.
+    dir.write(
+        "src/schema.rs",
+        &FIRST.replace(
+            "diesel::table! {\n    comments (id) {\n        id -> Integer,\n        post_id -> Integer,\n        body -> Text,\n    }\n}\n",
+            "diesel::table! {\n    alembic_version (version_num) {\n        version_num -> Text,\n    }\n}\n",
+        ),
+    );
+    dir.write(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/schema.rs\"\nfilter = { except_tables = [\"^comments$\"] }\n",
+    );
+    let stderr = ok(&dir.0, &["revision", "--autogenerate", "-m", "own"], url);
+    assert!(stderr.contains("No changes in schema detected"), "{stderr}");
+    assert!(db.connect().has_table("comments"));
+}
+
+#[test]
+fn a_dropped_table_comes_back_in_the_downgrade() {
+    let (dir, db, url) = sqlite_project("drop");
+    let url = url.as_str();
+    dir.write(
+        "src/schema.rs",
+        &FIRST
+            .replace(
+                "diesel::table! {\n    comments (id) {\n        id -> Integer,\n        post_id -> Integer,\n        body -> Text,\n    }\n}\n\n",
+                "",
+            )
+            .replace("(comments, posts, users,)", "(posts, users,)"),
+    );
+    let before = ok_print(&dir.0, url);
+    let stderr = ok(&dir.0, &["revision", "--autogenerate", "-m", "drop"], url);
+    assert!(
+        stderr.contains("Detected removed table comments"),
+        "{stderr}"
+    );
+    ok(&dir.0, &["upgrade", "heads"], url);
+    assert!(!db.connect().has_table("comments"));
+    ok(&dir.0, &["check", "--schema"], url);
+    ok(&dir.0, &["downgrade", "-1"], url);
+    assert_eq!(ok_print(&dir.0, url), before);
+}
