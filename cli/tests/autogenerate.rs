@@ -472,3 +472,91 @@ fn a_dropped_table_comes_back_in_the_downgrade() {
     ok(&dir.0, &["downgrade", "-1"], url);
     assert_eq!(ok_print(&dir.0, url), before);
 }
+
+/// A history whose second revision `--autogenerate --rust` wrote (see the fixture's README).
+static GENERATED: aludel::Migrations =
+    aludel::embed_migrations!("tests/fixtures/autogen_rust/versions");
+
+/// `text` without its `create_date` line.
+fn undated(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("//! create_date:"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn a_rust_revision_is_generated_as_op_calls_that_run_on_every_backend() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/autogen_rust");
+    let read = |name: &str| std::fs::read_to_string(fixture.join(name)).unwrap();
+    let dir = TempDir::new("aludel-autogen-rust");
+    dir.write("aludel.toml", "");
+    dir.write(
+        "migrations/versions/1_first.sql",
+        &read("versions/1_first.sql"),
+    );
+    dir.write("src/schema.rs", &read("schema_second.rs"));
+    let (code, stdout, stderr) = aludel(
+        &dir.0,
+        &[
+            "revision",
+            "--autogenerate",
+            "--rust",
+            "--rev-id",
+            "second",
+            "-m",
+            "second",
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let written = std::fs::read_to_string(dir.0.join(stdout.trim())).unwrap();
+    assert_eq!(
+        undated(&written),
+        undated(&read("versions/2_second.rs")),
+        "autogenerate writes otherwise now: copy {} into the fixture",
+        stdout.trim()
+    );
+
+    let first = aludel_schema::read_schema_rs(&read("schema_first.rs")).unwrap();
+    let second = aludel_schema::read_schema_rs(&read("schema_second.rs")).unwrap();
+    for db in aludel_tests::backends() {
+        let backend = db.backend;
+        let mut conn = db.connect();
+        let filter = aludel_schema::TableFilter::own(&aludel::Options::default().own_tables());
+        let schema = |conn: &mut aludel_tests::Conn| match conn {
+            aludel_tests::Conn::Sqlite(c) => {
+                aludel_schema::sqlite::introspect(c, &filter, false).unwrap()
+            }
+            aludel_tests::Conn::Postgres(c) => {
+                aludel_schema::postgres::introspect(c, None, &filter, &[]).unwrap()
+            }
+            aludel_tests::Conn::Mysql(c) => aludel_schema::mysql::introspect(c, &filter).unwrap(),
+        };
+        aludel_tests::with_conn!(&mut conn, c => GENERATED.upgrade(c, "first")).unwrap();
+        conn.batch("INSERT INTO users (id, name, age, admin) VALUES (1, 'ada', 36, TRUE)")
+            .unwrap();
+        conn.batch("INSERT INTO posts (id, user_id, title) VALUES (1, 1, 'hello')")
+            .unwrap();
+        aludel_tests::with_conn!(&mut conn, c => GENERATED.run_pending(c)).unwrap();
+        assert_eq!(
+            aludel_schema::diff(&second, &schema(&mut conn)),
+            [],
+            "{backend:?}"
+        );
+        aludel_tests::with_conn!(&mut conn, c => GENERATED.downgrade(c, "first")).unwrap();
+        assert_eq!(
+            aludel_schema::diff(&first, &schema(&mut conn)),
+            [],
+            "{backend:?}"
+        );
+        assert_eq!(
+            conn.strings(&format!(
+                "SELECT {} AS a FROM users JOIN posts ON posts.user_id = users.id WHERE age = 36",
+                as_text(backend, "CONCAT(name, ' ', title)")
+            )),
+            ["ada hello"],
+            "{backend:?}"
+        );
+    }
+}
