@@ -601,3 +601,68 @@ fn rows_that_broke_a_foreign_key_before_a_revision_do_not_fail_it() {
         "{error}"
     );
 }
+
+/// An SQL revision that rebuilds a table others reference (as `revision --autogenerate`
+/// writes one for SQLite): with the connection's foreign keys on, `DROP TABLE` would delete
+/// the rows first and fire `ON DELETE CASCADE`; aludel runs it with them off and checks them
+/// before it commits, so the referencing rows stay; a revision that leaves a dangling key
+/// fails and changes nothing. Both in one transaction per revision and for the whole run.
+#[test]
+fn an_sql_revision_that_rebuilds_a_referenced_table_keeps_the_rows_that_reference_it() {
+    use aludel_tests::{revision, TestHistory};
+    let rebuild =
+        "CREATE TABLE _new_teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL, city TEXT);\n\
+        INSERT INTO _new_teams (id, name) SELECT id, name FROM teams;\n\
+        DROP TABLE teams;\n\
+        ALTER TABLE _new_teams RENAME TO teams;";
+    let history = TestHistory::new();
+    history
+        .add(
+            "1.sql",
+            &revision(
+                "r1",
+                "",
+                "CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+                 CREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE);\n\
+                 INSERT INTO teams VALUES (1, 'reds');\n\
+                 INSERT INTO players VALUES (1, 1), (2, 1);",
+                None,
+            ),
+        )
+        .add("2.sql", &revision("r2", "r1", rebuild, None))
+        .add(
+            "3.sql",
+            &revision("r3", "r2", "DELETE FROM teams; DROP TABLE IF EXISTS nothing;", None),
+        );
+    let migrations = history.load();
+    for whole in [false, true] {
+        let db = TestDb::new(Backend::Sqlite).unwrap();
+        let mut sqlite = sqlite_with_foreign_keys(&db);
+        let options = aludel::Options::default().transaction(if whole {
+            aludel::TransactionMode::All
+        } else {
+            aludel::TransactionMode::PerRevision
+        });
+        let migrator = migrations.migrator().with_options(options);
+        migrator.upgrade(&mut sqlite, "r2").unwrap();
+        assert!(foreign_keys_on(&mut sqlite), "restored");
+        let mut conn = Conn::Sqlite(sqlite);
+        assert_eq!(
+            conn.strings("SELECT CAST(COUNT(*) AS TEXT) AS a FROM players"),
+            ["2"],
+            "whole run: {whole}"
+        );
+        let Conn::Sqlite(mut sqlite) = conn else {
+            unreachable!()
+        };
+        // A revision that drops a table and leaves players pointing at nothing fails.
+        let error = migrator.upgrade(&mut sqlite, "r3").unwrap_err();
+        assert!(matches!(error, Error::RevisionFailed { .. }), "{error:?}");
+        let mut conn = Conn::Sqlite(sqlite);
+        assert_eq!(conn.versions(), ["r2"]);
+        assert_eq!(
+            conn.strings("SELECT CAST(COUNT(*) AS TEXT) AS a FROM teams"),
+            ["1"]
+        );
+    }
+}
