@@ -8,6 +8,8 @@
 //!   `sqlite`, `postgres`, `mysql`) read a database's tables as `diesel print-schema` does (the same type names, nullability,
 //!   primary keys and foreign keys);
 //! - [`diff()`] lists what differs, table by table and column by column;
+//! - [`autogen::plan`] orders the changes that take one schema to the other, each with its
+//!   inverse (`aludel revision --autogenerate`);
 //! - [`print_schema`] writes a schema as `diesel print-schema` prints it.
 
 pub mod autogen;
