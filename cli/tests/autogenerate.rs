@@ -129,13 +129,17 @@ fn as_text(backend: Backend, expr: &str) -> String {
     }
 }
 
+/// The test database's URL as `DATABASE_URL` takes it.
+fn url_of(db: &TestDb) -> String {
+    match db.backend {
+        Backend::Sqlite => format!("sqlite://{}", db.url),
+        _ => db.url.clone(),
+    }
+}
+
 fn round_trip(db: &TestDb) {
     let backend = db.backend;
-    let url = if backend == Backend::Sqlite {
-        format!("sqlite://{}", db.url)
-    } else {
-        db.url.clone()
-    };
+    let url = url_of(db);
     let url = url.as_str();
     let dir = TempDir::new(&format!("aludel-autogen-{backend:?}"));
     dir.write("aludel.toml", "");
@@ -270,7 +274,7 @@ fn an_edited_schema_round_trips_on_mysql() {
 /// A SQLite project whose history is FIRST, upgraded, with a user and a post.
 fn sqlite_project(name: &str) -> (TempDir, TestDb, String) {
     let db = TestDb::new(Backend::Sqlite).unwrap();
-    let url = format!("sqlite://{}", db.url);
+    let url = url_of(&db);
     let dir = TempDir::new(&format!("aludel-autogen-{name}"));
     dir.write("aludel.toml", "");
     dir.write("src/schema.rs", FIRST);
@@ -398,14 +402,16 @@ fn what_cannot_be_generated_is_an_error_and_writes_nothing() {
         ),
     );
     refused(&[], "column age: diesel reads no SQLite column as Numeric");
-    // Another primary key.
+    // A schema file no revision can reach: a foreign key to a column that is no longer the
+    // parent's primary key is not a `joinable!` diesel prints. The revision is tried on the
+    // scratch database and not written.
     dir.write(
         "src/schema.rs",
         &FIRST.replace("    users (id) {", "    users (name) {"),
     );
     refused(
         &[],
-        "table users: its primary key changes from (id) to (name)",
+        "the generated upgrade ran, and the database it left is not src/schema.rs's schema; no revision written. What differs:\n  joinable!(posts -> users (user_id)): in the schema file, not in the database",
     );
     // A schema file that is missing or broken.
     refused(
@@ -557,6 +563,51 @@ fn a_rust_revision_is_generated_as_op_calls_that_run_on_every_backend() {
             )),
             ["ada hello"],
             "{backend:?}"
+        );
+    }
+}
+
+#[test]
+fn a_primary_key_changes_and_changes_back_on_every_backend() {
+    let first = "diesel::table! {\n    memberships (team_id, user_id) {\n        team_id -> Integer,\n        user_id -> Integer,\n        season -> Integer,\n    }\n}\n";
+    for db in aludel_tests::backends() {
+        let backend = db.backend;
+        let url = url_of(&db);
+        let url = url.as_str();
+        let dir = TempDir::new(&format!("aludel-autogen-key-{backend:?}"));
+        dir.write("aludel.toml", "");
+        dir.write("src/schema.rs", first);
+        ok(&dir.0, &["revision", "--autogenerate", "-m", "first"], url);
+        ok(&dir.0, &["upgrade", "heads"], url);
+        db.connect()
+            .batch("INSERT INTO memberships (team_id, user_id, season) VALUES (1, 2, 2020)")
+            .unwrap();
+        let before = ok_print(&dir.0, url);
+        dir.write(
+            "src/schema.rs",
+            &first.replace("(team_id, user_id)", "(team_id, user_id, season)"),
+        );
+        let stderr = ok(&dir.0, &["revision", "--autogenerate", "-m", "key"], url);
+        assert!(
+            stderr.contains("Detected changed primary key of memberships from (team_id, user_id) to (team_id, user_id, season)"),
+            "{backend:?}: {stderr}"
+        );
+        let text = revision_text(&dir.0, "key");
+        match backend {
+            Backend::Postgres => assert!(text.contains("ALTER TABLE \"memberships\" DROP CONSTRAINT \"memberships_pkey\", ADD PRIMARY KEY (\"team_id\", \"user_id\", \"season\");"), "{text}"),
+            Backend::Mysql => assert!(text.contains("ALTER TABLE `memberships` DROP PRIMARY KEY, ADD PRIMARY KEY (`team_id`, `user_id`, `season`);"), "{text}"),
+            Backend::Sqlite => assert!(text.contains("PRIMARY KEY (\"team_id\", \"user_id\", \"season\")"), "{text}"),
+        }
+        ok(&dir.0, &["upgrade", "heads"], url);
+        ok(&dir.0, &["check", "--schema"], url);
+        ok(&dir.0, &["downgrade", "-1"], url);
+        assert_eq!(ok_print(&dir.0, url), before, "{backend:?}");
+        assert_eq!(
+            db.connect().strings(&format!(
+                "SELECT {} AS a FROM memberships",
+                as_text(backend, "season")
+            )),
+            ["2020"]
         );
     }
 }

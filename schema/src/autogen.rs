@@ -52,6 +52,13 @@ pub enum TableChange {
         /// The constraint's name.
         name: Option<String>,
     },
+    /// Another primary key.
+    PrimaryKey {
+        /// The columns of the key as it is.
+        from: Vec<String>,
+        /// The columns of the key as it becomes.
+        to: Vec<String>,
+    },
     /// A foreign key dropped, by its constraint's name where the database names it.
     DropForeignKey {
         /// The key.
@@ -70,6 +77,10 @@ impl TableChange {
             TableChange::AddColumn(c) => TableChange::DropColumn(c.clone()),
             TableChange::DropColumn(c) => TableChange::AddColumn(c.clone()),
             TableChange::AlterColumn { from, to } => TableChange::AlterColumn {
+                from: to.clone(),
+                to: from.clone(),
+            },
+            TableChange::PrimaryKey { from, to } => TableChange::PrimaryKey {
                 from: to.clone(),
                 to: from.clone(),
             },
@@ -373,20 +384,6 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
         .filter(|t| find(target, &t.name).is_none())
         .collect();
 
-    // Primary keys: a change of one is not made by a generated revision.
-    for table in &target.tables {
-        if let Some(old) = find(&from, &table.name) {
-            if old.primary_key != table.primary_key {
-                problems.push(format!(
-                    "table {}: its primary key changes from ({}) to ({}), which aludel does not generate; write that revision by hand",
-                    table.name,
-                    old.primary_key.join(", "),
-                    table.primary_key.join(", ")
-                ));
-            }
-        }
-    }
-
     // Types schema.rs declares (PostgreSQL enums) that no column of the history uses.
     let types_of = |schema: &Schema| -> BTreeSet<String> {
         schema
@@ -494,6 +491,13 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
                 }
             }
             changes.extend(added.into_iter().map(TableChange::AddColumn));
+            // After the columns it may name are added, before those it named are dropped.
+            if old.primary_key != new.primary_key {
+                changes.push(TableChange::PrimaryKey {
+                    from: old.primary_key.clone(),
+                    to: new.primary_key.clone(),
+                });
+            }
             changes.extend(gone.into_iter().map(TableChange::DropColumn));
         }
         let is_created = created.iter().any(|t| &t.name == name);

@@ -37,6 +37,10 @@ pub(super) enum Change {
         name: String,
         kind: ConstraintKind,
     },
+    /// The table's primary key replaced by one of these columns (none: no key).
+    PrimaryKey {
+        columns: Vec<String>,
+    },
 }
 
 impl Change {
@@ -129,6 +133,14 @@ impl Batch {
         });
         self
     }
+
+    /// Replaces the table's primary key, as [`Op::alter_primary_key`].
+    pub fn alter_primary_key(&mut self, columns: &[&str]) -> &mut Self {
+        self.changes.push(Change::PrimaryKey {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+        });
+        self
+    }
 }
 
 fn invalid(table: &str, message: impl std::fmt::Display) -> Error {
@@ -194,7 +206,25 @@ impl Op<'_> {
             Change::DropConstraint { name, kind } => {
                 render::drop_constraint(dialect, table, name, *kind)
             }
+            Change::PrimaryKey { columns } => {
+                let current = self.primary_key_name(table)?;
+                render::alter_primary_key(dialect, table, current.as_deref(), columns)
+            }
         })
+    }
+
+    /// The name of the table's primary key (`None`: it has none): read from the database, else
+    /// (offline) the name PostgreSQL gives one, `<table>_pkey`. MySQL's is always `PRIMARY`.
+    fn primary_key_name(&mut self, table: &str) -> crate::Result<Option<String>> {
+        let sql = match self.dialect() {
+            Dialect::Postgres => "SELECT CAST(c.conname AS TEXT) AS a, CAST(NULL AS TEXT) AS b FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'p' AND t.relname = $1 AND t.relnamespace = CAST(current_schema() AS regnamespace)",
+            Dialect::Mysql => "SELECT CAST(constraint_name AS CHAR) AS a, CAST(NULL AS CHAR) AS b FROM information_schema.table_constraints WHERE constraint_type = 'PRIMARY KEY' AND table_schema = DATABASE() AND table_name = ?",
+            _ => return Ok(None),
+        };
+        match self.target.pairs(sql, &[Bind::Text(table)]) {
+            None => Ok(Some(format!("{table}_pkey"))),
+            Some(rows) => Ok(rows?.into_iter().next().map(|(name, _)| name)),
+        }
     }
 
     /// MySQL: a change of the default alone is `ALTER COLUMN .. SET DEFAULT`; a change of the
@@ -540,11 +570,7 @@ fn edit_table(
                     text: format!("DEFAULT {default}"),
                 });
             }
-            let position = def
-                .elements
-                .iter()
-                .rposition(|e| matches!(e, Element::Column(_)))
-                .map_or(0, |i| i + 1);
+            let position = after_columns(def);
             def.elements.insert(
                 position,
                 Element::Column(ColumnDef {
@@ -613,6 +639,36 @@ fn edit_table(
             }
             push_constraint(def, name, constraint);
         }
+        Change::PrimaryKey { columns } => {
+            for column in columns {
+                if !has_column(def, column) {
+                    return Err(invalid(table, format!("no column named {column}")));
+                }
+            }
+            def.elements.retain(|e| {
+                !matches!(e, Element::Constraint(c) if c.kind == Kind::PrimaryKey)
+            });
+            for element in &mut def.elements {
+                if let Element::Column(c) = element {
+                    c.clauses.retain(|clause| clause.kind != ClauseKind::PrimaryKey);
+                }
+            }
+            if !columns.is_empty() {
+                let names: Vec<String> =
+                    columns.iter().map(|c| dialect.quote_identifier(c)).collect();
+                // After the columns, before the other table constraints.
+                let position = after_columns(def);
+                def.elements.insert(
+                    position,
+                    Element::Constraint(definition::TableConstraint {
+                        name: None,
+                        kind: Kind::PrimaryKey,
+                        columns: columns.clone(),
+                        text: format!("PRIMARY KEY ({})", names.join(", ")),
+                    }),
+                );
+            }
+        }
         Change::DropConstraint { name, kind } => match find_constraint(def, name) {
             Some(Found::Table(i)) => {
                 def.elements.remove(i);
@@ -638,6 +694,14 @@ fn edit_table(
         },
     }
     Ok(())
+}
+
+/// The position just after a definition's last column.
+fn after_columns(def: &definition::TableDef) -> usize {
+    def.elements
+        .iter()
+        .rposition(|e| matches!(e, Element::Column(_)))
+        .map_or(0, |i| i + 1)
 }
 
 fn push_constraint(def: &mut definition::TableDef, name: &str, constraint: &Constraint) {

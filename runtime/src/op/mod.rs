@@ -29,7 +29,7 @@
 //! - columns: [`Op::add_column`], [`Op::drop_column`], [`Op::rename_column`],
 //!   [`Op::alter_column`];
 //! - constraints: [`Op::create_unique_constraint`], [`Op::create_check_constraint`],
-//!   [`Op::create_foreign_key`], [`Op::drop_constraint`];
+//!   [`Op::create_foreign_key`], [`Op::drop_constraint`], [`Op::alter_primary_key`];
 //! - indexes: [`Op::create_index`], [`Op::create_unique_index`], [`Op::drop_index`],
 //!   [`Op::create_index_concurrently`], [`Op::drop_index_concurrently`];
 //! - rows: [`Op::bulk_insert`];
@@ -460,6 +460,28 @@ impl<'a> Op<'a> {
             vec![Change::DropConstraint {
                 name: name.to_string(),
                 kind,
+            }],
+        )
+    }
+
+    /// Replaces the table's primary key with one of `columns`, in that order (none: the table
+    /// keeps no primary key).
+    ///
+    /// ```text
+    /// op.alter_primary_key("memberships", &["team_id", "user_id"])
+    /// PostgreSQL: ALTER TABLE "memberships" DROP CONSTRAINT "memberships_pkey", ADD PRIMARY KEY ("team_id", "user_id")
+    ///             (the current key's name read from the database; offline, <table>_pkey)
+    /// MySQL:      ALTER TABLE `memberships` DROP PRIMARY KEY, ADD PRIMARY KEY (`team_id`, `user_id`)
+    /// SQLite:     the table rebuilt with the key
+    /// ```
+    ///
+    /// Where other tables' foreign keys reference the current key, PostgreSQL and MySQL refuse
+    /// to drop it: drop those first and create them again afterwards.
+    pub fn alter_primary_key(&mut self, table: &str, columns: &[&str]) -> crate::Result<()> {
+        self.apply(
+            table,
+            vec![Change::PrimaryKey {
+                columns: columns.iter().map(|c| c.to_string()).collect(),
             }],
         )
     }

@@ -175,6 +175,27 @@ pub(crate) fn drop_constraint(
     )
 }
 
+/// `ALTER TABLE .. DROP CONSTRAINT <current>, ADD PRIMARY KEY (..)` (MySQL: `DROP PRIMARY
+/// KEY`), either part left out where there is no key now or none to be (PostgreSQL, MySQL).
+pub(crate) fn alter_primary_key(
+    dialect: Dialect,
+    table: &str,
+    current: Option<&str>,
+    columns: &[String],
+) -> String {
+    let mut actions = Vec::new();
+    match (dialect, current) {
+        (Dialect::Mysql, Some(_)) => actions.push("DROP PRIMARY KEY".to_string()),
+        (_, Some(name)) => actions.push(format!("DROP CONSTRAINT {}", q(dialect, name))),
+        (_, None) => {}
+    }
+    if !columns.is_empty() {
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        actions.push(format!("ADD PRIMARY KEY ({})", list(dialect, &names)));
+    }
+    format!("ALTER TABLE {} {}", q(dialect, table), actions.join(", "))
+}
+
 pub(crate) fn drop_column(dialect: Dialect, table: &str, column: &str) -> String {
     format!(
         "ALTER TABLE {} DROP COLUMN {}",

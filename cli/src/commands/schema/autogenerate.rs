@@ -246,6 +246,11 @@ fn detected(plan: &Plan) -> Vec<String> {
                             shown_type(from),
                             shown_type(to)
                         ),
+                        TableChange::PrimaryKey { from, to } => format!(
+                            "Detected changed primary key of {table} from ({}) to ({})",
+                            from.join(", "),
+                            to.join(", ")
+                        ),
                         TableChange::AddForeignKey { key, .. } => format!(
                             "Detected added foreign key {} -> {} ({})",
                             key.child, key.parent, key.column
@@ -452,6 +457,7 @@ enum BatchCall {
         referenced: String,
     },
     DropForeignKey(String),
+    PrimaryKey(Vec<String>),
 }
 
 impl BatchCall {
@@ -496,6 +502,10 @@ impl BatchCall {
             BatchCall::DropForeignKey(name) => {
                 batch.drop_constraint(name, ConstraintKind::ForeignKey);
             }
+            BatchCall::PrimaryKey(columns) => {
+                let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+                batch.alter_primary_key(&columns);
+            }
         }
     }
 
@@ -529,6 +539,9 @@ impl BatchCall {
             ),
             BatchCall::DropForeignKey(name) => {
                 format!("batch.drop_constraint({name:?}, ConstraintKind::ForeignKey);")
+            }
+            BatchCall::PrimaryKey(columns) => {
+                format!("batch.alter_primary_key(&{columns:?});")
             }
         }
     }
@@ -596,6 +609,7 @@ impl Calls {
                             TableChange::DropColumn(column) => {
                                 BatchCall::DropColumn(column.name.clone())
                             }
+                            TableChange::PrimaryKey { to, .. } => BatchCall::PrimaryKey(to.clone()),
                             TableChange::AlterColumn { from, to } => {
                                 let retyped = aludel_schema::canonical_path(&from.sql_type)
                                     != aludel_schema::canonical_path(&to.sql_type)
