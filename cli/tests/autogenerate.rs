@@ -453,30 +453,74 @@ fn aludels_tables_and_filtered_tables_are_never_touched() {
     assert!(db.connect().has_table("comments"));
 }
 
+/// The statements that create `table` as the test database has it.
+fn definition(db: &TestDb, table: &str) -> Vec<String> {
+    match db.connect() {
+        aludel_tests::Conn::Sqlite(mut c) => {
+            aludel_schema::sqlite::table_definition(&mut c, table).unwrap()
+        }
+        aludel_tests::Conn::Postgres(mut c) => {
+            aludel_schema::postgres::table_definition(&mut c, table).unwrap()
+        }
+        aludel_tests::Conn::Mysql(mut c) => {
+            aludel_schema::mysql::table_definition(&mut c, table).unwrap()
+        }
+    }
+}
+
 #[test]
-fn a_dropped_table_comes_back_in_the_downgrade() {
-    let (dir, db, url) = sqlite_project("drop");
-    let url = url.as_str();
-    dir.write(
-        "src/schema.rs",
-        &FIRST
-            .replace(
-                "diesel::table! {\n    comments (id) {\n        id -> Integer,\n        post_id -> Integer,\n        body -> Text,\n    }\n}\n\n",
-                "",
-            )
-            .replace("(comments, posts, users,)", "(posts, users,)"),
-    );
-    let before = ok_print(&dir.0, url);
-    let stderr = ok(&dir.0, &["revision", "--autogenerate", "-m", "drop"], url);
-    assert!(
-        stderr.contains("Detected removed table comments"),
-        "{stderr}"
-    );
-    ok(&dir.0, &["upgrade", "heads"], url);
-    assert!(!db.connect().has_table("comments"));
-    ok(&dir.0, &["check", "--schema"], url);
-    ok(&dir.0, &["downgrade", "-1"], url);
-    assert_eq!(ok_print(&dir.0, url), before);
+fn a_dropped_table_comes_back_in_the_downgrade_as_it_was() {
+    // SQL every dialect takes: a default, a unique constraint, an index, a foreign key out
+    // and one in.
+    let first = "-- revision: r1\n-- down_revision:\n\n-- upgrade\n\
+        CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL);\n\
+        CREATE TABLE notes (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), \
+        body VARCHAR(100) NOT NULL DEFAULT 'none', score INTEGER DEFAULT 0, UNIQUE (body));\n\
+        CREATE INDEX notes_score ON notes (score);\n\
+        CREATE TABLE pins (id INTEGER NOT NULL PRIMARY KEY, note_id INTEGER NOT NULL, \
+        CONSTRAINT pins_note_id_fkey FOREIGN KEY (note_id) REFERENCES notes (id));\n";
+    let schema = "diesel::table! {\n    pins (id) {\n        id -> Integer,\n        note_id -> Integer,\n    }\n}\n\n\
+        diesel::table! {\n    users (id) {\n        id -> Integer,\n        #[max_length = 40]\n        name -> Varchar,\n    }\n}\n";
+    for db in aludel_tests::backends() {
+        let backend = db.backend;
+        let url = url_of(&db);
+        let url = url.as_str();
+        let dir = TempDir::new(&format!("aludel-autogen-drop-{backend:?}"));
+        dir.write("aludel.toml", "");
+        dir.write("migrations/versions/1.sql", first);
+        dir.write("src/schema.rs", schema);
+        ok(&dir.0, &["upgrade", "heads"], url);
+        let before = definition(&db, "notes");
+        let stderr = ok(&dir.0, &["revision", "--autogenerate", "-m", "drop"], url);
+        assert!(stderr.contains("Detected removed table notes"), "{stderr}");
+        assert!(
+            stderr.contains("Detected removed foreign key pins -> notes (note_id)"),
+            "{stderr}"
+        );
+        ok(&dir.0, &["upgrade", "heads"], url);
+        assert!(!db.connect().has_table("notes"));
+        ok(&dir.0, &["check", "--schema"], url);
+        ok(&dir.0, &["downgrade", "-1"], url);
+        assert_eq!(definition(&db, "notes"), before, "{backend:?}");
+        // The key from pins is back too.
+        let mut conn = db.connect();
+        conn.batch("INSERT INTO users (id, name) VALUES (1, 'ada')")
+            .unwrap();
+        conn.batch("INSERT INTO notes (id, user_id) VALUES (1, 1)")
+            .unwrap();
+        assert_eq!(
+            conn.strings(&format!(
+                "SELECT {} AS a FROM notes",
+                as_text(backend, "body")
+            )),
+            ["none"]
+        );
+        if backend != Backend::Sqlite {
+            assert!(conn
+                .batch("INSERT INTO pins (id, note_id) VALUES (1, 9)")
+                .is_err());
+        }
+    }
 }
 
 /// A history whose second revision `--autogenerate --rust` wrote (see the fixture's README).

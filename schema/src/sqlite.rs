@@ -216,3 +216,18 @@ pub fn sqlite_type(declared: &str) -> (String, bool) {
         (declared.to_string(), false)
     }
 }
+
+/// The statements that create `table` as the database has it: its `CREATE TABLE`, then its
+/// indexes and triggers, as `sqlite_master` states them (what a revision that drops the table
+/// writes in its downgrade).
+pub fn table_definition(
+    conn: &mut SqliteConnection,
+    table: &str,
+) -> Result<Vec<String>, IntrospectError> {
+    let rows: Vec<Name> = diesel::sql_query(
+        "SELECT sql AS name FROM sqlite_master WHERE tbl_name = ? COLLATE NOCASE AND sql IS NOT NULL AND type IN ('table', 'index', 'trigger') ORDER BY type <> 'table', rowid",
+    )
+    .bind::<diesel::sql_types::Text, _>(table)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}

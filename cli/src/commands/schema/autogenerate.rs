@@ -7,6 +7,7 @@
 //! rebuild, a MySQL `MODIFY` as that database needs them); a Rust revision (`--rust`) holds the
 //! calls themselves.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -17,7 +18,7 @@ use aludel_schema::{Column, Schema};
 use super::{declared, replay, settings};
 use crate::cli::{DatabaseArgs, RevisionArgs};
 use crate::commands::revision::{say, Body};
-use crate::database::{Backend, Database};
+use crate::database::{Backend, Conn, Database};
 use crate::error::CliError;
 use crate::project::Project;
 
@@ -86,8 +87,21 @@ pub(crate) fn generate(
         if plan.is_empty() {
             return Ok(None);
         }
-        let upgrade = Calls::new(&plan.upgrade, dialect, &history)?;
-        let downgrade = Calls::new(&plan.downgrade, dialect, &history)?;
+        // A table the revision drops comes back in the downgrade as the history has it: its
+        // defaults, indexes, unique and check constraints too, which schema.rs does not state.
+        let mut definitions = BTreeMap::new();
+        for step in &plan.upgrade {
+            if let Step::DropTable { table, .. } = step {
+                let definition =
+                    table_definition(conn, &table.name).map_err(|e| CliError::Schema {
+                        location: scratch.to_string(),
+                        message: format!("cannot read the definition of table {}: {e}", table.name),
+                    })?;
+                definitions.insert(table.name.clone(), definition);
+            }
+        }
+        let upgrade = Calls::new(&plan.upgrade, dialect, &history, &definitions)?;
+        let downgrade = Calls::new(&plan.downgrade, dialect, &history, &definitions)?;
         let failed = |what: &str, e: &aludel::Error| CliError::Schema {
             location: scratch.to_string(),
             message: format!(
@@ -151,6 +165,21 @@ pub(crate) fn generate(
             downgrade: down_sql,
         }
     }))
+}
+
+/// The statements that create `table` as the database `conn` has it.
+fn table_definition(
+    conn: &mut Conn,
+    table: &str,
+) -> Result<Vec<String>, aludel_schema::IntrospectError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(c) => aludel_schema::sqlite::table_definition(c, table),
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => aludel_schema::postgres::table_definition(c, table),
+        #[cfg(feature = "mysql")]
+        Conn::Mysql(c) => aludel_schema::mysql::table_definition(c, table),
+    }
 }
 
 /// The error of a revision that ran and did not reach `goal`.
@@ -552,7 +581,14 @@ impl BatchCall {
 struct Calls(Vec<Call>);
 
 impl Calls {
-    fn new(steps: &[Step], dialect: SchemaDialect, history: &Schema) -> Result<Calls, CliError> {
+    /// The calls of `steps`; a table created again that `definitions` holds is created with
+    /// those statements.
+    fn new(
+        steps: &[Step],
+        dialect: SchemaDialect,
+        history: &Schema,
+        definitions: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Calls, CliError> {
         let q = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
         let mut calls = Vec::new();
         for step in steps {
@@ -570,6 +606,11 @@ impl Calls {
                     Call::Execute(format!("CREATE TYPE {} AS ENUM ()", q(name)))
                 }
                 Step::DropType { name } => Call::Execute(format!("DROP TYPE {}", q(name))),
+                Step::CreateTable { table, .. } if definitions.contains_key(&table.name) => {
+                    let statements = &definitions[&table.name];
+                    calls.extend(statements.iter().map(|sql| Call::Execute(sql.clone())));
+                    continue;
+                }
                 Step::CreateTable {
                     table,
                     keys,
