@@ -251,6 +251,34 @@ pub fn introspect(
     Ok(out)
 }
 
+/// The statement that creates `table` as the database has it (`SHOW CREATE TABLE`, without
+/// the table's `AUTO_INCREMENT=` counter): what a revision that drops the table writes in its
+/// downgrade.
+pub fn table_definition(
+    conn: &mut MysqlConnection,
+    table: &str,
+) -> Result<Vec<String>, IntrospectError> {
+    #[derive(QueryableByName)]
+    struct Create {
+        #[diesel(sql_type = Text, column_name = "Create Table")]
+        sql: String,
+    }
+    let quoted = format!("`{}`", table.replace('`', "``"));
+    let create: Create =
+        diesel::sql_query(format!("SHOW CREATE TABLE {quoted}")).get_result(conn)?;
+    // The table options follow the last `)`.
+    let mut sql = create.sql;
+    let options = sql.rfind(')').unwrap_or(0);
+    if let Some(at) = sql[options..].find(" AUTO_INCREMENT=").map(|i| i + options) {
+        let digits = sql[at + " AUTO_INCREMENT=".len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count();
+        sql.replace_range(at..at + " AUTO_INCREMENT=".len() + digits, "");
+    }
+    Ok(vec![sql])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,32 +347,4 @@ mod tests {
         );
         assert_eq!(printed("double precision"), None);
     }
-}
-
-/// The statement that creates `table` as the database has it (`SHOW CREATE TABLE`, without
-/// the table's `AUTO_INCREMENT=` counter): what a revision that drops the table writes in its
-/// downgrade.
-pub fn table_definition(
-    conn: &mut MysqlConnection,
-    table: &str,
-) -> Result<Vec<String>, IntrospectError> {
-    #[derive(QueryableByName)]
-    struct Create {
-        #[diesel(sql_type = Text, column_name = "Create Table")]
-        sql: String,
-    }
-    let quoted = format!("`{}`", table.replace('`', "``"));
-    let create: Create =
-        diesel::sql_query(format!("SHOW CREATE TABLE {quoted}")).get_result(conn)?;
-    // The table options follow the last `)`.
-    let mut sql = create.sql;
-    let options = sql.rfind(')').unwrap_or(0);
-    if let Some(at) = sql[options..].find(" AUTO_INCREMENT=").map(|i| i + options) {
-        let digits = sql[at + " AUTO_INCREMENT=".len()..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .count();
-        sql.replace_range(at..at + " AUTO_INCREMENT=".len() + digits, "");
-    }
-    Ok(vec![sql])
 }

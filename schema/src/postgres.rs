@@ -233,33 +233,6 @@ pub fn introspect(
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn printed(udt: &str) -> (String, Option<String>) {
-        let column = postgres_column("c".into(), udt, Some("pg_catalog"), false, None);
-        (column.sql_type, column.custom.map(|c| c.sql_name))
-    }
-
-    #[test]
-    fn postgres_types_are_named_as_diesel_names_them() {
-        assert_eq!(printed("int4"), ("Int4".into(), None));
-        assert_eq!(printed("varchar"), ("Varchar".into(), None));
-        assert_eq!(printed("timestamptz"), ("Timestamptz".into(), None));
-        assert_eq!(printed("_text"), ("Array<Nullable<Text>>".into(), None));
-        assert_eq!(printed("pg_lsn"), ("PgLsn".into(), None));
-        assert_eq!(
-            printed("my_mood"),
-            ("MyMood".into(), Some("my_mood".into()))
-        );
-        assert_eq!(
-            printed("tsvector"),
-            ("Tsvector".into(), Some("tsvector".into()))
-        );
-    }
-}
-
 /// The statements that create `table` (of the connection's current schema) as the database
 /// has it: its columns with their types, defaults and identities (a column numbered by a
 /// sequence the table owns as `SERIAL`, whose sequence goes with the table), its constraints
@@ -351,4 +324,31 @@ pub fn table_definition(
     )];
     out.extend(indexes.into_iter().map(|i| i.definition));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printed(udt: &str) -> (String, Option<String>) {
+        let column = postgres_column("c".into(), udt, Some("pg_catalog"), false, None);
+        (column.sql_type, column.custom.map(|c| c.sql_name))
+    }
+
+    #[test]
+    fn postgres_types_are_named_as_diesel_names_them() {
+        assert_eq!(printed("int4"), ("Int4".into(), None));
+        assert_eq!(printed("varchar"), ("Varchar".into(), None));
+        assert_eq!(printed("timestamptz"), ("Timestamptz".into(), None));
+        assert_eq!(printed("_text"), ("Array<Nullable<Text>>".into(), None));
+        assert_eq!(printed("pg_lsn"), ("PgLsn".into(), None));
+        assert_eq!(
+            printed("my_mood"),
+            ("MyMood".into(), Some("my_mood".into()))
+        );
+        assert_eq!(
+            printed("tsvector"),
+            ("Tsvector".into(), Some("tsvector".into()))
+        );
+    }
 }
