@@ -109,7 +109,10 @@ where
 /// database URL comes from `--database-url`, `DATABASE_URL`, or `database_url` in an
 /// aludel.toml in the current directory (or named by `--config`), which may also set the
 /// version table. Commands that work on revision files (`init`, `revision`, `merge`, `edit`,
-/// `import`) and `--versions` exit 1 with a message saying so.
+/// `import`) and `--versions` exit 1 with a message saying so, but for `revision
+/// --autogenerate`, which needs a binary that runs the history's Rust revisions: it replays the
+/// embedded history and writes the new revision into the versions directory of the project in
+/// the current directory (or of `--config`), whose files must be the ones the binary embeds.
 pub fn run_embedded(migrations: &'static aludel::Migrations) -> ExitCode {
     run_embedded_with_args(migrations, std::env::args_os())
 }
@@ -260,7 +263,11 @@ pub fn execute(cli: &Cli, cwd: &std::path::Path) -> Result<String, CliError> {
             commands::init::run(args, cwd, &mut std::io::stderr())
         }
         Command::Revision(args) => {
-            cli.project.require_files("revision")?;
+            // A binary that embeds the history replays it, Rust revisions too, for
+            // --autogenerate, and writes the new file beside the ones it was built from.
+            if !args.autogenerate {
+                cli.project.require_files("revision")?;
+            }
             commands::revision::run(&cli.project, args, cwd, &mut std::io::stderr())
         }
         Command::Merge(args) => {

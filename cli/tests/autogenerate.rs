@@ -655,3 +655,58 @@ fn a_primary_key_changes_and_changes_back_on_every_backend() {
         );
     }
 }
+
+/// `revision args...` run by a binary that embeds GENERATED, in `dir`.
+fn embedded_revision(dir: &Path, args: &[&str]) -> Result<String, String> {
+    use clap::Parser;
+    let mut all = vec!["migrate", "revision"];
+    all.extend_from_slice(args);
+    let mut cli = aludel_cli::Cli::try_parse_from(all).unwrap();
+    cli.project.embedded = Some(&GENERATED);
+    aludel_cli::execute(&cli, dir).map_err(|e| e.report())
+}
+
+#[test]
+fn a_binary_that_embeds_rust_revisions_generates_from_its_history() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/autogen_rust");
+    let read = |name: &str| std::fs::read_to_string(fixture.join(name)).unwrap();
+    let dir = TempDir::new("aludel-autogen-embedded");
+    dir.write("aludel.toml", "");
+    dir.write(
+        "migrations/versions/1_first.sql",
+        &read("versions/1_first.sql"),
+    );
+    dir.write("src/schema.rs", &read("schema_second.rs"));
+    // The files are not the history the binary embeds: refused, nothing written.
+    let error = embedded_revision(&dir.0, &["--autogenerate", "-m", "third"]).unwrap_err();
+    assert!(
+        error.contains("this binary embeds another history than migrations/versions holds (revisions second differ): rebuild it"),
+        "{error}"
+    );
+    assert_eq!(revisions(&dir.0).len(), 1);
+    // The standalone aludel cannot replay the Rust revision; the binary can.
+    dir.write(
+        "migrations/versions/2_second.rs",
+        &read("versions/2_second.rs"),
+    );
+    dir.write(
+        "src/schema.rs",
+        &read("schema_second.rs").replace(
+            "        label -> Text,\n",
+            "        label -> Text,\n        colour -> Nullable<Text>,\n",
+        ),
+    );
+    let (code, _, stderr) = aludel(&dir.0, &["revision", "--autogenerate", "-m", "third"], None);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("aludel_cli::run_embedded"), "{stderr}");
+    let stdout = embedded_revision(&dir.0, &["--autogenerate", "-m", "third"]).unwrap();
+    let text = std::fs::read_to_string(dir.0.join(stdout.trim())).unwrap();
+    assert!(text.contains("-- down_revision: second\n"), "{text}");
+    assert!(
+        text.contains("ALTER TABLE \"tags\" ADD COLUMN \"colour\" TEXT;"),
+        "{text}"
+    );
+    // Other file commands stay refused in such a binary.
+    let error = embedded_revision(&dir.0, &["-m", "plain"]).unwrap_err();
+    assert!(error.contains("revision"), "{error}");
+}

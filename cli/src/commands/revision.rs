@@ -34,6 +34,9 @@ pub fn run(
     let depends_on = resolve_depends_on(&graph, &args.depends_on)?;
     let body = if args.autogenerate {
         let project = crate::project::Project::locate_for_authoring(project, cwd)?;
+        if matches!(project.origin(), crate::project::Origin::Embedded(_)) {
+            same_history(project.graph(), &graph, &layout, cwd)?;
+        }
         match crate::commands::schema::autogenerate::generate(&project, args, cwd, messages)? {
             Some(body) => Some(body),
             None => return Ok(String::new()),
@@ -59,6 +62,48 @@ pub fn run(
         cwd,
         messages,
     )
+}
+
+/// Refuses files that are not the history the binary embeds (a revision added, removed or
+/// edited since it was built): the revision would be generated from another history.
+fn same_history(
+    embedded: &Graph,
+    files: &Graph,
+    layout: &Layout,
+    cwd: &Path,
+) -> Result<(), CliError> {
+    let of = |graph: &Graph| -> Vec<(String, String)> {
+        let mut revisions: Vec<(String, String)> = graph
+            .revisions()
+            .iter()
+            .map(|r| (r.id.clone(), r.checksum.clone()))
+            .collect();
+        revisions.sort();
+        revisions
+    };
+    let (embedded, files) = (of(embedded), of(files));
+    if embedded == files {
+        return Ok(());
+    }
+    let differ: Vec<&str> = embedded
+        .iter()
+        .chain(&files)
+        .filter(|r| !embedded.contains(r) || !files.contains(r))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let mut shown: Vec<&str> = differ.iter().take(10).copied().collect();
+    shown.dedup();
+    let more = match differ.len().saturating_sub(10) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    Err(CliError::Authoring {
+        message: format!(
+            "this binary embeds another history than {} holds (revisions {}{more} differ): rebuild it, then generate the revision",
+            display_path(&cwd.join(&layout.versions), cwd),
+            shown.join(", ")
+        ),
+    })
 }
 
 /// Prints one of Alembic's indented status lines to `messages` (stderr). A closed stderr is
