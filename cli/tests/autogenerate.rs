@@ -710,3 +710,37 @@ fn a_binary_that_embeds_rust_revisions_generates_from_its_history() {
     let error = embedded_revision(&dir.0, &["-m", "plain"]).unwrap_err();
     assert!(error.contains("revision"), "{error}");
 }
+
+#[test]
+fn an_enum_the_history_created_is_used_not_created_again() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let dir = TempDir::new("aludel-autogen-enum");
+    dir.write("aludel.toml", "");
+    dir.write(
+        "migrations/versions/1.sql",
+        "-- revision: r1\n-- down_revision:\n\n-- upgrade\nCREATE TYPE mood AS ENUM ('calm');\nCREATE TABLE users (id SERIAL PRIMARY KEY);\n",
+    );
+    dir.write(
+        "src/schema.rs",
+        "pub mod sql_types {\n    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]\n    #[diesel(postgres_type(name = \"mood\"))]\n    pub struct Mood;\n}\n\ndiesel::table! {\n    use diesel::sql_types::*;\n    use super::sql_types::Mood;\n\n    users (id) {\n        id -> Int4,\n        mood -> Nullable<Mood>,\n    }\n}\n",
+    );
+    ok(
+        &dir.0,
+        &["revision", "--autogenerate", "-m", "mood"],
+        &db.url,
+    );
+    let text = revision_text(&dir.0, "mood");
+    assert!(!text.contains("CREATE TYPE"), "{text}");
+    assert!(!text.contains("DROP TYPE"), "{text}");
+    assert!(
+        text.contains("ALTER TABLE \"users\" ADD COLUMN \"mood\" \"mood\";"),
+        "{text}"
+    );
+    ok(&dir.0, &["upgrade", "heads"], &db.url);
+    db.connect()
+        .batch("INSERT INTO users (mood) VALUES ('calm')")
+        .unwrap();
+    ok(&dir.0, &["check", "--schema"], &db.url);
+}

@@ -80,10 +80,19 @@ pub(crate) fn generate(
     };
     let generated = replay::with_history(&db, server.as_ref(), |conn, scratch| {
         let history = replay::introspect(conn, &db, &settings, scratch)?;
-        let plan = autogen::plan(&history, &target, &renames).map_err(|e| CliError::Schema {
-            location: shown.clone(),
-            message: e.to_string(),
+        let mut plan =
+            autogen::plan(&history, &target, &renames).map_err(|e| CliError::Schema {
+                location: shown.clone(),
+                message: e.to_string(),
+            })?;
+        // A type the history created that no column uses yet is there already.
+        let existing = existing_types(conn).map_err(|e| CliError::Schema {
+            location: scratch.to_string(),
+            message: format!("cannot read the database's types: {e}"),
         })?;
+        let exists = |step: &Step| matches!(step, Step::CreateType { name } | Step::DropType { name } if existing.contains(name));
+        plan.upgrade.retain(|s| !exists(s));
+        plan.downgrade.retain(|s| !exists(s));
         if plan.is_empty() {
             return Ok(None);
         }
@@ -165,6 +174,28 @@ pub(crate) fn generate(
             downgrade: down_sql,
         }
     }))
+}
+
+/// The names of the enum types of the database's current schema (PostgreSQL; none elsewhere).
+fn existing_types(conn: &mut Conn) -> Result<Vec<String>, diesel::result::Error> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Name {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
+            }
+            let rows: Vec<Name> = diesel::sql_query(
+                "SELECT CAST(typname AS TEXT) AS name FROM pg_type WHERE typtype = 'e' AND typnamespace = CAST(current_schema() AS regnamespace)",
+            )
+            .load(c)?;
+            Ok(rows.into_iter().map(|r| r.name).collect())
+        }
+        #[allow(unreachable_patterns)]
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// The statements that create `table` as the database `conn` has it.
