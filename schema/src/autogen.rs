@@ -42,6 +42,8 @@ pub enum TableChange {
         from: Column,
         /// As it becomes.
         to: Column,
+        /// Whether its type changes (else only its nullability).
+        retype: bool,
     },
     /// A new foreign key, with the name its constraint gets.
     AddForeignKey {
@@ -76,9 +78,10 @@ impl TableChange {
         match self {
             TableChange::AddColumn(c) => TableChange::DropColumn(c.clone()),
             TableChange::DropColumn(c) => TableChange::AddColumn(c.clone()),
-            TableChange::AlterColumn { from, to } => TableChange::AlterColumn {
+            TableChange::AlterColumn { from, to, retype } => TableChange::AlterColumn {
                 from: to.clone(),
                 to: from.clone(),
+                retype: *retype,
             },
             TableChange::PrimaryKey { from, to } => TableChange::PrimaryKey {
                 from: to.clone(),
@@ -281,11 +284,15 @@ fn numbered(table: &Table) -> bool {
     })
 }
 
-/// Whether two columns have one type and nullability (diesel's aliases read as one; the
-/// `max_length` where both state one).
-fn same_column(a: &Column, b: &Column) -> bool {
-    a.canonical_type() == b.canonical_type()
-        && (a.max_length.is_none() || b.max_length.is_none() || a.max_length == b.max_length)
+/// Whether a column of the history and one of the schema file have one type, as
+/// `check --schema` compares them ([`crate::diff::same_type`]).
+fn same_type(history: &Column, file: &Column) -> bool {
+    crate::diff::same_type(history, file)
+}
+
+/// Whether they have one type and nullability.
+fn same_column(history: &Column, file: &Column) -> bool {
+    same_type(history, file) && history.nullable == file.nullable
 }
 
 /// The steps that take `history` to `target`, with `renames` applied first. Tables are
@@ -480,6 +487,7 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
                         changes.push(TableChange::AlterColumn {
                             from: before.clone(),
                             to: column.clone(),
+                            retype: !same_type(before, column),
                         })
                     }
                     Some(_) => {}

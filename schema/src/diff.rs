@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::{Column, Schema, Table};
+use crate::{canonical_path, Column, Schema, Table};
 
 /// One difference, from the history's side (`expected`, what the history yields) to the
 /// file's (`found`, what `schema.rs` declares).
@@ -205,14 +205,20 @@ fn shown(column: &Column) -> String {
     }
 }
 
-/// Whether two columns have one type: the same once diesel's aliases are read as one, and
-/// the same `max_length` where both state one (a `schema.rs` written before diesel printed it
-/// states none).
-fn same_type(expected: &Column, found: &Column) -> bool {
-    expected.canonical_type() == found.canonical_type()
+/// Whether a column of the history (`expected`) and one of the schema file (`found`) have one
+/// type: the same once diesel's aliases are read as one, and the same `max_length` where both
+/// state one (a `schema.rs` written before diesel printed `#[max_length]` states none, and
+/// diesel states none on SQLite).
+pub(crate) fn same_type(expected: &Column, found: &Column) -> bool {
+    canonical_path(&expected.sql_type) == canonical_path(&found.sql_type)
         && (expected.max_length.is_none()
             || found.max_length.is_none()
             || expected.max_length == found.max_length)
+}
+
+/// [`same_type`], nullability too.
+fn same_column(expected: &Column, found: &Column) -> bool {
+    same_type(expected, found) && expected.nullable == found.nullable
 }
 
 fn table_diff(name: &str, expected: &Table, found: &Table, out: &mut Vec<Difference>) {
@@ -226,7 +232,7 @@ fn table_diff(name: &str, expected: &Table, found: &Table, out: &mut Vec<Differe
                 column: e.name.clone(),
                 sql_type: shown(e),
             }),
-            Some(f) if !same_type(e, &f) => out.push(Difference::ColumnType {
+            Some(f) if !same_column(e, &f) => out.push(Difference::ColumnType {
                 table: name.to_string(),
                 column: e.name.clone(),
                 expected: shown(e),

@@ -300,7 +300,7 @@ fn detected(plan: &Plan) -> Vec<String> {
                         TableChange::DropColumn(c) => {
                             format!("Detected removed column {table}.{}", c.name)
                         }
-                        TableChange::AlterColumn { from, to } => format!(
+                        TableChange::AlterColumn { from, to, .. } => format!(
                             "Detected changed column {table}.{} from {} to {}",
                             to.name,
                             shown_type(from),
@@ -682,12 +682,8 @@ impl Calls {
                                 BatchCall::DropColumn(column.name.clone())
                             }
                             TableChange::PrimaryKey { to, .. } => BatchCall::PrimaryKey(to.clone()),
-                            TableChange::AlterColumn { from, to } => {
-                                let retyped = aludel_schema::canonical_path(&from.sql_type)
-                                    != aludel_schema::canonical_path(&to.sql_type)
-                                    || (from.max_length.is_some()
-                                        && to.max_length.is_some()
-                                        && from.max_length != to.max_length);
+                            TableChange::AlterColumn { from, to, retype } => {
+                                let retyped = *retype;
                                 BatchCall::AlterColumn {
                                     column: to.name.clone(),
                                     kind: if retyped {
