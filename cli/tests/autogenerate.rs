@@ -245,6 +245,13 @@ fn round_trip(db: &TestDb) {
     );
 }
 
+/// `print-schema` of the history.
+fn ok_print_history(dir: &Path, url: &str) -> String {
+    let (code, stdout, stderr) = aludel(dir, &["print-schema"], Some(url));
+    assert_eq!(code, Some(0), "{stderr}");
+    stdout
+}
+
 /// `print-schema` of the live database.
 fn ok_print(dir: &Path, url: &str) -> String {
     let (code, stdout, stderr) = aludel(dir, &["print-schema", "--database-url", url], None);
@@ -743,4 +750,49 @@ fn an_enum_the_history_created_is_used_not_created_again() {
         .batch("INSERT INTO users (mood) VALUES ('calm')")
         .unwrap();
     ok(&dir.0, &["check", "--schema"], &db.url);
+}
+
+#[test]
+fn a_schema_file_with_diesel_tomls_patch_is_read_without_it() {
+    let (dir, _db, url) = sqlite_project("patch");
+    let url = url.as_str();
+    // The patch gives users.age a Rust type of the project's own, in what diesel prints.
+    let printed = ok_print_history(&dir.0, url);
+    let line = printed
+        .lines()
+        .position(|l| l == "        age -> Nullable<Integer>,")
+        .unwrap()
+        + 1;
+    let patch = format!("--- a/src/schema.rs\n+++ b/src/schema.rs\n@@ -{line},1 +{line},1 @@\n-        age -> Nullable<Integer>,\n+        age -> Nullable<crate::types::Age>,\n");
+    dir.write("schema.patch", &patch);
+    dir.write(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/schema.rs\"\npatch_file = \"schema.patch\"\n",
+    );
+    let patched = aludel_schema::apply_patch(&printed, &patch).unwrap();
+    dir.write("src/schema.rs", &patched);
+    ok(&dir.0, &["check", "--schema"], url);
+    // A table added above the patched lines, which move down.
+    dir.write(
+        "src/schema.rs",
+        &patched.replace(
+            "diesel::table! {\n    users (id) {",
+            "diesel::table! {\n    teams (id) {\n        id -> Integer,\n    }\n}\n\ndiesel::table! {\n    users (id) {",
+        ),
+    );
+    let stderr = ok(&dir.0, &["revision", "--autogenerate", "-m", "teams"], url);
+    assert!(stderr.contains("Detected added table teams"), "{stderr}");
+    assert!(!stderr.contains("users.age"), "{stderr}");
+    // What the patch changes is gone from the file: refused, and said why.
+    dir.write("src/schema.rs", FIRST);
+    let (code, _, stderr) = aludel(
+        &dir.0,
+        &["revision", "--autogenerate", "-m", "lost"],
+        Some(url),
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("the schema file no longer holds what the patch changes"),
+        "{stderr}"
+    );
 }

@@ -25,7 +25,7 @@ pub mod read;
 pub mod sqlite;
 
 pub use diff::{diff, Difference};
-pub use patch::{apply_patch, PatchError};
+pub use patch::{apply_patch, unapply_patch, PatchError};
 pub use print::PrintError;
 pub use print::{print_schema, Docs, PrintOptions, TableGroups};
 pub use read::{read_schema_rs, ReadError};

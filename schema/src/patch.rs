@@ -16,6 +16,65 @@ enum Line<'a> {
 
 /// `text` with the unified diff `patch` applied.
 pub fn apply_patch(text: &str, patch: &str) -> Result<String, PatchError> {
+    apply(text, patch, false)
+}
+
+/// `text` with the unified diff `patch` taken back: what `text` was before `patch` was
+/// applied to it, where `text` is a patched schema edited since. Each hunk's lines are looked
+/// for where its header says, else at the nearest place after the previous hunk where they
+/// all stand (the text may have gained or lost lines above it).
+pub fn unapply_patch(text: &str, patch: &str) -> Result<String, PatchError> {
+    apply(text, &reverse(patch), true)
+}
+
+/// `patch` the other way round: additions removed, removals added, each hunk's ranges swapped.
+fn reverse(patch: &str) -> String {
+    let mut out = String::with_capacity(patch.len());
+    for line in patch.lines() {
+        if let Some(header) = line.strip_prefix("@@ -") {
+            let mut words = header.splitn(3, ' ');
+            let (old, new, rest) = (words.next(), words.next(), words.next());
+            match (old, new.and_then(|n| n.strip_prefix('+'))) {
+                (Some(old), Some(new)) => {
+                    out.push_str(&format!("@@ -{new} +{old}"));
+                    if let Some(rest) = rest {
+                        out.push(' ');
+                        out.push_str(rest);
+                    }
+                }
+                _ => out.push_str(line),
+            }
+        } else if line.starts_with("--- ") || line.starts_with("+++ ") {
+            out.push_str(line);
+        } else if let Some(rest) = line.strip_prefix('-') {
+            out.push('+');
+            out.push_str(rest);
+        } else if let Some(rest) = line.strip_prefix('+') {
+            out.push('-');
+            out.push_str(rest);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Whether the lines a hunk expects stand at `at`.
+fn matches_at(original: &[&str], at: usize, body: &[Line<'_>]) -> bool {
+    let mut i = at;
+    for line in body {
+        if let Line::Context(expected) | Line::Remove(expected) = line {
+            match original.get(i) {
+                Some(found) if found.trim_end_matches('\n') == *expected => i += 1,
+                _ => return false,
+            }
+        }
+    }
+    true
+}
+
+fn apply(text: &str, patch: &str, shifted: bool) -> Result<String, PatchError> {
     let original: Vec<&str> = text.split_inclusive('\n').collect();
     let mut out = String::with_capacity(text.len());
     // The next line of `original` not yet copied (0-based).
@@ -61,6 +120,16 @@ pub fn apply_patch(text: &str, patch: &str) -> Result<String, PatchError> {
             start
         } else {
             start.saturating_sub(1)
+        };
+        // Shifted: the nearest place after the previous hunk where the hunk's lines stand.
+        let first = if shifted && !matches_at(&original, first, &body) {
+            let distance = |at: usize| at.abs_diff(first);
+            (next..=original.len())
+                .filter(|&at| matches_at(&original, at, &body))
+                .min_by_key(|&at| distance(at))
+                .unwrap_or(first)
+        } else {
+            first
         };
         if first < next || first > original.len() {
             return Err(PatchError(format!(
@@ -114,6 +183,21 @@ mod tests {
         let insert = "@@ -2,0 +3,1 @@\n+x\n";
         assert_eq!(apply_patch(TEXT, insert).unwrap(), "a\nb\nx\nc\nd\ne\n");
         assert_eq!(apply_patch(TEXT, "").unwrap(), TEXT);
+    }
+
+    #[test]
+    fn a_patch_comes_off_a_text_edited_since() {
+        let patch = "--- a/schema.rs\n+++ b/schema.rs\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n@@ -5,1 +5,2 @@\n e\n+f\n";
+        let patched = apply_patch(TEXT, patch).unwrap();
+        assert_eq!(unapply_patch(&patched, patch).unwrap(), TEXT);
+        // Lines added above and between the hunks since.
+        let edited = format!("new\n{}", patched.replace("d\n", "d\nd2\n"));
+        assert_eq!(
+            unapply_patch(&edited, patch).unwrap(),
+            "new\na\nb\nc\nd\nd2\ne\n"
+        );
+        // A hunk whose lines are gone.
+        assert!(unapply_patch("a\nc\n", patch).is_err());
     }
 
     #[test]

@@ -42,13 +42,7 @@ pub(crate) fn generate(
             "`print_schema.schema` names a PostgreSQL schema, and revision --autogenerate writes the tables of the default one only; write this revision by hand".into(),
         ));
     }
-    if settings.patch_file.is_some() {
-        return Err(refuse(
-            "diesel.toml",
-            "`print_schema.patch_file` makes schema.rs diesel's print patched, and revision --autogenerate reads schema.rs as the database's schema; write this revision by hand, or generate it without the patch".into(),
-        ));
-    }
-    let (mut target, shown) = declared(&settings, &root, args.schema.as_deref(), cwd)?;
+    let (mut target, shown) = declared(&settings, &root, args.schema.as_deref(), cwd, true)?;
     if let Some(table) = target.tables.iter().find(|t| t.schema.is_some()) {
         return Err(refuse(
             &shown,

@@ -76,7 +76,7 @@ pub fn check(
 ) -> Result<String, CliError> {
     let db = Database::new(project, &args.database)?;
     let (settings, root) = settings::read(project, cwd)?;
-    let (declared, shown) = declared(&settings, &root, given, cwd)?;
+    let (declared, shown) = declared(&settings, &root, given, cwd, false)?;
     let server = replay::server(&db, args.dev_url.as_deref())?;
     let history = replay::history(&db, server.as_ref(), &settings)?;
     // With a patch_file, the file is diesel's print patched: compare with the history's
@@ -154,20 +154,32 @@ pub fn check(
 }
 
 /// The schema the schema file declares (PATH as given, else as [`schema_file`] finds it), and
-/// the file's path as shown.
+/// the file's path as shown; where `unpatch`, read with diesel.toml's `patch_file` taken back.
 pub(crate) fn declared(
     settings: &settings::Settings,
     root: &Path,
     given: Option<&Path>,
     cwd: &Path,
+    unpatch: bool,
 ) -> Result<(aludel_schema::Schema, String), CliError> {
     let (file, shown) = schema_file(settings, root, given, cwd);
     let text = std::fs::read_to_string(&file).map_err(|e| CliError::Schema {
         location: shown.clone(),
         message: format!("cannot read the schema file: {e}"),
     })?;
+    let text = if unpatch {
+        settings.unpatched(text, root, cwd)?
+    } else {
+        text
+    };
     let declared = aludel_schema::read_schema_rs(&text).map_err(|e| CliError::Schema {
-        location: format!("{shown}:{}:{}", e.line, e.column),
+        location: match (unpatch, &settings.patch_file) {
+            (true, Some(_)) => format!(
+                "{shown} with patch_file taken back, line {}, column {}",
+                e.line, e.column
+            ),
+            _ => format!("{shown}:{}:{}", e.line, e.column),
+        },
         message: e.message,
     })?;
     Ok((declared, shown))

@@ -54,8 +54,24 @@ pub fn read(project: &Project, cwd: &Path) -> Result<(Settings, PathBuf), CliErr
 impl Settings {
     /// The printed schema with `patch_file` applied (the file is `root`'s, as `cwd` sees it).
     pub fn patched(&self, printed: String, root: &Path, cwd: &Path) -> Result<String, CliError> {
+        self.with_patch(printed, root, cwd, false)
+    }
+
+    /// A schema file that holds diesel.toml's `patch_file` with it taken back (the file as
+    /// diesel printed it, with the edits made since): the database's schema.
+    pub fn unpatched(&self, text: String, root: &Path, cwd: &Path) -> Result<String, CliError> {
+        self.with_patch(text, root, cwd, true)
+    }
+
+    fn with_patch(
+        &self,
+        text: String,
+        root: &Path,
+        cwd: &Path,
+        back: bool,
+    ) -> Result<String, CliError> {
         let Some(patch_file) = &self.patch_file else {
-            return Ok(printed);
+            return Ok(text);
         };
         let shown = root.join(patch_file);
         let failed = |message: String| CliError::Schema {
@@ -64,7 +80,15 @@ impl Settings {
         };
         let patch = std::fs::read_to_string(cwd.join(&shown))
             .map_err(|e| failed(format!("cannot read diesel.toml's patch_file: {e}")))?;
-        aludel_schema::apply_patch(&printed, &patch).map_err(|e| failed(e.to_string()))
+        if back {
+            aludel_schema::unapply_patch(&text, &patch).map_err(|e| {
+                failed(format!(
+                    "{e}; the schema file no longer holds what the patch changes, so aludel cannot tell the database's schema from it"
+                ))
+            })
+        } else {
+            aludel_schema::apply_patch(&text, &patch).map_err(|e| failed(e.to_string()))
+        }
     }
 }
 
