@@ -723,3 +723,68 @@ fn a_patch_file_is_applied_as_diesel_applies_it() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_index_or_a_default_changed_by_hand_is_reported_on_every_backend() {
+    for db in aludel_tests::backends() {
+        let backend = db.backend;
+        let url = match backend {
+            aludel_tests::Backend::Sqlite => format!("sqlite://{}", db.url),
+            _ => db.url.clone(),
+        };
+        let dir = TempDir::new(&format!("aludel-schema-drift-{backend:?}"));
+        dir.write(
+            "migrations/versions/1.sql",
+            "-- revision: d1\n-- down_revision:\n\n-- upgrade\nCREATE TABLE teams (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL, size INTEGER DEFAULT 0);\nCREATE INDEX teams_size ON teams (size);\n",
+        );
+        let (code, _, stderr) = aludel(&dir.0, &["upgrade", "heads", "--database-url", &url]);
+        assert_eq!(code, Some(0), "{stderr}");
+        let (code, printed, stderr) = aludel(&dir.0, &["print-schema", "--database-url", &url]);
+        assert_eq!(code, Some(0), "{stderr}");
+        dir.write("src/schema.rs", &printed);
+        let check = || aludel(&dir.0, &["check", "--schema", "--database-url", &url]);
+        let (code, _, stderr) = check();
+        assert_eq!(code, Some(0), "{backend:?}: {stderr}");
+        // Changed by hand: an index added, one dropped; schema.rs cannot show either.
+        let mut conn = db.connect();
+        conn.batch("CREATE INDEX teams_by_name ON teams (name)")
+            .unwrap();
+        conn.batch(match backend {
+            aludel_tests::Backend::Mysql => "DROP INDEX teams_size ON teams",
+            _ => "DROP INDEX teams_size",
+        })
+        .unwrap();
+        let (code, _, stderr) = check();
+        assert_eq!(code, Some(1), "{backend:?}: {stderr}");
+        assert!(
+            stderr.contains("the database")
+                && stderr.contains("differs from the history (2 differences)"),
+            "{backend:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("teams_by_name")
+                && stderr.contains("is in the database, not in the history"),
+            "{backend:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("teams_size")
+                && stderr.contains("is in the history, not in the database"),
+            "{backend:?}: {stderr}"
+        );
+        // A default changed by hand (SQLite cannot change one in place).
+        if backend != aludel_tests::Backend::Sqlite {
+            conn.batch("CREATE INDEX teams_size ON teams (size)")
+                .unwrap();
+            conn.batch("DROP INDEX teams_by_name ON teams")
+                .or_else(|_| conn.batch("DROP INDEX teams_by_name"))
+                .unwrap();
+            let (code, _, stderr) = check();
+            assert_eq!(code, Some(0), "{backend:?}: {stderr}");
+            conn.batch("ALTER TABLE teams ALTER COLUMN size SET DEFAULT 5")
+                .unwrap();
+            let (code, _, stderr) = check();
+            assert_eq!(code, Some(1), "{backend:?}: {stderr}");
+            assert!(stderr.contains("DEFAULT 5"), "{backend:?}: {stderr}");
+        }
+    }
+}

@@ -57,6 +57,21 @@ pub enum Difference {
         /// The file's.
         found: Vec<String>,
     },
+    /// A part of a table's definition the history has and a database does not: a column's
+    /// default, an index, a constraint, as the catalogue states it (see [`definition_diff`]).
+    MissingPart {
+        /// The table.
+        table: String,
+        /// The part, as the catalogue states it.
+        part: String,
+    },
+    /// A part of a table's definition a database has and the history does not.
+    ExtraPart {
+        /// The table.
+        table: String,
+        /// The part, as the catalogue states it.
+        part: String,
+    },
     /// A foreign key (diesel's `joinable!`) the history has and the file does not.
     MissingForeignKey {
         /// `child -> parent (column)`.
@@ -79,6 +94,8 @@ impl Difference {
             Difference::ExtraColumn { .. } => "extra_column",
             Difference::ColumnType { .. } => "column_type",
             Difference::PrimaryKey { .. } => "primary_key",
+            Difference::MissingPart { .. } => "missing_definition",
+            Difference::ExtraPart { .. } => "extra_definition",
             Difference::MissingForeignKey { .. } => "missing_foreign_key",
             Difference::ExtraForeignKey { .. } => "extra_foreign_key",
         }
@@ -92,7 +109,9 @@ impl Difference {
             | Difference::MissingColumn { table, .. }
             | Difference::ExtraColumn { table, .. }
             | Difference::ColumnType { table, .. }
-            | Difference::PrimaryKey { table, .. } => table,
+            | Difference::PrimaryKey { table, .. }
+            | Difference::MissingPart { table, .. }
+            | Difference::ExtraPart { table, .. } => table,
             Difference::MissingForeignKey { key } | Difference::ExtraForeignKey { key } => key,
         }
     }
@@ -140,6 +159,12 @@ impl Difference {
                 expected.join(", "),
                 found.join(", ")
             ),
+            Difference::MissingPart { table, part } => {
+                format!("table {table}: `{part}` is in the history, not in {other}")
+            }
+            Difference::ExtraPart { table, part } => {
+                format!("table {table}: `{part}` is in {other}, not in the history")
+            }
             Difference::MissingForeignKey { key } => {
                 format!("joinable!({key}): in the history, not in {other}")
             }
@@ -193,6 +218,26 @@ pub fn diff(expected: &Schema, found: &Schema) -> Vec<Difference> {
         if !expected.foreign_keys.contains(k) {
             out.push(Difference::ExtraForeignKey { key: key(k) });
         }
+    }
+    out
+}
+
+/// What differs between the definitions of one table in the history and in another database,
+/// part by part as each catalogue states them (`table_parts` of the backend's module):
+/// defaults, indexes, unique and check constraints, which `schema.rs` does not show.
+pub fn definition_diff(table: &str, history: &[String], other: &[String]) -> Vec<Difference> {
+    let mut out = Vec::new();
+    for part in history.iter().filter(|p| !other.contains(p)) {
+        out.push(Difference::MissingPart {
+            table: table.to_string(),
+            part: part.clone(),
+        });
+    }
+    for part in other.iter().filter(|p| !history.contains(p)) {
+        out.push(Difference::ExtraPart {
+            table: table.to_string(),
+            part: part.clone(),
+        });
     }
     out
 }

@@ -24,7 +24,7 @@ pub mod read;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-pub use diff::{diff, Difference};
+pub use diff::{definition_diff, diff, Difference};
 pub use patch::{apply_patch, unapply_patch, PatchError};
 pub use print::PrintError;
 pub use print::{print_schema, Docs, PrintOptions, TableGroups};

@@ -251,6 +251,22 @@ pub fn introspect(
     Ok(out)
 }
 
+/// The parts of `table`'s definition, each on its own, to compare two databases' tables by:
+/// each line of `SHOW CREATE TABLE` (a column with its type, nullability and default, a key,
+/// a constraint, the table's options).
+pub fn table_parts(
+    conn: &mut MysqlConnection,
+    table: &str,
+) -> Result<Vec<String>, IntrospectError> {
+    let create = table_definition(conn, table)?.join("\n");
+    Ok(create
+        .lines()
+        .skip(1)
+        .map(|l| l.trim().trim_end_matches(',').to_string())
+        .filter(|l| !l.is_empty())
+        .collect())
+}
+
 /// The statement that creates `table` as the database has it (`SHOW CREATE TABLE`, without
 /// the table's `AUTO_INCREMENT=` counter): what a revision that drops the table writes in its
 /// downgrade.

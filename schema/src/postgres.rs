@@ -242,6 +242,27 @@ pub fn table_definition(
     conn: &mut PgConnection,
     table: &str,
 ) -> Result<Vec<String>, IntrospectError> {
+    let (parts, indexes) = definition(conn, table)?;
+    let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+    let mut out = vec![format!("CREATE TABLE {quoted} ({})", parts.join(", "))];
+    out.extend(indexes);
+    Ok(out)
+}
+
+/// The parts of `table`'s definition, each on its own, to compare two databases' tables by:
+/// each column with its type, nullability and default, each constraint, each other index.
+pub fn table_parts(conn: &mut PgConnection, table: &str) -> Result<Vec<String>, IntrospectError> {
+    let (mut parts, indexes) = definition(conn, table)?;
+    parts.extend(indexes);
+    Ok(parts)
+}
+
+/// A table's columns and constraints as `CREATE TABLE` states them, and its other indexes'
+/// `CREATE INDEX` statements.
+fn definition(
+    conn: &mut PgConnection,
+    table: &str,
+) -> Result<(Vec<String>, Vec<String>), IntrospectError> {
     use diesel::sql_types::{Bool, Nullable, Text};
     #[derive(QueryableByName)]
     struct Attribute {
@@ -317,13 +338,7 @@ pub fn table_definition(
     for c in constraints {
         parts.push(format!("CONSTRAINT {} {}", quote(&c.name), c.definition));
     }
-    let mut out = vec![format!(
-        "CREATE TABLE {} ({})",
-        quote(table),
-        parts.join(", ")
-    )];
-    out.extend(indexes.into_iter().map(|i| i.definition));
-    Ok(out)
+    Ok((parts, indexes.into_iter().map(|i| i.definition).collect()))
 }
 
 #[cfg(test)]

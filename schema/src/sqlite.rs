@@ -231,3 +231,56 @@ pub fn table_definition(
     .load(conn)?;
     Ok(rows.into_iter().map(|r| r.name).collect())
 }
+
+/// The parts of `table`'s definition, each on its own, to compare two databases' tables by:
+/// each column and table constraint of its `CREATE TABLE` (spaces collapsed), each index and
+/// trigger statement.
+pub fn table_parts(
+    conn: &mut SqliteConnection,
+    table: &str,
+) -> Result<Vec<String>, IntrospectError> {
+    let mut statements = table_definition(conn, table)?.into_iter();
+    let mut parts = Vec::new();
+    if let Some(create) = statements.next() {
+        let body = create
+            .find('(')
+            .zip(create.rfind(')'))
+            .map_or("", |(open, close)| &create[open + 1..close.max(open + 1)]);
+        parts.extend(top_level_items(body).into_iter().map(|p| collapse(&p)));
+    }
+    parts.extend(statements.map(|s| collapse(&s)));
+    Ok(parts)
+}
+
+/// `text` with each run of white space one space.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The items of a list separated by commas outside parentheses and quotes.
+fn top_level_items(text: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut item = String::new();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '[') => quote = Some(']'),
+            (None, '(') => depth += 1,
+            (None, ')') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                items.push(std::mem::take(&mut item).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        item.push(c);
+    }
+    if !item.trim().is_empty() {
+        items.push(item.trim().to_string());
+    }
+    items
+}

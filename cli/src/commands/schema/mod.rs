@@ -47,7 +47,9 @@ struct DatabaseJson<'a> {
 #[derive(Debug, Serialize)]
 struct DifferenceJson {
     /// `missing_table`, `extra_table`, `missing_column`, `extra_column`, `column_type`,
-    /// `primary_key`, `missing_foreign_key`, `extra_foreign_key`.
+    /// `primary_key`, `missing_foreign_key`, `extra_foreign_key`; between the history and a
+    /// live database also `missing_definition`, `extra_definition` (a default, an index, a
+    /// constraint).
     kind: &'static str,
     /// The table (for a foreign key, `child -> parent (column)`).
     table: String,
@@ -78,7 +80,16 @@ pub fn check(
     let (settings, root) = settings::read(project, cwd)?;
     let (declared, shown) = declared(&settings, &root, given, cwd, false)?;
     let server = replay::server(&db, args.dev_url.as_deref())?;
-    let history = replay::history(&db, server.as_ref(), &settings)?;
+    let live_url = db.url().map(|(url, _)| url.clone());
+    // With a live database to compare, the history's tables' definitions too.
+    let (history, history_parts) = replay::with_history(&db, server.as_ref(), |conn, shown| {
+        let schema = replay::introspect(conn, &db, &settings, shown)?;
+        let parts = match live_url {
+            Some(_) => replay::parts(conn, &schema, shown)?,
+            None => replay::Parts::new(),
+        };
+        Ok((schema, parts))
+    })?;
     // With a patch_file, the file is diesel's print patched: compare with the history's
     // print, patched the same way and read back.
     let expected = match &settings.patch_file {
@@ -94,10 +105,18 @@ pub fn check(
     };
     let differences = aludel_schema::diff(&expected, &declared);
     // A schema changed by hand in the database shows even where every file's checksum matches.
-    let live = match db.url() {
-        Some((url, _)) => {
-            let schema = replay::live(&db, url, &settings, true)?;
-            Some((url.shown.clone(), aludel_schema::diff(&history, &schema)))
+    // Where the tables agree, their defaults, indexes and constraints must too.
+    let live = match &live_url {
+        Some(url) => {
+            let (schema, parts) = replay::live_with_parts(&db, url, &settings)?;
+            let mut differences = aludel_schema::diff(&history, &schema);
+            for (table, expected) in &history_parts {
+                let agrees = differences.iter().all(|d| d.table() != table);
+                if let Some(found) = parts.get(table).filter(|_| agrees) {
+                    differences.extend(aludel_schema::definition_diff(table, expected, found));
+                }
+            }
+            Some((url.shown.clone(), differences))
         }
         None => None,
     };
@@ -240,7 +259,7 @@ pub fn print(project: &Project, args: &PrintSchemaArgs, cwd: &Path) -> Result<St
             };
             let db = Database::new(project, &args)?;
             let url: DatabaseUrl = db.require_url()?.clone();
-            (replay::live(&db, &url, &settings, false)?, url.shown)
+            (replay::live(&db, &url, &settings)?, url.shown)
         }
     };
     let printed = print_text(&schema, &settings, &location)?;

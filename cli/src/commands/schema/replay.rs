@@ -73,19 +73,50 @@ pub fn with_history<T>(
     }
 }
 
-/// The schema of the live database `url`; where `at_heads`, refused unless it is at the
-/// history's heads (what `check --schema` compares it with).
-pub fn live(
+/// The schema of the live database `url` (`print-schema --database-url`).
+pub fn live(db: &Database<'_>, url: &DatabaseUrl, settings: &Settings) -> Result<Schema, CliError> {
+    let mut conn = connect(url, Access::ReadOnly)?;
+    introspect(&mut conn, db, settings, &url.shown)
+}
+
+/// The parts of each table's definition (defaults, indexes, constraints, as the catalogue
+/// states them), by table name, of the database `conn` is connected to.
+pub type Parts = std::collections::BTreeMap<String, Vec<String>>;
+
+/// The [`Parts`] of `schema`'s tables in the database `conn` is connected to.
+pub fn parts(conn: &mut Conn, schema: &Schema, shown: &str) -> Result<Parts, CliError> {
+    let mut out = Parts::new();
+    for table in schema.tables.iter().filter(|t| t.schema.is_none()) {
+        let name = table.name.as_str();
+        let parts = match &mut *conn {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => aludel_schema::sqlite::table_parts(c, name),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => aludel_schema::postgres::table_parts(c, name),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => aludel_schema::mysql::table_parts(c, name),
+        }
+        .map_err(|e| CliError::Schema {
+            location: shown.to_string(),
+            message: format!("cannot read the definition of table {name}: {e}"),
+        })?;
+        out.insert(table.name.clone(), parts);
+    }
+    Ok(out)
+}
+
+/// The schema of the live database `url`, which must be at the history's heads, and its
+/// tables' [`Parts`]: what `check --schema` compares with the history's.
+pub fn live_with_parts(
     db: &Database<'_>,
     url: &DatabaseUrl,
     settings: &Settings,
-    at_heads: bool,
-) -> Result<Schema, CliError> {
+) -> Result<(Schema, Parts), CliError> {
     let mut conn = connect(url, Access::ReadOnly)?;
-    if at_heads {
-        crate::database::with_conn!(&mut conn, c => require_heads(db, c, &url.shown))?;
-    }
-    introspect(&mut conn, db, settings, &url.shown)
+    crate::database::with_conn!(&mut conn, c => require_heads(db, c, &url.shown))?;
+    let schema = introspect(&mut conn, db, settings, &url.shown)?;
+    let parts = parts(&mut conn, &schema, &url.shown)?;
+    Ok((schema, parts))
 }
 
 /// Reads the schema of the database `conn` is connected to.
