@@ -177,6 +177,36 @@ fn require_heads<C: aludel::MigrationConnection>(
     Ok(())
 }
 
+/// MySQL: the character set and collation of the database `admin` is connected to, for the
+/// scratch database, so that its tables are defined as that database's are (else nothing).
+fn scratch_options(admin: &mut Conn) -> String {
+    #[cfg(feature = "mysql")]
+    #[allow(irrefutable_let_patterns)]
+    if let Conn::Mysql(c) = admin {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Defaults {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            charset: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            collation: String,
+        }
+        let defaults: Result<Defaults, _> = diesel::sql_query(
+            "SELECT CAST(default_character_set_name AS CHAR) AS charset, CAST(default_collation_name AS CHAR) AS collation FROM information_schema.schemata WHERE schema_name = DATABASE()",
+        )
+        .get_result(c);
+        let word =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if let Ok(d) = defaults {
+            if word(&d.charset) && word(&d.collation) {
+                return format!(" CHARACTER SET {} COLLATE {}", d.charset, d.collation);
+            }
+        }
+    }
+    let _ = admin;
+    String::new()
+}
+
 /// A name no other run takes: `aludel_scratch_<pid>_<nanoseconds>`.
 fn scratch_name() -> String {
     let nanos = std::time::SystemTime::now()
@@ -223,7 +253,8 @@ fn replay_on_server<T>(
     };
     let mut admin = connect(url, Access::ReadOnly)?;
     let name = scratch_name();
-    crate::database::with_conn!(&mut admin, c => c.batch_execute(&format!("CREATE DATABASE {name}")))
+    let options = scratch_options(&mut admin);
+    crate::database::with_conn!(&mut admin, c => c.batch_execute(&format!("CREATE DATABASE {name}{options}")))
         .map_err(|e| {
             failed(format!(
                 "cannot create the scratch database {name} (the history is replayed there): {}",
