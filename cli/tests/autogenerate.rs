@@ -796,3 +796,28 @@ fn a_schema_file_with_diesel_tomls_patch_is_read_without_it() {
         "{stderr}"
     );
 }
+
+#[test]
+fn more_than_ten_changes_are_counted_in_the_messages() {
+    let dir = TempDir::new("aludel-autogen-many");
+    dir.write("aludel.toml", "");
+    let tables: String = (0..12)
+        .map(|i| {
+            format!(
+                "diesel::table! {{\n    t{i:02} (id) {{\n        id -> Integer,\n    }}\n}}\n\n"
+            )
+        })
+        .collect();
+    dir.write("src/schema.rs", &tables);
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let stderr = ok(
+        &dir.0,
+        &["revision", "--autogenerate", "-m", "many"],
+        &url_of(&db),
+    );
+    assert!(stderr.contains("Detected added table t09\n"), "{stderr}");
+    assert!(!stderr.contains("Detected added table t10"), "{stderr}");
+    assert!(stderr.contains("and 2 more changes\n"), "{stderr}");
+    let text = revision_text(&dir.0, "many");
+    assert!(text.contains("CREATE TABLE \"t11\""), "{text}");
+}

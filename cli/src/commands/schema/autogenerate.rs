@@ -139,13 +139,31 @@ pub(crate) fn generate(
         );
         return Ok(None);
     };
-    for line in detected(&plan) {
-        say(messages, &line);
+    // At most ten of each, the rest counted: the revision holds them all.
+    const SHOWN: usize = 10;
+    let lines = detected(&plan);
+    for line in lines.iter().take(SHOWN) {
+        say(messages, line);
     }
-    for (what, hint) in &plan.hints {
+    if lines.len() > SHOWN {
+        say(
+            messages,
+            &format!("and {} more changes", lines.len() - SHOWN),
+        );
+    }
+    for (what, hint) in plan.hints.iter().take(SHOWN) {
         say(
             messages,
             &format!("{what}: if that is a rename, run again with {hint}"),
+        );
+    }
+    if plan.hints.len() > SHOWN {
+        say(
+            messages,
+            &format!(
+                "and {} more drops and adds that look like renames (see the revision's comments)",
+                plan.hints.len() - SHOWN
+            ),
         );
     }
     let notes = notes(&plan, &shown);
