@@ -255,10 +255,9 @@ pub struct RevisionArgs {
     pub version_path: Option<PathBuf>,
     /// Write the changes that take the history's schema to the one diesel's `schema.rs`
     /// declares (tables, columns, types, nullability, primary and foreign keys, PostgreSQL
-    /// enums), with
-    /// their downgrade, as `alembic revision --autogenerate` does: the history is replayed into
-    /// a scratch database, where the revision is tried both ways before it is written. No
-    /// changes: no file.
+    /// enums), with their downgrade, as `alembic revision --autogenerate` does: the history is
+    /// replayed into a scratch database, where the revision is tried both ways before it is
+    /// written. No changes: no file.
     #[arg(long)]
     pub autogenerate: bool,
 
