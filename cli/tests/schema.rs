@@ -43,12 +43,38 @@ fn aludel_env(dir: &Path, args: &[&str], url: Option<&str>) -> (Option<i32>, Str
     if let Some(url) = url {
         command.env("DATABASE_URL", url);
     }
-    let output = command.output().unwrap();
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    PIDS.with(|pids| pids.borrow_mut().push(child.id()));
+    let output = child.wait_with_output().unwrap();
     (
         output.status.code(),
         String::from_utf8(output.stdout).unwrap(),
         String::from_utf8(output.stderr).unwrap(),
     )
+}
+
+thread_local! {
+    /// The processes this test's `aludel` runs were (each test runs on a thread of its own).
+    static PIDS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The scratch databases among `names` that this test's `aludel` runs created: those
+/// `aludel_scratch_<pid>_...` of their processes (other tests' runs may be under way).
+fn own_scratch(names: Vec<String>) -> Vec<String> {
+    PIDS.with(|pids| {
+        let pids = pids.borrow();
+        names
+            .into_iter()
+            .filter(|n| {
+                pids.iter()
+                    .any(|p| n.starts_with(&format!("aludel_scratch_{p}_")))
+            })
+            .collect()
+    })
 }
 
 fn edit(dir: &TempDir, file: &str, from: &str, to: &str) {
@@ -522,9 +548,12 @@ fn a_postgres_history_is_replayed_into_a_scratch_database_on_its_server() {
     );
     // The scratch database is gone.
     let mut conn = db.connect();
-    assert!(conn
-        .strings("SELECT datname AS a FROM pg_database WHERE datname LIKE 'aludel\\_scratch\\_%'")
-        .is_empty());
+    assert_eq!(
+        own_scratch(conn.strings(
+            "SELECT datname AS a FROM pg_database WHERE datname LIKE 'aludel\\_scratch\\_%'"
+        )),
+        Vec::<String>::new()
+    );
     edit(
         &dir,
         "src/schema.rs",
@@ -560,9 +589,12 @@ fn a_postgres_history_is_replayed_into_a_scratch_database_on_its_server() {
         (Some(0), expected.as_str()),
         "{stderr}"
     );
-    assert!(conn
-        .strings("SELECT datname AS a FROM pg_database WHERE datname LIKE 'aludel\\_scratch\\_%'")
-        .is_empty());
+    assert_eq!(
+        own_scratch(conn.strings(
+            "SELECT datname AS a FROM pg_database WHERE datname LIKE 'aludel\\_scratch\\_%'"
+        )),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -608,9 +640,12 @@ fn a_mysql_history_is_replayed_into_a_scratch_database_on_its_server() {
         ),
         "{stderr}"
     );
-    assert!(conn
-        .strings("SELECT schema_name AS a FROM information_schema.schemata WHERE schema_name LIKE 'aludel\\_scratch\\_%'")
-        .is_empty());
+    assert_eq!(
+        own_scratch(conn.strings(
+            "SELECT schema_name AS a FROM information_schema.schemata WHERE schema_name LIKE 'aludel\\_scratch\\_%'"
+        )),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
