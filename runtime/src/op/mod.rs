@@ -507,22 +507,23 @@ impl<'a> Op<'a> {
     /// PostgreSQL, MySQL: one ALTER TABLE statement per change, in order
     /// ```
     ///
-    /// The rest of the table's definition stays as written: its other columns, keys, checks,
-    /// collations, `AUTOINCREMENT`, `WITHOUT ROWID`. Renames of columns run first, with
-    /// SQLite's own `RENAME COLUMN`; the other changes name columns by their new names.
-    /// Dropping a column drops the indexes and table constraints that involve it, as
+    /// The rest of the table's definition stays as written: its other columns, keys,
+    /// checks, collations, `AUTOINCREMENT`, `WITHOUT ROWID`. Renames of columns run first,
+    /// with SQLite's own `RENAME COLUMN`; the other changes name columns by their new
+    /// names. Dropping a column drops the indexes and table constraints that involve it, as
     /// PostgreSQL does. With `PRAGMA foreign_keys = ON`, dropping the old table would fire
     /// the foreign keys of the tables that reference it, and SQLite cannot turn them off
     /// inside a transaction: aludel turns them off before it opens a Rust revision's
-    /// transaction on SQLite (libsqlite3-sys builds SQLite with them on by default) and, before the revision
-    /// commits, checks with `PRAGMA foreign_key_check` that it left no more rows whose foreign
-    /// key points at nothing than there were before it (else it fails), as SQLite's
-    /// documentation prescribes for schema changes; the setting is restored afterwards. So in
-    /// a SQLite Rust revision, `ON DELETE` actions do not fire. In a `transactional: false` revision the rebuild is a
-    /// transaction of its own (a savepoint), with foreign keys off around it where they were
-    /// on and checked before it commits. Inside the caller's transaction, where they cannot be
-    /// turned off, a rebuild of a table that others reference is refused. The rebuild reads
-    /// the definitions from the database, so an offline script refuses the revision.
+    /// transaction on SQLite (libsqlite3-sys builds SQLite with them on by default) and,
+    /// before the revision commits, checks with `PRAGMA foreign_key_check` that it left no
+    /// more rows whose foreign key points at nothing than there were before it (else it
+    /// fails), as SQLite's documentation prescribes for schema changes; the setting is
+    /// restored afterwards. So in a SQLite Rust revision, `ON DELETE` actions do not fire.
+    /// In a `transactional: false` revision the rebuild is a transaction of its own (a
+    /// savepoint), with foreign keys off around it where they were on and checked before it
+    /// commits. Inside the caller's transaction, where they cannot be turned off, a rebuild
+    /// of a table that others reference is refused. The rebuild reads the definitions from
+    /// the database, so an offline script refuses the revision.
     pub fn batch_alter_table(
         &mut self,
         table: &str,

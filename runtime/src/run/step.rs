@@ -267,7 +267,13 @@ impl Run<'_, '_> {
         let mut expected = before;
         let last = plan.steps.iter().rposition(|s| s.revision.is_some());
         let frame = conn.frame();
+        // Each step's need once (an SQL revision's statements are read for it).
         let dialect = conn.dialect();
+        let foreign_keys_off: Vec<bool> = plan
+            .steps
+            .iter()
+            .map(|s| self.needs_foreign_keys_off(dialect, s))
+            .collect();
         // Whether the previous revision's batch opened this revision's transaction.
         let mut open = false;
         for (i, step) in plan.steps.iter().enumerate() {
@@ -281,14 +287,16 @@ impl Run<'_, '_> {
             // on the lent connection nests as a savepoint instead of committing the revision.
             // An SQL revision that drops a table runs as a Rust revision does, with SQLite's
             // foreign keys off around its transaction.
-            let framed = |s: &Step<'_>| {
-                s.revision
+            let framed = |j: usize| {
+                plan.steps[j]
+                    .revision
                     .is_some_and(|r| r.transactional && r.kind == RevisionKind::Sql)
-                    && !self.needs_foreign_keys_off(dialect, s)
+                    && !foreign_keys_off[j]
             };
             let result = match (revision.transactional, frame) {
-                (true, Some(frame)) if framed(step) => {
-                    let next = plan.steps[i + 1..].iter().find(|s| s.revision.is_some());
+                (true, Some(frame)) if framed(i) => {
+                    let next =
+                        (i + 1..plan.steps.len()).find(|&j| plan.steps[j].revision.is_some());
                     let chain = next.is_some_and(framed);
                     self.framed(
                         conn, frame, &mut open, chain, step, &expected, completed, finish,
@@ -298,8 +306,7 @@ impl Run<'_, '_> {
                     // SQLite's foreign keys are off around a Rust revision's transaction and
                     // an SQL revision's that drops a table, as a table rebuild needs, and
                     // checked before it commits.
-                    let suspended = self.needs_foreign_keys_off(dialect, step)
-                        && conn.suspend_foreign_keys()?;
+                    let suspended = foreign_keys_off[i] && conn.suspend_foreign_keys()?;
                     let result = conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
                         self.enter(c, &expected, completed)?;
                         let baseline = violations_before(c, suspended)?;
