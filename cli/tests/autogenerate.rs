@@ -5,30 +5,11 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::path::Path;
-use std::process::Command;
 
 use aludel_tests::{Backend, TempDir, TestDb};
+use common::aludel;
 
-/// `aludel args...` in `dir` with `DATABASE_URL` set to `url` where given: exit code, stdout,
-/// stderr.
-fn aludel(dir: &Path, args: &[&str], url: Option<&str>) -> (Option<i32>, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_aludel"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("CLICOLOR_FORCE")
-        .env("NO_COLOR", "1");
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
-    }
-    let output = command.output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
+mod common;
 
 /// `aludel args...`, which must succeed; its stderr.
 fn ok(dir: &Path, args: &[&str], url: &str) -> String {

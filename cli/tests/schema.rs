@@ -8,6 +8,9 @@ use std::path::Path;
 use std::process::Command;
 
 use aludel_tests::TempDir;
+use common::own_scratch;
+
+mod common;
 
 /// A copy of `tests/fixtures/schema` in a temporary directory.
 fn project(name: &str) -> TempDir {
@@ -33,48 +36,7 @@ fn aludel(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
 
 /// `aludel args...` in `dir`, with `DATABASE_URL` set to `url` where given.
 fn aludel_env(dir: &Path, args: &[&str], url: Option<&str>) -> (Option<i32>, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_aludel"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("CLICOLOR_FORCE")
-        .env("NO_COLOR", "1");
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
-    }
-    let child = command
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    PIDS.with(|pids| pids.borrow_mut().push(child.id()));
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
-
-thread_local! {
-    /// The processes this test's `aludel` runs were (each test runs on a thread of its own).
-    static PIDS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The scratch databases among `names` that this test's `aludel` runs created: those
-/// `aludel_scratch_<pid>_...` of their processes (other tests' runs may be under way).
-fn own_scratch(names: Vec<String>) -> Vec<String> {
-    PIDS.with(|pids| {
-        let pids = pids.borrow();
-        names
-            .into_iter()
-            .filter(|n| {
-                pids.iter()
-                    .any(|p| n.starts_with(&format!("aludel_scratch_{p}_")))
-            })
-            .collect()
-    })
+    common::aludel(dir, args, url)
 }
 
 fn edit(dir: &TempDir, file: &str, from: &str, to: &str) {

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::diff::{same_column, same_type};
 use crate::{canonical_path, canonical_type, Column, ForeignKey, Schema, Table};
 
 /// A database's SQL dialect, for [`sql_type`].
@@ -284,15 +285,9 @@ fn numbered(table: &Table) -> bool {
     })
 }
 
-/// Whether a column of the history and one of the schema file have one type, as
-/// `check --schema` compares them ([`crate::diff::same_type`]).
-fn same_type(history: &Column, file: &Column) -> bool {
-    crate::diff::same_type(history, file)
-}
-
-/// Whether they have one type and nullability.
-fn same_column(history: &Column, file: &Column) -> bool {
-    same_type(history, file) && history.nullable == file.nullable
+/// The table of `schema` named `name`.
+fn table_named<'s>(schema: &'s Schema, name: &str) -> Option<&'s Table> {
+    schema.tables.iter().find(|t| t.name == name)
 }
 
 /// The steps that take `history` to `target`, with `renames` applied first. Tables are
@@ -379,16 +374,15 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
         });
     }
 
-    let find = |schema: &Schema, name: &str| schema.tables.iter().find(|t| t.name == name).cloned();
     let created: Vec<&Table> = target
         .tables
         .iter()
-        .filter(|t| find(&from, &t.name).is_none())
+        .filter(|t| table_named(&from, &t.name).is_none())
         .collect();
     let dropped: Vec<&Table> = from
         .tables
         .iter()
-        .filter(|t| find(target, &t.name).is_none())
+        .filter(|t| table_named(target, &t.name).is_none())
         .collect();
 
     // Types schema.rs declares (PostgreSQL enums) that no column of the history uses.
@@ -408,7 +402,7 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
     }
 
     let referenced = |schema: &Schema, key: &ForeignKey| -> String {
-        find(schema, &key.parent)
+        table_named(schema, &key.parent)
             .and_then(|p| p.primary_key.first().cloned())
             .unwrap_or_else(|| "id".to_string())
     };
@@ -441,7 +435,7 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
         let table = pending.remove(index);
         let mut keys = Vec::new();
         for key in new_keys.iter().filter(|k| k.child == table.name) {
-            let exists = find(&from, &key.parent).is_some() || made.contains(&key.parent);
+            let exists = table_named(&from, &key.parent).is_some() || made.contains(&key.parent);
             if exists || key.parent == table.name {
                 keys.push(InlineKey {
                     key: (*key).clone(),
@@ -473,11 +467,11 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
                 changes.push(TableChange::DropForeignKey {
                     key: (*key).clone(),
                     referenced: referenced(&from, key),
-                    name: history_key_name(&from, key),
+                    name: from.foreign_key_name(key).map(str::to_string),
                 });
             }
         }
-        if let (Some(old), Some(new)) = (find(&from, name), find(target, name)) {
+        if let (Some(old), Some(new)) = (table_named(&from, name), table_named(target, name)) {
             let mut added = Vec::new();
             let mut gone = Vec::new();
             for column in &new.columns {
@@ -542,7 +536,7 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
             .map(|k| InlineKey {
                 key: k.clone(),
                 referenced: referenced(&from, k),
-                name: history_key_name(&from, k),
+                name: from.foreign_key_name(k).map(str::to_string),
             })
             .collect();
         upgrade.push(Step::DropTable {
@@ -562,11 +556,6 @@ pub fn plan(history: &Schema, target: &Schema, renames: &Renames) -> Result<Plan
         downgrade,
         hints,
     })
-}
-
-/// The database's name of a key of the history.
-fn history_key_name(history: &Schema, key: &ForeignKey) -> Option<String> {
-    history.foreign_key_name(key).map(str::to_string)
 }
 
 /// Drops and adds that look like renames: a column dropped and one of the same type added in

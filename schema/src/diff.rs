@@ -121,26 +121,32 @@ impl Difference {
     /// The difference in words, the history on one side and `other` (`the schema file`, `the
     /// database`) on the other.
     pub fn describe(&self, other: &str) -> String {
+        self.describe_between("the history", other)
+    }
+
+    /// The difference in words, `history` naming the side it was computed from (the history,
+    /// or the schema file a generated revision must reach) and `other` the other side.
+    pub fn describe_between(&self, history: &str, other: &str) -> String {
         match self {
             Difference::MissingTable { table } => {
-                format!("table {table}: in the history, not in {other}")
+                format!("table {table}: in {history}, not in {other}")
             }
             Difference::ExtraTable { table } => {
-                format!("table {table}: in {other}, not in the history")
+                format!("table {table}: in {other}, not in {history}")
             }
             Difference::MissingColumn {
                 table,
                 column,
                 sql_type,
             } => format!(
-                "table {table}: column {column} ({sql_type}) is in the history, not in {other}"
+                "table {table}: column {column} ({sql_type}) is in {history}, not in {other}"
             ),
             Difference::ExtraColumn {
                 table,
                 column,
                 sql_type,
             } => format!(
-                "table {table}: column {column} ({sql_type}) is in {other}, not in the history"
+                "table {table}: column {column} ({sql_type}) is in {other}, not in {history}"
             ),
             Difference::ColumnType {
                 table,
@@ -148,28 +154,28 @@ impl Difference {
                 expected,
                 found,
             } => format!(
-                "table {table}: column {column} is {expected} in the history, {found} in {other}"
+                "table {table}: column {column} is {expected} in {history}, {found} in {other}"
             ),
             Difference::PrimaryKey {
                 table,
                 expected,
                 found,
             } => format!(
-                "table {table}: primary key ({}) in the history, ({}) in {other}",
+                "table {table}: primary key ({}) in {history}, ({}) in {other}",
                 expected.join(", "),
                 found.join(", ")
             ),
             Difference::MissingPart { table, part } => {
-                format!("table {table}: `{part}` is in the history, not in {other}")
+                format!("table {table}: `{part}` is in {history}, not in {other}")
             }
             Difference::ExtraPart { table, part } => {
-                format!("table {table}: `{part}` is in {other}, not in the history")
+                format!("table {table}: `{part}` is in {other}, not in {history}")
             }
             Difference::MissingForeignKey { key } => {
-                format!("joinable!({key}): in the history, not in {other}")
+                format!("joinable!({key}): in {history}, not in {other}")
             }
             Difference::ExtraForeignKey { key } => {
-                format!("joinable!({key}): in {other}, not in the history")
+                format!("joinable!({key}): in {other}, not in {history}")
             }
         }
     }
@@ -262,7 +268,7 @@ pub(crate) fn same_type(expected: &Column, found: &Column) -> bool {
 }
 
 /// [`same_type`], nullability too.
-fn same_column(expected: &Column, found: &Column) -> bool {
+pub(crate) fn same_column(expected: &Column, found: &Column) -> bool {
     same_type(expected, found) && expected.nullable == found.nullable
 }
 

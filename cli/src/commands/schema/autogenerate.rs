@@ -15,7 +15,7 @@ use aludel::op::{self, ColumnChange, ConstraintKind, Op, Type};
 use aludel_schema::autogen::{self, Dialect as SchemaDialect, Plan, Renames, Step, TableChange};
 use aludel_schema::{Column, Schema};
 
-use super::{declared, replay, settings};
+use super::{declared, listed, replay, settings};
 use crate::cli::{DatabaseArgs, RevisionArgs};
 use crate::commands::revision::{say, Body};
 use crate::database::{Backend, Conn, Database};
@@ -103,31 +103,33 @@ pub(crate) fn generate(
                 definitions.insert(table.name.clone(), definition);
             }
         }
-        let upgrade = Calls::new(&plan.upgrade, dialect, &history, &definitions)?;
-        let downgrade = Calls::new(&plan.downgrade, dialect, &history, &definitions)?;
-        let failed = |what: &str, e: &aludel::Error| CliError::Schema {
-            location: scratch.to_string(),
-            message: format!(
-                "the generated {what} failed on the history's schema: {}",
-                db.run_error(e)
-            ),
+        let upgrade = Calls::new(&plan.upgrade, dialect, &definitions)?;
+        let downgrade = Calls::new(&plan.downgrade, dialect, &definitions)?;
+        // Each direction run and read back: it must reach `goal`.
+        let mut trial = |calls: &Calls, what: &str, goal: &Schema, names: (&str, &str)| {
+            let sql =
+                crate::database::with_conn!(&mut *conn, c => op::record(c, |op| calls.apply(op)))
+                    .map_err(|e| CliError::Schema {
+                    location: scratch.to_string(),
+                    message: format!(
+                        "the generated {what} failed on the history's schema: {}",
+                        db.run_error(&e)
+                    ),
+                })?;
+            let reached = replay::introspect(conn, &db, &settings, scratch)?;
+            let left = aludel_schema::diff(goal, &reached);
+            if !left.is_empty() {
+                return Err(unreached(scratch, names, what, &left));
+            }
+            Ok(sql)
         };
-        let up_sql =
-            crate::database::with_conn!(&mut *conn, c => op::record(c, |op| upgrade.apply(op)))
-                .map_err(|e| failed("upgrade", &e))?;
-        let after = replay::introspect(conn, &db, &settings, scratch)?;
-        let left = aludel_schema::diff(&target, &after);
-        if !left.is_empty() {
-            return Err(unreached(scratch, &shown, "upgrade", &left));
-        }
-        let down_sql =
-            crate::database::with_conn!(&mut *conn, c => op::record(c, |op| downgrade.apply(op)))
-                .map_err(|e| failed("downgrade", &e))?;
-        let back = replay::introspect(conn, &db, &settings, scratch)?;
-        let left = aludel_schema::diff(&history, &back);
-        if !left.is_empty() {
-            return Err(unreached(scratch, "the history", "downgrade", &left));
-        }
+        let up_sql = trial(&upgrade, "upgrade", &target, (&shown, "the schema file"))?;
+        let down_sql = trial(
+            &downgrade,
+            "downgrade",
+            &history,
+            ("the history", "the history"),
+        )?;
         Ok(Some((plan, upgrade, downgrade, up_sql, down_sql)))
     })?;
     let Some((plan, upgrade, downgrade, up_sql, down_sql)) = generated else {
@@ -226,31 +228,19 @@ fn table_definition(
 }
 
 /// The error of a revision that ran and did not reach `goal`.
+/// `goal` names the schema as the header says it, `side` as each difference does.
 fn unreached(
     scratch: &str,
-    goal: &str,
+    (goal, side): (&str, &str),
     what: &str,
     left: &[aludel_schema::Difference],
 ) -> CliError {
-    const SHOWN: usize = 10;
-    let mut message = format!(
-        "the generated {what} ran, and the database it left is not {goal}'s schema; no revision written. What differs:"
-    );
-    for difference in left.iter().take(SHOWN) {
-        message.push_str("\n  ");
-        let text = difference.describe("the database");
-        message.push_str(&if goal == "the history" {
-            text
-        } else {
-            text.replace("the history", "the schema file")
-        });
-    }
-    if left.len() > SHOWN {
-        message.push_str(&format!("\n  and {} more", left.len() - SHOWN));
-    }
     CliError::Schema {
         location: scratch.to_string(),
-        message,
+        message: format!(
+            "the generated {what} ran, and the database it left is not {goal}'s schema; no revision written. What differs:{}",
+            listed(left, side, "the database")
+        ),
     }
 }
 
@@ -629,7 +619,6 @@ impl Calls {
     fn new(
         steps: &[Step],
         dialect: SchemaDialect,
-        history: &Schema,
         definitions: &BTreeMap<String, Vec<String>>,
     ) -> Result<Calls, CliError> {
         let q = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
@@ -723,7 +712,6 @@ impl Calls {
                                 // CONSTRAINT name: the name aludel gives one.
                                 let name = name
                                     .clone()
-                                    .or_else(|| history.foreign_key_name(key).map(str::to_string))
                                     .unwrap_or_else(|| autogen::foreign_key_name(key));
                                 BatchCall::DropForeignKey(name)
                             }

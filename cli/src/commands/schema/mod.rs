@@ -207,15 +207,23 @@ pub(crate) fn declared(
 /// `<what> differs from the history (N differences):` and the first ten, each with `other`
 /// naming the side that is not the history.
 fn summary(what: &str, other: &str, differences: &[Difference]) -> String {
-    const SHOWN: usize = 10;
     let count = match differences.len() {
         1 => "1 difference".to_string(),
         n => format!("{n} differences"),
     };
     let mut out = format!("{what} differs from the history ({count}):");
+    out.push_str(&listed(differences, "the history", other));
+    out
+}
+
+/// The first ten differences, each on an indented line of its own, between `history` (the
+/// side they were computed from) and `other`, and how many more there are.
+pub(crate) fn listed(differences: &[Difference], history: &str, other: &str) -> String {
+    const SHOWN: usize = 10;
+    let mut out = String::new();
     for difference in differences.iter().take(SHOWN) {
         out.push_str("\n  ");
-        out.push_str(&difference.describe(other));
+        out.push_str(&difference.describe_between(history, other));
     }
     if differences.len() > SHOWN {
         out.push_str(&format!("\n  and {} more", differences.len() - SHOWN));
