@@ -5,8 +5,8 @@
 //! pipe, but never over `NO_COLOR`. `TERM=dumb` turns it off. Nothing here writes to stdout,
 //! which carries only data.
 
-use std::cell::Cell;
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aludel::{Direction, Step};
@@ -167,7 +167,7 @@ pub fn message(text: &str) {
 pub struct ProgressPrinter {
     colour: bool,
     /// A line was started and not finished.
-    open: Cell<bool>,
+    open: AtomicBool,
 }
 
 impl ProgressPrinter {
@@ -175,7 +175,7 @@ impl ProgressPrinter {
     pub fn new(colour: bool) -> ProgressPrinter {
         ProgressPrinter {
             colour,
-            open: Cell::new(false),
+            open: AtomicBool::new(false),
         }
     }
 
@@ -184,7 +184,7 @@ impl ProgressPrinter {
         match event {
             aludel::Progress::Started { step } => {
                 let mut text = String::new();
-                if self.open.replace(true) {
+                if self.open.swap(true, Ordering::Relaxed) {
                     // The previous revision never finished: the run planned again.
                     text.push('\n');
                 }
@@ -194,7 +194,7 @@ impl ProgressPrinter {
             }
             aludel::Progress::Finished { step, completed } => {
                 let took = paint(&duration(completed.duration), Style::Dim, self.colour);
-                if self.open.replace(false) {
+                if self.open.swap(false, Ordering::Relaxed) {
                     message(&format!(" {took}\n"));
                 } else {
                     message(&format!("{} ... {took}\n", step_line(step, self.colour)));
@@ -206,7 +206,7 @@ impl ProgressPrinter {
 
     /// Ends a started line after the run failed, before the error is reported.
     pub fn failed(&self) {
-        if self.open.replace(false) {
+        if self.open.swap(false, Ordering::Relaxed) {
             message(&format!(
                 " {}\n",
                 paint("failed", Style::Error, self.colour)

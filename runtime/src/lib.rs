@@ -65,6 +65,7 @@
 
 mod body;
 mod db;
+mod drive;
 mod embedded;
 mod error;
 mod offline;

@@ -6,7 +6,7 @@
 //! MySQL is not here: its run lock (`GET_LOCK`) is held for the whole run, so no other
 //! migrator can move the table in the middle of one.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aludel::{Progress, Report};
 use aludel_tests::{revision, with_conn, Backend, TestDb, TestHistory};
@@ -48,11 +48,11 @@ fn check_one(backend: Backend, repeatable: bool) {
         return;
     };
     let migrations = history(repeatable).load();
-    let other_ran = Cell::new(false);
+    let other_ran = AtomicBool::new(false);
     let interrupt = |event: Progress<'_>| {
         if let Progress::Started { step } = event {
             let id = step.revision.map(|r| r.id.as_str());
-            if id == Some("r2") && !other_ran.replace(true) {
+            if id == Some("r2") && !other_ran.swap(true, Ordering::SeqCst) {
                 // Another migrator, on its own connection, applies r2 and r3 first.
                 let mut other = db.connect();
                 let report =
@@ -69,7 +69,10 @@ fn check_one(backend: Backend, repeatable: bool) {
         c.transaction(|_| Ok::<_, diesel::result::Error>(())).unwrap();
         report
     });
-    assert!(other_ran.get(), "{backend:?}: the other migrator ran");
+    assert!(
+        other_ran.load(Ordering::SeqCst),
+        "{backend:?}: the other migrator ran"
+    );
     let ids: Vec<&str> = report.steps.iter().map(|s| s.revision.as_str()).collect();
     assert_eq!(ids, ["r1"], "{backend:?}: this migrator applied r1 only");
     assert_eq!(report.heads_after, ["r3"], "{backend:?}");

@@ -1,7 +1,8 @@
-//! What aludel needs from a database connection, per backend, and the SQL of its two tables.
+//! What aludel needs from a database, per dialect, and the SQL of its tables.
 //!
 //! Every value is bound; identifiers (table and schema names from the options) are quoted for
-//! the dialect.
+//! the dialect. The functions here decide what to send for each dialect and send it through a
+//! [`Driver`], so the sync and the async migrators share them.
 
 use std::time::Duration;
 
@@ -9,21 +10,19 @@ use aludel_graph::sql::Dialect;
 use aludel_graph::VersionOp;
 use diesel::result::QueryResult;
 
+use crate::drive::Driver;
 use crate::error::Error;
 use crate::options::Options;
 
-#[cfg(feature = "mysql")]
 mod mysql;
-#[cfg(feature = "postgres")]
 mod postgres;
-#[cfg(feature = "sqlite")]
 mod sqlite;
 
-/// A diesel connection aludel can migrate: `SqliteConnection` (feature `sqlite`, on by
-/// default), `PgConnection` (feature `postgres`) and `MysqlConnection` (feature `mysql`).
-pub trait MigrationConnection: private::Backend {}
+/// A blocking diesel connection aludel can migrate: `SqliteConnection` (feature `sqlite`, on
+/// by default), `PgConnection` (feature `postgres`) and `MysqlConnection` (feature `mysql`).
+pub trait MigrationConnection: crate::drive::sync::private::Backend {}
 
-impl<C: private::Backend> MigrationConnection for C {}
+impl<C: crate::drive::sync::private::Backend> MigrationConnection for C {}
 
 /// A bound value.
 #[derive(Debug, Clone, Copy)]
@@ -33,109 +32,8 @@ pub enum Bind<'a> {
     /// An integer value.
     Int(i64),
 }
-
-pub(crate) mod private {
-    use super::*;
-
-    /// The operations aludel runs on a connection. Not implementable outside aludel.
-    pub trait Backend: Sized + 'static {
-        /// The SQL dialect.
-        fn dialect(&self) -> Dialect;
-        /// Runs SQL that may hold several statements.
-        fn batch(&mut self, sql: &str) -> QueryResult<()>;
-        /// Runs one statement with bound values; returns the number of affected rows.
-        fn exec(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize>;
-        /// Runs a query whose result has two text columns `a` and `b` (`b` nullable).
-        fn pairs(
-            &mut self,
-            sql: &str,
-            binds: &[Bind<'_>],
-        ) -> QueryResult<Vec<(String, Option<String>)>>;
-        /// Whether the caller left a transaction open on the connection.
-        fn in_open_transaction(&mut self) -> bool;
-        /// The statement that creates `table`, as the database states it (for the changes of
-        /// a Rust revision's `op` that restate a definition); `None` where there is no such
-        /// table.
-        fn table_sql(&mut self, _table: &str) -> QueryResult<Option<String>> {
-            Ok(None)
-        }
-        /// Runs `f` in a transaction (on SQLite an immediate one, which takes the write lock);
-        /// inside a transaction the caller opened, in a savepoint.
-        fn in_transaction<T, E: From<diesel::result::Error>>(
-            &mut self,
-            f: &mut dyn FnMut(&mut Self) -> Result<T, E>,
-        ) -> Result<T, E>;
-        /// The statements that open, end and undo a revision's transaction where aludel sends
-        /// them itself, so that a revision's `COMMIT` and the next revision's `BEGIN` end its
-        /// batch instead of costing round trips of their own (PostgreSQL); `None` where
-        /// diesel's transaction manager frames each revision.
-        fn frame(&mut self) -> Option<Frame> {
-            None
-        }
-        /// Before a transaction of aludel's own that runs Rust revisions: turns SQLite's
-        /// `PRAGMA foreign_keys` off where it is on (it cannot change inside a transaction, and
-        /// a table rebuild needs it off); returns whether it did. [`Backend::resume_foreign_keys`]
-        /// turns it on again after the transaction.
-        fn suspend_foreign_keys(&mut self) -> Result<bool, Error> {
-            Ok(false)
-        }
-        /// The rows whose foreign key points at nothing (SQLite's `PRAGMA foreign_key_check`):
-        /// at most ten, and how many there are.
-        fn foreign_key_violations(&mut self) -> Result<(Vec<String>, usize), Error> {
-            Ok((Vec::new(), 0))
-        }
-        /// Whether SQLite enforces foreign keys on this connection (`PRAGMA foreign_keys`);
-        /// `false` elsewhere.
-        fn foreign_keys_on(&mut self) -> Result<bool, Error> {
-            Ok(false)
-        }
-        /// Turns foreign keys on again after [`Backend::suspend_foreign_keys`].
-        fn resume_foreign_keys(&mut self) -> Result<(), Error> {
-            Ok(())
-        }
-        /// Takes the lock held for a whole run (MySQL's `GET_LOCK`), waiting at most `timeout`.
-        fn lock_run(&mut self, _lock: &LockName, _timeout: Duration) -> Result<(), Error> {
-            Ok(())
-        }
-        /// Releases the lock of [`Backend::lock_run`].
-        fn unlock_run(&mut self, _lock: &LockName) -> Result<(), Error> {
-            Ok(())
-        }
-        /// Inside a transaction: takes the lock that keeps other migrators out until it ends
-        /// (PostgreSQL's transaction-level advisory lock, which holds behind a pooler in
-        /// transaction mode too), waiting at most `timeout`.
-        fn lock_transaction(&mut self, _lock: &LockName, _timeout: Duration) -> Result<(), Error> {
-            Ok(())
-        }
-        /// Takes the lock held while a `transactional: false` revision runs (PostgreSQL's
-        /// session-level advisory lock), waiting at most `timeout`.
-        fn lock_session(&mut self, _lock: &LockName, _timeout: Duration) -> Result<(), Error> {
-            Ok(())
-        }
-        /// Releases the lock of [`Backend::lock_session`]; `false` when this connection did
-        /// not hold it (a pooler in transaction mode moved the session).
-        fn unlock_session(&mut self, _lock: &LockName) -> Result<bool, Error> {
-            Ok(true)
-        }
-        /// Resolves the database and schema the tables live in (for the lock's name); `None`
-        /// where the connection has no name for them (SQLite).
-        fn scope(&mut self, _schema: Option<&str>) -> Result<Option<String>, Error> {
-            Ok(None)
-        }
-        /// Prepares the connection for a run (SQLite: the busy timeout) and returns what
-        /// [`Backend::restore`] sets back.
-        fn prepare(&mut self, _options: &Options) -> Result<Restore, Error> {
-            Ok(Restore::Nothing)
-        }
-        /// Sets back what [`Backend::prepare`] changed.
-        fn restore(&mut self, _restore: &Restore) -> Result<(), Error> {
-            Ok(())
-        }
-    }
-}
-
 /// How aludel opens, ends and undoes a revision's transaction itself (see
-/// [`private::Backend::frame`]).
+/// [`frame`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {
     pub(crate) begin: &'static str,
@@ -143,7 +41,6 @@ pub struct Frame {
     pub(crate) rollback: &'static str,
 }
 
-#[cfg(feature = "postgres")]
 impl Frame {
     /// A transaction of its own, READ COMMITTED whatever `default_transaction_isolation` says:
     /// each statement after the migration lock must see what the lock's previous holder
@@ -162,7 +59,7 @@ impl Frame {
     };
 }
 
-/// What [`private::Backend::prepare`] changed on the caller's connection.
+/// What [`prepare`] changed on the caller's connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Restore {
     /// Nothing.
@@ -182,13 +79,11 @@ pub struct LockName {
 
 impl LockName {
     /// PostgreSQL's advisory lock key.
-    #[cfg(any(feature = "postgres", test))]
     pub(crate) fn number(&self) -> i64 {
         lock_number(&self.text)
     }
 
     /// MySQL's lock name: at most 64 characters, so a digest of the text.
-    #[cfg(any(feature = "mysql", test))]
     pub(crate) fn short(&self) -> String {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(self.text.as_bytes());
@@ -196,8 +91,6 @@ impl LockName {
         format!("aludel:{hex}")
     }
 }
-
-use private::Backend;
 
 /// The names of aludel's tables, quoted for the dialect.
 #[derive(Debug, Clone)]
@@ -569,38 +462,6 @@ impl Tables {
     }
 }
 
-/// Runs `f` in a transaction that `begin` opens (diesel's `transaction` or
-/// `immediate_transaction`). When `f` fails, its error is returned even if the ROLLBACK fails
-/// too: diesel would return the ROLLBACK's error then (on a lost MySQL connection, "Server has
-/// gone away"), hiding which revision failed and why.
-pub(crate) fn keep_first_error<C, T, E: From<diesel::result::Error>>(
-    conn: &mut C,
-    begin: impl FnOnce(&mut C, &mut dyn FnMut(&mut C) -> QueryResult<T>) -> QueryResult<T>,
-    f: &mut dyn FnMut(&mut C) -> Result<T, E>,
-) -> Result<T, E> {
-    let mut failed: Option<E> = None;
-    let result = begin(conn, &mut |c| {
-        f(c).map_err(|error| {
-            failed = Some(error);
-            diesel::result::Error::RollbackTransaction
-        })
-    });
-    match (result, failed) {
-        (Ok(value), _) => Ok(value),
-        (Err(_), Some(error)) => Err(error),
-        (Err(error), None) => Err(E::from(error)),
-    }
-}
-
-/// How deep the connection's transactions are nested (0: none open).
-pub(crate) fn transaction_depth(status: &mut diesel::connection::TransactionManagerStatus) -> u32 {
-    status
-        .transaction_depth()
-        .ok()
-        .flatten()
-        .map_or(0, std::num::NonZeroU32::get)
-}
-
 /// The name of a constraint or index of table `base`: `<base><suffix>` (Alembic's
 /// `alembic_version_pkc`), shortened to PostgreSQL's 63 bytes when the table's name is long:
 /// the name keeps its first bytes and gains 8 hex digits of its hash. Unshortened, PostgreSQL
@@ -624,25 +485,27 @@ pub(crate) fn derived_name(base: &str, suffix: &str) -> String {
 }
 
 /// Whether the lineage record (see [`Tables::select_lineage_record`]) exists.
-pub(crate) fn lineage_exists<C: Backend>(conn: &mut C, tables: &Tables) -> Result<bool, Error> {
+pub(crate) async fn lineage_exists<D: Driver>(d: &mut D, tables: &Tables) -> Result<bool, Error> {
     let (sql, binds) = tables.select_lineage_record();
     let binds: Vec<Bind<'_>> = binds.iter().map(|b| Bind::Text(b)).collect();
-    let rows = conn
+    let rows = d
         .pairs(&sql, &binds)
+        .await
         .map_err(Error::db(format!("cannot look up {}", tables.lineage)))?;
     Ok(!rows.is_empty())
 }
 
 /// Whether a table exists.
-pub(crate) fn table_exists<C: Backend>(
-    conn: &mut C,
+pub(crate) async fn table_exists<D: Driver>(
+    d: &mut D,
     tables: &Tables,
     name: &str,
 ) -> Result<bool, Error> {
     let (sql, binds) = tables.select_table(name);
     let binds: Vec<Bind<'_>> = binds.iter().map(|b| Bind::Text(b)).collect();
-    let rows = conn
+    let rows = d
         .pairs(&sql, &binds)
+        .await
         .map_err(Error::db(format!("cannot look up table {name}")))?;
     Ok(!rows.is_empty())
 }
@@ -666,102 +529,300 @@ pub(crate) enum Elapsed {
     SinceBatchStart { started_at: String },
 }
 
-/// The caller's connection for the length of one call: prepared for aludel (SQLite's busy
-/// timeout) and, for calls that write, holding the run's lock (MySQL's `GET_LOCK`). Derefs to
-/// the connection; dropping it releases the lock and sets back what was changed, on every
-/// return path, so the caller gets the connection back as it was.
-pub(crate) struct Session<'c, C: Backend> {
-    conn: &'c mut C,
+/// What one call changed on the caller's connection: SQLite's busy timeout and, for calls
+/// that write, the run's lock (MySQL's `GET_LOCK`). Opened by [`open_read`] or [`open_write`]
+/// and kept by the driver ([`Driver::session`]) until [`close`] sets the connection back as it
+/// was, on every return path; a call that ends early (a panic, a dropped future) is closed by
+/// the driver.
+#[derive(Debug)]
+pub(crate) struct Session {
     restore: Restore,
     /// The run's lock, once taken (sessions for writing).
     lock: Option<LockName>,
 }
 
-impl<'c, C: Backend> Session<'c, C> {
-    /// A session for reading.
-    pub(crate) fn read(conn: &'c mut C, options: &Options) -> Result<Self, Error> {
-        let restore = conn.prepare(options)?;
-        Ok(Session {
-            conn,
-            restore,
-            lock: None,
-        })
-    }
+/// Opens a session for reading.
+pub(crate) async fn open_read<D: Driver>(d: &mut D, options: &Options) -> Result<(), Error> {
+    let restore = prepare(d, options).await?;
+    *d.session() = Some(Session {
+        restore,
+        lock: None,
+    });
+    Ok(())
+}
 
-    /// A session for writing: the lock's name resolved, the run's lock taken.
-    pub(crate) fn write(
-        conn: &'c mut C,
-        tables: &Tables,
-        options: &Options,
-    ) -> Result<Self, Error> {
-        if conn.dialect() == Dialect::Mysql && conn.in_open_transaction() {
-            return Err(Error::OpenTransactionOnMysql);
+/// Opens a session for writing: the lock's name resolved, the run's lock taken; returns the
+/// lock's name.
+pub(crate) async fn open_write<D: Driver>(
+    d: &mut D,
+    tables: &Tables,
+    options: &Options,
+) -> Result<LockName, Error> {
+    if d.dialect() == Dialect::Mysql && d.transaction_depth() > 0 {
+        return Err(Error::OpenTransactionOnMysql);
+    }
+    open_read(d, options).await?;
+    let taken = async {
+        let lock = tables.lock_name(scope(d, tables.schema.as_deref()).await?);
+        lock_run(d, &lock, options.lock_timeout).await?;
+        Ok(lock)
+    }
+    .await;
+    match taken {
+        Ok(lock) => {
+            if let Some(session) = d.session() {
+                session.lock = Some(lock.clone());
+            }
+            Ok(lock)
         }
-        let mut session = Session::read(conn, options)?;
-        let scope = session.conn.scope(tables.schema.as_deref())?;
-        let lock = tables.lock_name(scope);
-        session.conn.lock_run(&lock, options.lock_timeout)?;
-        session.lock = Some(lock);
-        Ok(session)
-    }
-
-    /// The migration lock's name (of a session for writing).
-    pub(crate) fn lock(&self) -> LockName {
-        self.lock.clone().unwrap_or(LockName {
-            text: String::from("aludel"),
-        })
+        Err(error) => {
+            close(d).await;
+            Err(error)
+        }
     }
 }
 
-impl<C: Backend> std::ops::Deref for Session<'_, C> {
-    type Target = C;
-    fn deref(&self) -> &C {
-        self.conn
+/// Ends the session: releases the run's lock and sets back what was changed. Failures are
+/// logged: the lock is released when the connection closes.
+pub(crate) async fn close<D: Driver>(d: &mut D) {
+    let Some(session) = d.session().take() else {
+        return;
+    };
+    if let Some(lock) = &session.lock {
+        if let Err(err) = unlock_run(d, lock).await {
+            tracing::warn!(error = %err, "could not release the migration lock; it is released when the connection closes");
+        }
+    }
+    if let Err(err) = restore(d, &session.restore).await {
+        tracing::warn!(error = %err, "could not set the connection back as it was");
     }
 }
 
-impl<C: Backend> std::ops::DerefMut for Session<'_, C> {
-    fn deref_mut(&mut self) -> &mut C {
-        self.conn
-    }
-}
-
-impl<C: Backend> Drop for Session<'_, C> {
-    fn drop(&mut self) {
-        if let Some(lock) = &self.lock {
-            if let Err(err) = self.conn.unlock_run(lock) {
-                tracing::warn!(error = %err, "could not release the migration lock; it is released when the connection closes");
+/// Runs `$body`, an expression that may use `$d` and `.await`, inside a session that `$open`
+/// opens (its value bound to `$opened`), and closes the session whatever the body returned.
+macro_rules! in_session {
+    ($d:ident, $open:expr, |$opened:pat_param| $body:expr) => {{
+        match $open.await {
+            Err(error) => Err(error),
+            Ok($opened) => {
+                let result = async { $body }.await;
+                $crate::db::close($d).await;
+                result
             }
         }
-        if let Err(err) = self.conn.restore(&self.restore) {
-            tracing::warn!(error = %err, "could not set the connection back as it was");
+    }};
+}
+pub(crate) use in_session;
+
+/// Runs `$body`, an expression that may use `$d` and `.await`, in a transaction on `$d`
+/// (diesel's transaction manager opens it: on SQLite an immediate one, which takes the write
+/// lock; inside a transaction the caller opened, a savepoint). When the body fails its error is
+/// returned even if the ROLLBACK fails too (on a lost MySQL connection, "Server has gone
+/// away"), which would hide which revision failed and why.
+macro_rules! in_transaction {
+    ($d:ident, $body:expr) => {{
+        match $d.begin($crate::db::begin_sql($d.dialect())).await {
+            Err(error) => Err(::core::convert::From::from(error)),
+            Ok(()) => match async { $body }.await {
+                Ok(value) => match $d.commit().await {
+                    Ok(()) => Ok(value),
+                    Err(error) => Err(::core::convert::From::from(error)),
+                },
+                Err(error) => {
+                    if let Err(rollback) = $d.rollback().await {
+                        tracing::warn!(error = %rollback, "could not roll back aludel's transaction");
+                    }
+                    Err(error)
+                }
+            },
         }
+    }};
+}
+pub(crate) use in_transaction;
+
+/// The statement that opens aludel's own transactions: SQLite's immediate transaction (the
+/// write lock, waiting up to the busy timeout); on PostgreSQL READ COMMITTED whatever
+/// `default_transaction_isolation` says, as each statement after the migration lock must see
+/// what the lock's previous holder committed.
+pub(crate) fn begin_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+        Dialect::Postgres => Frame::TRANSACTION.begin,
+        _ => "BEGIN",
+    }
+}
+
+/// How aludel frames a revision's transaction itself, so that a revision's `COMMIT` and the
+/// next revision's `BEGIN` end its batch instead of costing round trips of their own
+/// (PostgreSQL); `None` where diesel's transaction manager frames each revision.
+pub(crate) fn frame<D: Driver>(d: &mut D) -> Option<Frame> {
+    // diesel's transaction manager sees none of these statements: it reads the connection's
+    // transaction status after each query, and every path of a revision ends the frame
+    // before the run returns.
+    (d.dialect() == Dialect::Postgres).then(|| {
+        if d.transaction_depth() > 0 {
+            Frame::SAVEPOINT
+        } else {
+            Frame::TRANSACTION
+        }
+    })
+}
+
+/// Before a transaction of aludel's own that runs Rust revisions: turns SQLite's
+/// `PRAGMA foreign_keys` off where it is on (it cannot change inside a transaction, and a table
+/// rebuild needs it off); returns whether it did. [`resume_foreign_keys`] turns it on again
+/// after the transaction.
+pub(crate) async fn suspend_foreign_keys<D: Driver>(d: &mut D) -> Result<bool, Error> {
+    match d.dialect() {
+        Dialect::Sqlite => sqlite::suspend_foreign_keys(d).await,
+        _ => Ok(false),
+    }
+}
+
+/// Turns foreign keys on again after [`suspend_foreign_keys`].
+pub(crate) async fn resume_foreign_keys<D: Driver>(d: &mut D) -> Result<(), Error> {
+    match d.dialect() {
+        Dialect::Sqlite => sqlite::resume_foreign_keys(d).await,
+        _ => Ok(()),
+    }
+}
+
+/// Whether SQLite enforces foreign keys on this connection (`PRAGMA foreign_keys`); `false`
+/// elsewhere.
+pub(crate) async fn foreign_keys_on<D: Driver>(d: &mut D) -> Result<bool, Error> {
+    match d.dialect() {
+        Dialect::Sqlite => sqlite::foreign_keys_on(d).await,
+        _ => Ok(false),
+    }
+}
+
+/// The rows whose foreign key points at nothing (SQLite's `PRAGMA foreign_key_check`): at most
+/// ten, and how many there are.
+pub(crate) async fn foreign_key_violations<D: Driver>(
+    d: &mut D,
+) -> Result<(Vec<String>, usize), Error> {
+    match d.dialect() {
+        Dialect::Sqlite => sqlite::foreign_key_violations(d).await,
+        _ => Ok((Vec::new(), 0)),
+    }
+}
+
+/// Takes the lock held for a whole run (MySQL's `GET_LOCK`), waiting at most `timeout`.
+pub(crate) async fn lock_run<D: Driver>(
+    d: &mut D,
+    lock: &LockName,
+    timeout: Duration,
+) -> Result<(), Error> {
+    match d.dialect() {
+        Dialect::Mysql => mysql::lock_run(d, lock, timeout).await,
+        _ => Ok(()),
+    }
+}
+
+/// Releases the lock of [`lock_run`].
+pub(crate) async fn unlock_run<D: Driver>(d: &mut D, lock: &LockName) -> Result<(), Error> {
+    match d.dialect() {
+        Dialect::Mysql => mysql::unlock_run(d, lock).await,
+        _ => Ok(()),
+    }
+}
+
+/// Inside a transaction: takes the lock that keeps other migrators out until it ends
+/// (PostgreSQL's transaction-level advisory lock, which holds behind a pooler in transaction
+/// mode too), waiting at most `timeout`.
+pub(crate) async fn lock_transaction<D: Driver>(
+    d: &mut D,
+    lock: &LockName,
+    timeout: Duration,
+) -> Result<(), Error> {
+    match d.dialect() {
+        Dialect::Postgres => postgres::lock(d, "pg_try_advisory_xact_lock", lock, timeout).await,
+        _ => Ok(()),
+    }
+}
+
+/// Takes the lock held while a `transactional: false` revision runs (PostgreSQL's
+/// session-level advisory lock), waiting at most `timeout`.
+pub(crate) async fn lock_session<D: Driver>(
+    d: &mut D,
+    lock: &LockName,
+    timeout: Duration,
+) -> Result<(), Error> {
+    match d.dialect() {
+        Dialect::Postgres => postgres::lock(d, "pg_try_advisory_lock", lock, timeout).await,
+        _ => Ok(()),
+    }
+}
+
+/// Releases the lock of [`lock_session`]; `false` when this connection did not hold it (a
+/// pooler in transaction mode moved the session).
+pub(crate) async fn unlock_session<D: Driver>(d: &mut D, lock: &LockName) -> Result<bool, Error> {
+    match d.dialect() {
+        Dialect::Postgres => postgres::unlock_session(d, lock).await,
+        _ => Ok(true),
+    }
+}
+
+/// Resolves the database and schema the tables live in (for the lock's name); `None` where the
+/// connection has no name for them (SQLite).
+pub(crate) async fn scope<D: Driver>(
+    d: &mut D,
+    schema: Option<&str>,
+) -> Result<Option<String>, Error> {
+    match d.dialect() {
+        Dialect::Postgres => postgres::scope(d, schema).await,
+        Dialect::Mysql => mysql::scope(d, schema).await,
+        _ => Ok(None),
+    }
+}
+
+/// Prepares the connection for a call (SQLite: the busy timeout) and returns what [`restore`]
+/// sets back.
+pub(crate) async fn prepare<D: Driver>(d: &mut D, options: &Options) -> Result<Restore, Error> {
+    match d.dialect() {
+        Dialect::Sqlite => sqlite::prepare(d, options).await,
+        _ => Ok(Restore::Nothing),
+    }
+}
+
+/// Sets back what [`prepare`] changed.
+pub(crate) async fn restore<D: Driver>(d: &mut D, restore: &Restore) -> Result<(), Error> {
+    match restore {
+        Restore::BusyTimeout(ms) => d
+            .batch(&format!("PRAGMA busy_timeout = {ms}"))
+            .await
+            .map_err(Error::db("cannot set SQLite's busy timeout back")),
+        Restore::Nothing => Ok(()),
     }
 }
 
 /// Waits for a lock that `try_once` tries to take, backing off from 2 ms to 50 ms between
 /// tries, at most `timeout` in all.
-#[cfg(feature = "postgres")]
-pub(crate) fn poll_lock(
-    timeout: Duration,
-    mut try_once: impl FnMut() -> Result<bool, Error>,
-) -> Result<(), Error> {
-    let started = std::time::Instant::now();
-    let mut pause = Duration::from_millis(2);
-    loop {
-        if try_once()? {
-            return Ok(());
+macro_rules! poll_lock {
+    ($d:ident, $timeout:expr, $try_once:expr) => {{
+        let timeout: ::std::time::Duration = $timeout;
+        let started = ::std::time::Instant::now();
+        let mut pause = ::std::time::Duration::from_millis(2);
+        loop {
+            let taken: Result<bool, $crate::error::Error> = async { $try_once }.await;
+            match taken {
+                Err(error) => break Err(error),
+                Ok(true) => break Ok(()),
+                Ok(false) if started.elapsed() >= timeout => {
+                    break Err($crate::error::Error::LockTimeout {
+                        timeout,
+                        completed: Vec::new(),
+                    })
+                }
+                Ok(false) => {
+                    $d.pause(pause).await;
+                    pause = (pause * 2).min(::std::time::Duration::from_millis(50));
+                }
+            }
         }
-        if started.elapsed() >= timeout {
-            return Err(Error::LockTimeout {
-                timeout,
-                completed: Vec::new(),
-            });
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
+    }};
 }
+pub(crate) use poll_lock;
 
 /// A stable 64-bit key for a lock name (FNV-1a), for PostgreSQL's advisory locks.
 pub(crate) fn lock_number(key: &str) -> i64 {
@@ -991,39 +1052,3 @@ impl diesel::query_builder::Query for Statement<'_> {
 }
 
 impl<Conn> diesel::RunQueryDsl<Conn> for Statement<'_> {}
-
-/// The parts of [`private::Backend`] that are the same for every diesel connection.
-macro_rules! common_backend_methods {
-    () => {
-        fn in_open_transaction(&mut self) -> bool {
-            use diesel::connection::TransactionManager;
-            $crate::db::transaction_depth(
-                diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(self),
-            ) > 0
-        }
-
-        fn batch(&mut self, sql: &str) -> diesel::result::QueryResult<()> {
-            diesel::connection::SimpleConnection::batch_execute(self, sql)
-        }
-
-        fn exec(
-            &mut self,
-            sql: &str,
-            binds: &[$crate::db::Bind<'_>],
-        ) -> diesel::result::QueryResult<usize> {
-            use diesel::RunQueryDsl;
-            $crate::db::Statement::new(sql, binds).execute(self)
-        }
-
-        fn pairs(
-            &mut self,
-            sql: &str,
-            binds: &[$crate::db::Bind<'_>],
-        ) -> diesel::result::QueryResult<Vec<(String, Option<String>)>> {
-            use diesel::RunQueryDsl;
-            let rows: Vec<$crate::db::Pair> = $crate::db::Statement::new(sql, binds).load(self)?;
-            Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
-        }
-    };
-}
-pub(crate) use common_backend_methods;

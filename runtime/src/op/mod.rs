@@ -192,16 +192,17 @@ pub fn record<C: crate::MigrationConnection>(
     conn: &mut C,
     ops: impl FnOnce(&mut Op<'_>) -> crate::Result<()>,
 ) -> crate::Result<String> {
-    let suspended = conn.suspend_foreign_keys()?;
+    use crate::drive::{complete, sync::SyncDriver};
+    let suspended = complete(crate::db::suspend_foreign_keys(&mut SyncDriver::new(conn)))?;
     let result = {
         let mut recording = Recording {
-            live: crate::run::live(conn),
+            live: crate::drive::sync::live(conn),
             sql: String::new(),
         };
         ops(&mut Op::new(&mut recording)).map(|()| recording.sql)
     };
     if suspended {
-        conn.resume_foreign_keys()?;
+        complete(crate::db::resume_foreign_keys(&mut SyncDriver::new(conn)))?;
     }
     result
 }

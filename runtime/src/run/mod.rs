@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use aludel_graph::sql::Dialect;
 use aludel_graph::{Direction, Plan, Step};
 
-use crate::db::{MigrationConnection, Session, Tables};
+use crate::db::{in_session, open_read, MigrationConnection, Tables};
+use crate::drive::sync::SyncDriver;
+use crate::drive::{complete, Driver};
 use crate::embedded::{Migrations, Revision as EmbeddedRevision};
 use crate::error::{Completed, Error};
 use crate::options::Options;
@@ -22,7 +24,6 @@ mod history;
 mod stamp;
 mod state;
 mod step;
-pub(crate) use step::live;
 mod takeover;
 
 pub use history::LoadedMigrations;
@@ -89,7 +90,7 @@ impl Report {
 pub struct Migrator<'a> {
     source: Source<'a>,
     options: Options,
-    progress: Option<&'a dyn Fn(Progress<'_>)>,
+    progress: Option<&'a (dyn Fn(Progress<'_>) + Sync)>,
 }
 
 impl std::fmt::Debug for Migrator<'_> {
@@ -232,30 +233,30 @@ impl<'a> Migrator<'a> {
 
     /// Calls `report` as each revision of an upgrade or downgrade starts and finishes, so that
     /// a long run can show its progress (`run_pending`, `upgrade` and `downgrade`; a stamp
-    /// runs no SQL and reports nothing).
+    /// runs no SQL and reports nothing). `report` is `Sync` so that an async run stays `Send`.
     ///
     /// A [`Progress::Started`] is followed by its [`Progress::Finished`], except when the
     /// revision fails (the run returns the error) or, on SQLite, when another process changed
     /// the version table meanwhile and the run plans again from the new state.
     ///
     /// ```
-    /// use std::cell::RefCell;
+    /// use std::sync::Mutex;
     /// use diesel::{Connection, SqliteConnection};
     ///
     /// static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../migrations/versions");
     ///
     /// let mut conn = SqliteConnection::establish(":memory:").unwrap();
-    /// let seen = RefCell::new(Vec::new());
+    /// let seen = Mutex::new(Vec::new());
     /// let report = |event: aludel::Progress<'_>| {
     ///     if let aludel::Progress::Finished { completed, .. } = event {
-    ///         seen.borrow_mut().push(completed.revision.clone());
+    ///         seen.lock().unwrap().push(completed.revision.clone());
     ///     }
     /// };
     /// MIGRATIONS.migrator().with_progress(&report).run_pending(&mut conn).unwrap();
-    /// assert_eq!(seen.borrow().len(), MIGRATIONS.len());
+    /// assert_eq!(seen.lock().unwrap().len(), MIGRATIONS.len());
     /// ```
     #[must_use]
-    pub fn with_progress(mut self, report: &'a dyn Fn(Progress<'_>)) -> Self {
+    pub fn with_progress(mut self, report: &'a (dyn Fn(Progress<'_>) + Sync)) -> Self {
         self.progress = Some(report);
         self
     }
@@ -273,10 +274,103 @@ impl<'a> Migrator<'a> {
     /// version table (and the lineage digests of its rows) in one query and compares them
     /// with constants compiled into the binary, whatever the length of the history.
     pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
-        let tables = Tables::new(conn.dialect(), &self.options)?;
+        complete(self.run_pending_on(&mut SyncDriver::new(conn)))
+    }
+
+    /// Upgrades to `target`: each revision's SQL and its version-table change commit together.
+    /// A failing revision is rolled back (PostgreSQL, SQLite) and the error names it.
+    pub fn upgrade<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+    ) -> Result<Report, Error> {
+        complete(self.move_on(&mut SyncDriver::new(conn), Direction::Upgrade, &target))
+    }
+
+    /// Downgrades to `target` (e.g. `-1`, a revision, `base`, `label@base`).
+    ///
+    /// # Warning
+    /// Downgrades run the revisions' downgrade SQL, which usually drops data. `label@base`
+    /// also reverts revisions of other branches below the label (Alembic's behaviour); look at
+    /// [`Migrator::plan`] first.
+    pub fn downgrade<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+    ) -> Result<Report, Error> {
+        complete(self.move_on(&mut SyncDriver::new(conn), Direction::Downgrade, &target))
+    }
+
+    /// Sets the version table to `target` without running any revision's SQL; with `purge`
+    /// the table is emptied first (use it when the table holds revisions this history does not
+    /// know).
+    ///
+    /// # Warning
+    /// A stamp changes what the database claims is applied; the schema is not touched.
+    pub fn stamp<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target,
+        purge: bool,
+    ) -> Result<Report, Error> {
+        let target = self.target_of(&target)?;
+        complete(stamp::stamp(
+            self,
+            &mut SyncDriver::new(conn),
+            &target,
+            purge,
+        ))
+    }
+
+    /// The version table's rows (empty for a database aludel or Alembic never touched).
+    /// Read-only: creates nothing.
+    pub fn current<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
+        complete(self.current_on(&mut SyncDriver::new(conn)))
+    }
+
+    /// The steps an upgrade or downgrade to `target` would run from the database's current
+    /// state, without running them (a dry run). Read-only; like a run, it waits for a busy
+    /// SQLite database instead of failing.
+    pub fn plan<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        direction: Direction,
+        target: impl Target,
+    ) -> Result<Plan<'a>, Error> {
+        complete(self.plan_on(&mut SyncDriver::new(conn), direction, &target))
+    }
+
+    /// Records the current files as the applied ones after a deliberate edit of an applied
+    /// revision (what a [`Error::Drift`] asks for). Nothing else changes.
+    pub fn accept_changes<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Vec<String>, Error> {
+        complete(drift::accept_changes(self, &mut SyncDriver::new(conn)))
+    }
+
+    /// Takes over a database that diesel_migrations manages: reads the versions diesel
+    /// recorded in `__diesel_schema_migrations`, maps them to the revisions that
+    /// `aludel import diesel` made of the same migrations, and stamps the newest. Returns the
+    /// stamped revision, or `None` when the version table already holds it.
+    ///
+    /// Refused, changing nothing, when diesel recorded a version the history lacks, when the
+    /// recorded versions are not exactly the oldest revisions of the history (diesel runs
+    /// forgotten older migrations later, so a gap means the schema is not what any revision
+    /// describes), or when the version table already holds other revisions.
+    pub fn take_over_diesel<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Option<String>, Error> {
+        complete(takeover::take_over_diesel(self, &mut SyncDriver::new(conn)))
+    }
+
+    /// [`Migrator::run_pending`] through any driver.
+    pub(crate) async fn run_pending_on<D: Driver>(&self, d: &mut D) -> Result<Report, Error> {
+        let tables = Tables::new(d.dialect(), &self.options)?;
         // The one query; it fails only where aludel's tables do not exist yet, which the
         // upgrade below then creates.
-        let known = state::probe(conn, &tables);
+        let known = state::probe(d, &tables).await;
         if let Some(state) = &known {
             if state::is_current(self.source, state)? {
                 let rows = state
@@ -294,110 +388,54 @@ impl<'a> Migrator<'a> {
         let plan_for = |graph: &'a aludel_graph::Graph, rows: &[&str]| {
             graph.plan_upgrade(rows, "heads").map_err(Error::from)
         };
-        step::run(self, conn, &tables, known.is_some(), plan_for)
+        step::run(self, d, &tables, known.is_some(), plan_for).await
     }
 
-    /// Upgrades to `target`: each revision's SQL and its version-table change commit together.
-    /// A failing revision is rolled back (PostgreSQL, SQLite) and the error names it.
-    pub fn upgrade<C: MigrationConnection>(
+    /// [`Migrator::upgrade`] and [`Migrator::downgrade`] through any driver.
+    pub(crate) async fn move_on<D: Driver>(
         &self,
-        conn: &mut C,
-        target: impl Target,
-    ) -> Result<Report, Error> {
-        let target = self.target_of(&target)?;
-        let tables = Tables::new(conn.dialect(), &self.options)?;
-        step::run(self, conn, &tables, false, |graph, rows| {
-            graph.plan_upgrade(rows, &target).map_err(Error::from)
-        })
-    }
-
-    /// Downgrades to `target` (e.g. `-1`, a revision, `base`, `label@base`).
-    ///
-    /// # Warning
-    /// Downgrades run the revisions' downgrade SQL, which usually drops data. `label@base`
-    /// also reverts revisions of other branches below the label (Alembic's behaviour); look at
-    /// [`Migrator::plan`] first.
-    pub fn downgrade<C: MigrationConnection>(
-        &self,
-        conn: &mut C,
-        target: impl Target,
-    ) -> Result<Report, Error> {
-        let target = self.target_of(&target)?;
-        let tables = Tables::new(conn.dialect(), &self.options)?;
-        step::run(self, conn, &tables, false, |graph, rows| {
-            graph.plan_downgrade(rows, &target).map_err(Error::from)
-        })
-    }
-
-    /// Sets the version table to `target` without running any revision's SQL; with `purge`
-    /// the table is emptied first (use it when the table holds revisions this history does not
-    /// know).
-    ///
-    /// # Warning
-    /// A stamp changes what the database claims is applied; the schema is not touched.
-    pub fn stamp<C: MigrationConnection>(
-        &self,
-        conn: &mut C,
-        target: impl Target,
-        purge: bool,
-    ) -> Result<Report, Error> {
-        stamp::stamp(self, conn, &self.target_of(&target)?, purge)
-    }
-
-    /// The version table's rows (empty for a database aludel or Alembic never touched).
-    /// Read-only: creates nothing.
-    pub fn current<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
-        let tables = Tables::new(conn.dialect(), &self.options)?;
-        let mut session = Session::read(conn, &self.options)?;
-        Ok(state::read(&mut *session, &tables)?
-            .map(|s| s.ids().into_iter().map(str::to_string).collect())
-            .unwrap_or_default())
-    }
-
-    /// The steps an upgrade or downgrade to `target` would run from the database's current
-    /// state, without running them (a dry run). Read-only; like a run, it waits for a busy
-    /// SQLite database instead of failing.
-    pub fn plan<C: MigrationConnection>(
-        &self,
-        conn: &mut C,
+        d: &mut D,
         direction: Direction,
-        target: impl Target,
+        target: &impl Target,
+    ) -> Result<Report, Error> {
+        let target = self.target_of(target)?;
+        let tables = Tables::new(d.dialect(), &self.options)?;
+        step::run(self, d, &tables, false, |graph, rows| match direction {
+            Direction::Upgrade => graph.plan_upgrade(rows, &target).map_err(Error::from),
+            Direction::Downgrade => graph.plan_downgrade(rows, &target).map_err(Error::from),
+        })
+        .await
+    }
+
+    /// [`Migrator::current`] through any driver.
+    pub(crate) async fn current_on<D: Driver>(&self, d: &mut D) -> Result<Vec<String>, Error> {
+        let tables = Tables::new(d.dialect(), &self.options)?;
+        in_session!(d, open_read(d, &self.options), |()| {
+            Ok(state::read(d, &tables)
+                .await?
+                .map(|s| s.ids().into_iter().map(str::to_string).collect())
+                .unwrap_or_default())
+        })
+    }
+
+    /// [`Migrator::plan`] through any driver.
+    pub(crate) async fn plan_on<D: Driver>(
+        &self,
+        d: &mut D,
+        direction: Direction,
+        target: &impl Target,
     ) -> Result<Plan<'a>, Error> {
-        let tables = Tables::new(conn.dialect(), &self.options)?;
-        let mut session = Session::read(conn, &self.options)?;
-        let state = state::read(&mut *session, &tables)?.unwrap_or_default();
+        let tables = Tables::new(d.dialect(), &self.options)?;
+        let state = in_session!(d, open_read(d, &self.options), |()| {
+            Ok::<_, Error>(state::read(d, &tables).await?.unwrap_or_default())
+        })?;
         let graph = self.source.graph()?;
-        let target = self.target_of(&target)?;
+        let target = self.target_of(target)?;
         let rows = state.ids();
         Ok(match direction {
             Direction::Upgrade => graph.plan_upgrade(&rows, &target)?,
             Direction::Downgrade => graph.plan_downgrade(&rows, &target)?,
         })
-    }
-
-    /// Records the current files as the applied ones after a deliberate edit of an applied
-    /// revision (what a [`Error::Drift`] asks for). Nothing else changes.
-    pub fn accept_changes<C: MigrationConnection>(
-        &self,
-        conn: &mut C,
-    ) -> Result<Vec<String>, Error> {
-        drift::accept_changes(self, conn)
-    }
-
-    /// Takes over a database that diesel_migrations manages: reads the versions diesel
-    /// recorded in `__diesel_schema_migrations`, maps them to the revisions that
-    /// `aludel import diesel` made of the same migrations, and stamps the newest. Returns the
-    /// stamped revision, or `None` when the version table already holds it.
-    ///
-    /// Refused, changing nothing, when diesel recorded a version the history lacks, when the
-    /// recorded versions are not exactly the oldest revisions of the history (diesel runs
-    /// forgotten older migrations later, so a gap means the schema is not what any revision
-    /// describes), or when the version table already holds other revisions.
-    pub fn take_over_diesel<C: MigrationConnection>(
-        &self,
-        conn: &mut C,
-    ) -> Result<Option<String>, Error> {
-        takeover::take_over_diesel(self, conn)
     }
 
     /// The offline SQL script of a range (`to`, or `from:to`; downgrades need `from:to`), as

@@ -3,8 +3,8 @@
 use aludel_graph::sql::Dialect;
 
 use super::history::Source;
-use crate::db::private::Backend;
-use crate::db::{lineage_exists, table_exists, Tables};
+use crate::db::{in_transaction, lineage_exists, lock_transaction, table_exists, Tables};
+use crate::drive::Driver;
 use crate::error::Error;
 
 /// The version table's rows with the lineage digest recorded for each (when aludel recorded
@@ -24,13 +24,14 @@ impl State {
 /// tables do not exist yet, or a busy SQLite database). Inside a transaction the caller
 /// opened on PostgreSQL the query runs in a savepoint, so that a failure does not abort the
 /// caller's transaction.
-pub(super) fn probe<C: Backend>(conn: &mut C, tables: &Tables) -> Option<State> {
+pub(super) async fn probe<D: Driver>(d: &mut D, tables: &Tables) -> Option<State> {
     let sql = tables.select_state();
-    let rows = if conn.dialect() == Dialect::Postgres && conn.in_open_transaction() {
-        conn.in_transaction(&mut |c| c.pairs(&sql, &[]))
-    } else {
-        conn.pairs(&sql, &[])
-    };
+    let rows: Result<_, diesel::result::Error> =
+        if d.dialect() == Dialect::Postgres && d.transaction_depth() > 0 {
+            in_transaction!(d, d.pairs(&sql, &[]).await)
+        } else {
+            d.pairs(&sql, &[]).await
+        };
     rows.ok().map(|rows| State {
         rows: tables.decode_state(rows),
     })
@@ -38,43 +39,45 @@ pub(super) fn probe<C: Backend>(conn: &mut C, tables: &Tables) -> Option<State> 
 
 /// The state, asking the catalogue which of aludel's tables exist first (no query fails on a
 /// missing table); `None` when there is no version table.
-pub(super) fn read<C: Backend>(conn: &mut C, tables: &Tables) -> Result<Option<State>, Error> {
-    if !table_exists(conn, tables, &tables.version_name)? {
+pub(super) async fn read<D: Driver>(d: &mut D, tables: &Tables) -> Result<Option<State>, Error> {
+    if !table_exists(d, tables, &tables.version_name).await? {
         return Ok(None);
     }
-    let sql = if lineage_exists(conn, tables)? {
+    let sql = if lineage_exists(d, tables).await? {
         tables.select_state()
     } else {
         tables.select_versions()
     };
     Ok(Some(State {
-        rows: tables.decode_state(version_rows(conn, tables, &sql)?),
+        rows: tables.decode_state(version_rows(d, tables, &sql).await?),
     }))
 }
 
 /// The state in one query, where aludel's tables are known to exist.
-pub(super) fn read_known<C: Backend>(conn: &mut C, tables: &Tables) -> Result<State, Error> {
+pub(super) async fn read_known<D: Driver>(d: &mut D, tables: &Tables) -> Result<State, Error> {
+    let rows = version_rows(d, tables, &tables.select_state()).await?;
     Ok(State {
-        rows: tables.decode_state(version_rows(conn, tables, &tables.select_state())?),
+        rows: tables.decode_state(rows),
     })
 }
 
 /// The rows of a query of the version table.
-fn version_rows<C: Backend>(
-    conn: &mut C,
+async fn version_rows<D: Driver>(
+    d: &mut D,
     tables: &Tables,
     sql: &str,
 ) -> Result<Vec<(String, Option<String>)>, Error> {
-    conn.pairs(sql, &[]).map_err(Error::db(format!(
+    d.pairs(sql, &[]).await.map_err(Error::db(format!(
         "cannot read the version table {}",
         tables.version
     )))
 }
 
 /// The state with the newest digests the revision log holds, for rows without a recorded one.
-pub(super) fn read_logged<C: Backend>(conn: &mut C, tables: &Tables) -> Result<State, Error> {
-    let rows = conn
+pub(super) async fn read_logged<D: Driver>(d: &mut D, tables: &Tables) -> Result<State, Error> {
+    let rows = d
         .pairs(&tables.select_logged_state(), &[])
+        .await
         .map_err(Error::db(format!(
             "cannot read the revision log {}",
             tables.log
@@ -83,12 +86,12 @@ pub(super) fn read_logged<C: Backend>(conn: &mut C, tables: &Tables) -> Result<S
 }
 
 /// Whether the version table holds exactly `expected` (in any order).
-pub(super) fn rows_are<C: Backend>(
-    conn: &mut C,
+pub(super) async fn rows_are<D: Driver>(
+    d: &mut D,
     tables: &Tables,
     expected: &[String],
 ) -> Result<bool, Error> {
-    let rows = version_rows(conn, tables, &tables.select_versions())?;
+    let rows = version_rows(d, tables, &tables.select_versions()).await?;
     let mut found: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
     let mut wanted: Vec<&str> = expected.iter().map(String::as_str).collect();
     found.sort_unstable();
@@ -115,39 +118,56 @@ pub(super) fn is_current(source: Source<'_>, state: &State) -> Result<bool, Erro
 /// Creates aludel's tables where missing, in one transaction under the migration lock (two
 /// PostgreSQL sessions creating one table at once would collide); a new lineage record is
 /// filled from the log of a database an earlier aludel migrated.
-pub(super) fn ensure_tables<C: Backend>(
-    conn: &mut C,
+pub(super) async fn ensure_tables<D: Driver>(
+    d: &mut D,
     tables: &Tables,
     lock: &crate::db::LockName,
     timeout: std::time::Duration,
 ) -> Result<(), Error> {
-    conn.in_transaction(&mut |c| -> Result<(), Error> {
-        c.lock_transaction(lock, timeout)?;
-        let had_lineage = lineage_exists(c, tables)?;
-        c.batch(&tables.create_version_table())
+    in_transaction!(d, {
+        lock_transaction(d, lock, timeout).await?;
+        let had_lineage = lineage_exists(d, tables).await?;
+        d.batch(&tables.create_version_table())
+            .await
             .map_err(Error::db(format!(
                 "cannot create the version table {}",
                 tables.version
             )))?;
         for sql in tables.create_log_tables() {
-            c.batch(&sql).map_err(Error::db(format!(
+            d.batch(&sql).await.map_err(Error::db(format!(
                 "cannot create the revision log {}",
                 tables.log
             )))?;
         }
         if !had_lineage {
-            let heads: Vec<(String, String)> = read_logged(c, tables)?
+            let heads: Vec<(String, String)> = read_logged(d, tables)
+                .await?
                 .rows
                 .into_iter()
                 .filter_map(|(id, digest)| Some((id, digest?)))
                 .collect();
             let mut sql = String::new();
             tables.record_lineage(&heads, &mut sql);
-            c.batch(&sql).map_err(Error::db(format!(
+            d.batch(&sql).await.map_err(Error::db(format!(
                 "cannot create the lineage record {}",
                 tables.lineage
             )))?;
         }
-        Ok(())
+        Ok::<(), Error>(())
     })
+}
+
+/// Opens a session for writing (see [`crate::db::open_write`]) and creates aludel's tables
+/// where missing; returns the lock's name.
+pub(super) async fn open_with_tables<D: Driver>(
+    d: &mut D,
+    tables: &Tables,
+    options: &crate::options::Options,
+) -> Result<crate::db::LockName, Error> {
+    let lock = crate::db::open_write(d, tables, options).await?;
+    if let Err(error) = ensure_tables(d, tables, &lock, options.lock_timeout).await {
+        crate::db::close(d).await;
+        return Err(error);
+    }
+    Ok(lock)
 }

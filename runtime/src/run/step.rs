@@ -10,14 +10,15 @@ use aludel_graph::{Direction, Graph, Plan, RevisionKind, Step, VersionOp};
 use super::history::Source;
 use super::state::{self, rows_are};
 use super::{drift, Migrator, Progress, Report};
-use crate::db::private::Backend;
 use crate::db::{
-    now_iso, Bind, Elapsed, Frame, LockName, LogEntry, MigrationConnection, Session, Tables,
+    self, in_session, in_transaction, lock_session, lock_transaction, now_iso, open_write,
+    unlock_session, Elapsed, Frame, LockName, LogEntry, Tables,
 };
+use crate::drive::sync::{execute_sql, SqlFailure};
+use crate::drive::Driver;
 use crate::error::{database_message, Completed, Error};
-use crate::op::{Op, Pairs, Recorder, RevisionFn, Target};
+use crate::op::{Op, Recorder};
 use crate::options::TransactionMode;
-use std::any::Any;
 
 /// How a step's transaction ends when it does not commit.
 enum Flow {
@@ -62,60 +63,60 @@ struct Run<'r, 'a> {
 
 /// Plans under the migration lock and runs the plan; plans again when another migrator got
 /// there first. `tables_exist` skips creating aludel's tables when a read just found them.
-pub(super) fn run<'a, C: MigrationConnection>(
+pub(super) async fn run<'a, D: Driver>(
     migrator: &Migrator<'a>,
-    conn: &mut C,
+    d: &mut D,
     tables: &Tables,
     tables_exist: bool,
     plan_for: impl Fn(&'a Graph, &[&str]) -> Result<Plan<'a>, Error>,
 ) -> Result<Report, Error> {
     let options = &migrator.options;
-    let mut session = Session::write(conn, tables, options)?;
-    let lock = session.lock();
-    let graph = migrator.source.graph()?;
-    if !tables_exist {
-        // What cannot run is refused before aludel's tables are created.
-        let before = state::read(&mut *session, tables)?.unwrap_or_default();
-        check_plan(
-            migrator,
-            graph,
-            &plan_for(graph, &before.ids())?,
-            session.dialect(),
-        )?;
-        state::ensure_tables(&mut *session, tables, &lock, options.lock_timeout)?;
-    }
-    let run = Run {
-        migrator,
-        tables,
-        graph,
-        lock,
-    };
-    let mut completed: Vec<Completed> = Vec::new();
-    let mut heads_before: Option<Vec<String>> = None;
-    // Each plan that finds the table changed follows a revision another migrator applied, so
-    // the attempts are bounded by the history's length (and a margin for downgrades).
-    let attempts = 100 + 10 * graph.len();
-    for _ in 0..attempts {
-        let state = state::read_known(&mut *session, tables)?;
-        let rows = state.ids();
-        heads_before.get_or_insert_with(|| rows.iter().map(|s| s.to_string()).collect());
-        drift::check(&mut *session, tables, migrator.source, &state)?;
-        let plan = plan_for(graph, &rows)?;
-        check_plan(migrator, graph, &plan, session.dialect())?;
-        match run.execute(&mut *session, &plan, &mut completed)? {
-            Outcome::Done => {
-                return Ok(Report {
-                    heads_before: heads_before.unwrap_or_default(),
-                    steps: completed,
-                    heads_after: plan.heads_after.iter().map(|s| s.to_string()).collect(),
-                })
-            }
-            Outcome::Raced => continue,
+    in_session!(d, open_write(d, tables, options), |lock| {
+        let graph = migrator.source.graph()?;
+        if !tables_exist {
+            // What cannot run is refused before aludel's tables are created.
+            let before = state::read(d, tables).await?.unwrap_or_default();
+            check_plan(
+                migrator,
+                graph,
+                &plan_for(graph, &before.ids())?,
+                d.dialect(),
+            )?;
+            state::ensure_tables(d, tables, &lock, options.lock_timeout).await?;
         }
-    }
-    Err(Error::KeptChanging {
-        attempts,
-        completed,
+        let run = Run {
+            migrator,
+            tables,
+            graph,
+            lock,
+        };
+        let mut completed: Vec<Completed> = Vec::new();
+        let mut heads_before: Option<Vec<String>> = None;
+        // Each plan that finds the table changed follows a revision another migrator applied,
+        // so the attempts are bounded by the history's length (and a margin for downgrades).
+        let attempts = 100 + 10 * graph.len();
+        for _ in 0..attempts {
+            let state = state::read_known(d, tables).await?;
+            let rows = state.ids();
+            heads_before.get_or_insert_with(|| rows.iter().map(|s| s.to_string()).collect());
+            drift::check(d, tables, migrator.source, &state).await?;
+            let plan = plan_for(graph, &rows)?;
+            check_plan(migrator, graph, &plan, d.dialect())?;
+            match run.execute(d, &plan, &mut completed).await? {
+                Outcome::Done => {
+                    return Ok(Report {
+                        heads_before: heads_before.unwrap_or_default(),
+                        steps: completed,
+                        heads_after: plan.heads_after.iter().map(|s| s.to_string()).collect(),
+                    })
+                }
+                Outcome::Raced => continue,
+            }
+        }
+        Err(Error::KeptChanging {
+            attempts,
+            completed,
+        })
     })
 }
 
@@ -194,9 +195,9 @@ impl Run<'_, '_> {
     }
 
     /// Runs a plan made from the version table's rows `plan.heads_before`.
-    fn execute<C: Backend>(
+    async fn execute<D: Driver>(
         &self,
-        conn: &mut C,
+        d: &mut D,
         plan: &Plan<'_>,
         completed: &mut Vec<Completed>,
     ) -> Result<Outcome, Error> {
@@ -204,27 +205,28 @@ impl Run<'_, '_> {
             return Ok(Outcome::Done);
         }
         let before: Vec<String> = plan.heads_before.iter().map(|s| s.to_string()).collect();
+        let dialect = d.dialect();
         if self.migrator.options.transaction == TransactionMode::All {
             let mut done: Vec<Completed> = Vec::new();
-            let dialect = conn.dialect();
             let rebuilds = plan
                 .steps
                 .iter()
                 .any(|s| self.needs_foreign_keys_off(dialect, s));
-            let suspended = rebuilds && conn.suspend_foreign_keys()?;
-            let result = conn.in_transaction(&mut |c| -> Result<(), Flow> {
-                done.clear();
-                self.enter(c, &before, completed)?;
-                let mut baseline = violations_before(c, suspended)?;
+            let suspended = rebuilds && db::suspend_foreign_keys(d).await?;
+            let result: Result<(), Flow> = in_transaction!(d, {
+                self.enter(d, &before, completed).await?;
+                let mut baseline = violations_before(d, suspended).await?;
                 let steps: Vec<&Step<'_>> =
                     plan.steps.iter().filter(|s| s.revision.is_some()).collect();
                 for (i, step) in steps.iter().enumerate() {
                     let step = *step;
                     let finish = (i + 1 == steps.len()).then_some(plan.heads_after.as_slice());
                     self.migrator.report(Progress::Started { step });
-                    let finished = self.run_step(c, step, completed, false, finish, None)?;
+                    let finished = self
+                        .run_step(d, step, completed, false, finish, None)
+                        .await?;
                     if suspended {
-                        baseline = check_foreign_keys(c, step, completed, baseline)?;
+                        baseline = check_foreign_keys(d, step, completed, baseline).await?;
                     }
                     self.migrator.report(Progress::Finished {
                         step,
@@ -235,7 +237,7 @@ impl Run<'_, '_> {
                 Ok(())
             });
             if suspended {
-                conn.resume_foreign_keys()?;
+                db::resume_foreign_keys(d).await?;
             }
             return match result {
                 Ok(()) => {
@@ -266,9 +268,8 @@ impl Run<'_, '_> {
         }
         let mut expected = before;
         let last = plan.steps.iter().rposition(|s| s.revision.is_some());
-        let frame = conn.frame();
+        let frame = db::frame(d);
         // Each step's need once (an SQL revision's statements are read for it).
-        let dialect = conn.dialect();
         let foreign_keys_off: Vec<bool> = plan
             .steps
             .iter()
@@ -299,29 +300,35 @@ impl Run<'_, '_> {
                         (i + 1..plan.steps.len()).find(|&j| plan.steps[j].revision.is_some());
                     let chain = next.is_some_and(framed);
                     self.framed(
-                        conn, frame, &mut open, chain, step, &expected, completed, finish,
+                        d, frame, &mut open, chain, step, &expected, completed, finish,
                     )
+                    .await
                 }
                 (true, _) => {
                     // SQLite's foreign keys are off around a Rust revision's transaction and
                     // an SQL revision's that drops a table, as a table rebuild needs, and
                     // checked before it commits.
-                    let suspended = foreign_keys_off[i] && conn.suspend_foreign_keys()?;
-                    let result = conn.in_transaction(&mut |c| -> Result<Completed, Flow> {
-                        self.enter(c, &expected, completed)?;
-                        let baseline = violations_before(c, suspended)?;
-                        let done = self.run_step(c, step, completed, false, finish, None)?;
+                    let suspended = foreign_keys_off[i] && db::suspend_foreign_keys(d).await?;
+                    let result: Result<Completed, Flow> = in_transaction!(d, {
+                        self.enter(d, &expected, completed).await?;
+                        let baseline = violations_before(d, suspended).await?;
+                        let done = self
+                            .run_step(d, step, completed, false, finish, None)
+                            .await?;
                         if suspended {
-                            check_foreign_keys(c, step, completed, baseline)?;
+                            check_foreign_keys(d, step, completed, baseline).await?;
                         }
                         Ok(done)
                     });
                     if suspended {
-                        conn.resume_foreign_keys()?;
+                        db::resume_foreign_keys(d).await?;
                     }
                     result
                 }
-                (false, _) => self.outside_transaction(conn, step, &expected, completed, finish),
+                (false, _) => {
+                    self.outside_transaction(d, step, &expected, completed, finish)
+                        .await
+                }
             };
             match result {
                 Ok(done) => {
@@ -341,7 +348,7 @@ impl Run<'_, '_> {
                         path: revision.source.path.clone(),
                         direction: step.direction,
                         what: "begun or committed",
-                        partial: conn.dialect() == Dialect::Mysql,
+                        partial: dialect == Dialect::Mysql,
                         source: Box::new(source),
                         completed: completed.clone(),
                     })
@@ -351,7 +358,7 @@ impl Run<'_, '_> {
         Ok(Outcome::Done)
     }
 
-    /// A revision in a transaction that aludel frames itself (see [`Backend::frame`]), in three
+    /// A revision in a transaction that aludel frames itself (see [`db::frame`]), in three
     /// round trips: the migration lock; one batch of the revision's SQL and one statement that
     /// checks the version table, moves it and writes the log row
     /// ([`Tables::record_checked`]); its `COMMIT` with, where `chain`, the next revision's
@@ -360,9 +367,9 @@ impl Run<'_, '_> {
     /// while its SQL runs leaves nothing of the revision. Every path that does not pass the
     /// transaction on to the next revision ends it.
     #[allow(clippy::too_many_arguments)]
-    fn framed<C: Backend>(
+    async fn framed<D: Driver>(
         &self,
-        conn: &mut C,
+        d: &mut D,
         frame: Frame,
         open: &mut bool,
         chain: bool,
@@ -372,21 +379,24 @@ impl Run<'_, '_> {
         finish: Option<&[&str]>,
     ) -> Result<Completed, Flow> {
         if !std::mem::take(open) {
-            conn.batch(frame.begin)?;
+            d.batch(frame.begin).await?;
         }
-        let result = conn
-            .lock_transaction(&self.lock, self.timeout())
-            .map_err(|e| with_completed(e, completed))
-            .and_then(|()| self.run_step(conn, step, completed, false, finish, Some(expected)))
-            .and_then(|done| {
-                let mut end = frame.commit.to_string();
-                if chain {
-                    end.push_str(";\n");
-                    end.push_str(frame.begin);
-                }
-                conn.batch(&end)?;
-                Ok(done)
-            });
+        let result: Result<Completed, Flow> = async {
+            lock_transaction(d, &self.lock, self.timeout())
+                .await
+                .map_err(|e| with_completed(e, completed))?;
+            let done = self
+                .run_step(d, step, completed, false, finish, Some(expected))
+                .await?;
+            let mut end = frame.commit.to_string();
+            if chain {
+                end.push_str(";\n");
+                end.push_str(frame.begin);
+            }
+            d.batch(&end).await?;
+            Ok(done)
+        }
+        .await;
         match result {
             Ok(done) => {
                 *open = chain;
@@ -394,18 +404,17 @@ impl Run<'_, '_> {
             }
             Err(flow) => {
                 // After a failed COMMIT no transaction is left, and `ROLLBACK` only warns.
-                if let Err(error) = conn.batch(frame.rollback) {
+                if let Err(error) = d.batch(frame.rollback).await {
                     tracing::warn!(error = %error, "could not roll back the revision's transaction");
                 }
                 match flow {
                     // A revision's SQL that ran on a plan another migrator made stale can fail
                     // before the check at the end of its batch: the table says which it was.
                     Flow::Unsure { source, error } => {
-                        if source
+                        let guard = source
                             .as_ref()
-                            .is_some_and(|s| self.tables.is_guard_error(s))
-                            || matches!(rows_are(conn, self.tables, expected), Ok(false))
-                        {
+                            .is_some_and(|s| self.tables.is_guard_error(s));
+                        if guard || matches!(rows_are(d, self.tables, expected).await, Ok(false)) {
                             Err(Flow::Raced)
                         } else {
                             Err(Flow::Failed(error))
@@ -419,15 +428,16 @@ impl Run<'_, '_> {
 
     /// The start of each of a run's transactions: the migration lock (PostgreSQL), then the
     /// check that the version table still holds what the plan was made from.
-    fn enter<C: Backend>(
+    async fn enter<D: Driver>(
         &self,
-        conn: &mut C,
+        d: &mut D,
         expected: &[String],
         completed: &[Completed],
     ) -> Result<(), Flow> {
-        conn.lock_transaction(&self.lock, self.timeout())
+        lock_transaction(d, &self.lock, self.timeout())
+            .await
             .map_err(|e| with_completed(e, completed))?;
-        if !rows_are(conn, self.tables, expected)? {
+        if !rows_are(d, self.tables, expected).await? {
             return Err(Flow::Raced);
         }
         Ok(())
@@ -435,20 +445,27 @@ impl Run<'_, '_> {
 
     /// A `transactional: false` revision: under PostgreSQL's session lock, the check in a
     /// short transaction, the SQL outside any, its records in a transaction of their own.
-    fn outside_transaction<C: Backend>(
+    async fn outside_transaction<D: Driver>(
         &self,
-        conn: &mut C,
+        d: &mut D,
         step: &Step<'_>,
         expected: &[String],
         completed: &[Completed],
         finish: Option<&[&str]>,
     ) -> Result<Completed, Flow> {
-        conn.lock_session(&self.lock, self.timeout())
+        lock_session(d, &self.lock, self.timeout())
+            .await
             .map_err(|e| with_completed(e, completed))?;
-        let result = conn
-            .in_transaction(&mut |c| -> Result<(), Flow> { self.enter(c, expected, completed) })
-            .and_then(|()| self.run_step(conn, step, completed, true, finish, Some(expected)));
-        let held = conn.unlock_session(&self.lock);
+        let entered: Result<(), Flow> =
+            in_transaction!(d, self.enter(d, expected, completed).await);
+        let result = match entered {
+            Ok(()) => {
+                self.run_step(d, step, completed, true, finish, Some(expected))
+                    .await
+            }
+            Err(flow) => Err(flow),
+        };
+        let held = unlock_session(d, &self.lock).await;
         let done = result?;
         match held {
             Ok(true) => Ok(done),
@@ -476,9 +493,9 @@ impl Run<'_, '_> {
     /// hold when the revision is recorded, checked by the recording statement itself inside a
     /// transaction that aludel frames ([`Tables::record_checked`]) and before the records of a
     /// revision run outside a transaction.
-    fn run_step<C: Backend>(
+    async fn run_step<D: Driver>(
         &self,
-        conn: &mut C,
+        d: &mut D,
         step: &Step<'_>,
         completed: &[Completed],
         outside_transaction: bool,
@@ -493,7 +510,7 @@ impl Run<'_, '_> {
                 duration: started.elapsed(),
             });
         };
-        let dialect = conn.dialect();
+        let dialect = d.dialect();
         // `runnable` refused the step when the revision has nothing to run.
         let body = self.source().body(self.graph, &revision.id);
         let sql = body.and_then(|b| b.sql(step.direction)).unwrap_or("");
@@ -553,7 +570,7 @@ impl Run<'_, '_> {
             let log = match function {
                 // The Rust revision runs first; its records are the batch.
                 Some(function) => {
-                    if let Err(error) = run_function(conn, function, false) {
+                    if let Err(error) = d.run_function(function, false).await {
                         return Err(failed(None, fail(function_message(error))));
                     }
                     entry(Elapsed::Known(started.elapsed()))
@@ -576,7 +593,7 @@ impl Run<'_, '_> {
                     .record_checked(expected, &step.ops, &log, &mut batch),
                 None => self.tables.record_log(&log, &mut batch),
             }
-            if let Err(source) = conn.batch(&batch) {
+            if let Err(source) = d.batch(&batch).await {
                 let error = fail(database_message(&source));
                 return Err(failed(Some(source), error));
             }
@@ -590,9 +607,11 @@ impl Run<'_, '_> {
         // is an implicit transaction, where e.g. CREATE INDEX CONCURRENTLY cannot run.
         let one_by_one = outside_transaction && dialect == Dialect::Postgres;
         if let Some(function) = function {
-            run_function(conn, function, one_by_one).map_err(|e| fail(function_message(e)))?;
+            d.run_function(function, one_by_one)
+                .await
+                .map_err(|e| fail(function_message(e)))?;
         } else if !sql.trim().is_empty() {
-            execute_sql(conn, sql, one_by_one).map_err(|failure| {
+            execute_sql(d, sql, one_by_one).await.map_err(|failure| {
                 fail(match failure {
                     SqlFailure::Split(message) => message,
                     SqlFailure::Statement {
@@ -623,18 +642,22 @@ impl Run<'_, '_> {
             // The SQL ran outside any transaction, where SQLite keeps no lock: the records
             // follow only where the version table still holds what the plan expected.
             let expected = checked.unwrap_or_default();
-            conn.in_transaction(&mut |c| -> Result<(), Flow> {
-                if !rows_are(c, self.tables, expected)? {
+            let recorded: Result<(), Flow> = in_transaction!(d, {
+                if !rows_are(d, self.tables, expected).await? {
                     return Err(Flow::from(Error::AppliedMeanwhile {
                         revision: revision.id.clone(),
                         path: revision.source.path.clone(),
                         completed: completed.to_vec(),
                     }));
                 }
-                c.batch(&records).map_err(|e| Flow::from(record_failed(e)))
-            })?;
+                d.batch(&records)
+                    .await
+                    .map_err(|e| Flow::from(record_failed(e)))
+            });
+            recorded?;
         } else {
-            conn.batch(&records)
+            d.batch(&records)
+                .await
                 .map_err(|e| Flow::from(record_failed(e)))?;
         }
         Ok(Completed {
@@ -647,23 +670,23 @@ impl Run<'_, '_> {
 
 /// How many rows broke a foreign key before a run's revisions, with SQLite's foreign keys
 /// `suspended` (not theirs to answer for: see [`check_foreign_keys`]); 0 where they are not.
-fn violations_before<C: Backend>(conn: &mut C, suspended: bool) -> Result<usize, Flow> {
+async fn violations_before<D: Driver>(d: &mut D, suspended: bool) -> Result<usize, Flow> {
     match suspended {
-        true => Ok(conn.foreign_key_violations()?.1),
+        true => Ok(db::foreign_key_violations(d).await?.1),
         false => Ok(0),
     }
 }
 
 /// Fails a revision that ran with SQLite's foreign keys off (see
-/// [`Backend::suspend_foreign_keys`]) and left more rows whose foreign key points at nothing
-/// than the `baseline` there were before it; returns the count after it.
-fn check_foreign_keys<C: Backend>(
-    conn: &mut C,
+/// [`db::suspend_foreign_keys`]) and left more rows whose foreign key points at nothing than
+/// the `baseline` there were before it; returns the count after it.
+async fn check_foreign_keys<D: Driver>(
+    d: &mut D,
     step: &Step<'_>,
     completed: &[Completed],
     baseline: usize,
 ) -> Result<usize, Flow> {
-    let (rows, total) = conn.foreign_key_violations()?;
+    let (rows, total) = db::foreign_key_violations(d).await?;
     let Some(revision) = step.revision.filter(|_| total > baseline) else {
         return Ok(total);
     };
@@ -708,106 +731,6 @@ fn apply_to_rows(rows: &mut Vec<String>, ops: &[VersionOp]) {
             }
         }
     }
-}
-
-/// Where a Rust revision's [`Op`] sends its statements: the run's connection, in the
-/// revision's transaction.
-struct Live<'c, C: Backend> {
-    conn: &'c mut C,
-    /// Each statement on its own (PostgreSQL outside a transaction, where a multi-statement
-    /// query is an implicit transaction).
-    one_by_one: bool,
-}
-
-impl<C: Backend> Target for Live<'_, C> {
-    fn dialect(&self) -> Dialect {
-        self.conn.dialect()
-    }
-
-    fn execute(&mut self, sql: &str) -> Result<(), Error> {
-        execute_sql(self.conn, sql, self.one_by_one).map_err(|failure| match failure {
-            SqlFailure::Split(message) => Error::RevisionSql { message },
-            SqlFailure::Statement { source, .. } => Error::db("the revision's SQL failed")(source),
-        })
-    }
-
-    fn connection(&mut self) -> Option<&mut dyn Any> {
-        Some(self.conn)
-    }
-
-    fn pairs(&mut self, sql: &str, binds: &[Bind<'_>]) -> Option<Result<Pairs, Error>> {
-        Some(
-            self.conn
-                .pairs(sql, binds)
-                .map_err(Error::db("cannot read the table's definition")),
-        )
-    }
-
-    fn table_sql(&mut self, table: &str) -> Option<Result<Option<String>, Error>> {
-        Some(
-            self.conn
-                .table_sql(table)
-                .map_err(Error::db("cannot read the table's definition")),
-        )
-    }
-
-    fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>> {
-        Some(self.conn.foreign_key_violations())
-    }
-
-    fn foreign_keys_on(&mut self) -> Option<Result<bool, Error>> {
-        Some(self.conn.foreign_keys_on())
-    }
-}
-
-/// Why SQL sent by [`execute_sql`] failed.
-enum SqlFailure {
-    /// It does not split into statements (an unclosed quote or comment).
-    Split(String),
-    /// The database refused it; `line` is the failing statement's first line within the SQL
-    /// when it was sent statement by statement.
-    Statement {
-        line: Option<u32>,
-        source: diesel::result::Error,
-    },
-}
-
-/// Runs SQL of one or more statements: as one batch, or one statement at a time where
-/// `one_by_one`.
-fn execute_sql<C: Backend>(conn: &mut C, sql: &str, one_by_one: bool) -> Result<(), SqlFailure> {
-    if !one_by_one {
-        return conn
-            .batch(sql)
-            .map_err(|source| SqlFailure::Statement { line: None, source });
-    }
-    let statements =
-        split_statements(sql, conn.dialect()).map_err(|e| SqlFailure::Split(e.to_string()))?;
-    for statement in statements {
-        conn.batch(statement.text)
-            .map_err(|source| SqlFailure::Statement {
-                line: Some(statement.line),
-                source,
-            })?;
-    }
-    Ok(())
-}
-
-/// The live target of [`crate::op::record`]: `conn`, SQL sent as one batch.
-pub(crate) fn live<C: Backend>(conn: &mut C) -> impl Target + '_ {
-    Live {
-        conn,
-        one_by_one: false,
-    }
-}
-
-/// Runs a Rust revision's function on the connection.
-fn run_function<C: Backend>(
-    conn: &mut C,
-    function: RevisionFn,
-    one_by_one: bool,
-) -> Result<(), Error> {
-    let mut live = Live { conn, one_by_one };
-    function(&mut Op::new(&mut live))
 }
 
 /// The message of a Rust revision's failure: the database's own words where it refused a

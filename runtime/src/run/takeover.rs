@@ -7,26 +7,42 @@ use aludel_graph::VersionOp;
 
 use super::drift::applied_below;
 use super::{state, Migrator};
-use crate::db::{table_exists, Elapsed, LogEntry, MigrationConnection, Session, Tables};
+use crate::db::{
+    in_session, in_transaction, lock_transaction, open_write, table_exists, Elapsed, LogEntry,
+    Tables,
+};
+use crate::drive::Driver;
 use crate::error::Error;
 
 /// [`Migrator::take_over_diesel`].
-pub(super) fn take_over_diesel<C: MigrationConnection>(
+pub(super) async fn take_over_diesel<D: Driver>(
     migrator: &Migrator<'_>,
-    conn: &mut C,
+    d: &mut D,
 ) -> Result<Option<String>, Error> {
     let options = &migrator.options;
-    let tables = Tables::new(conn.dialect(), options)?;
-    let mut session = Session::write(conn, &tables, options)?;
-    if !table_exists(&mut *session, &tables, "__diesel_schema_migrations")? {
+    let tables = Tables::new(d.dialect(), options)?;
+    in_session!(d, open_write(d, &tables, options), |lock| {
+        take_over(migrator, d, &tables, &lock).await
+    })
+}
+
+async fn take_over<D: Driver>(
+    migrator: &Migrator<'_>,
+    d: &mut D,
+    tables: &Tables,
+    lock: &crate::db::LockName,
+) -> Result<Option<String>, Error> {
+    let options = &migrator.options;
+    if !table_exists(d, tables, "__diesel_schema_migrations").await? {
         return Err(Error::NotDieselManaged);
     }
     let null = tables.null_text();
-    let versions = session
+    let versions = d
         .pairs(
             &format!("SELECT version AS a, {null} AS b FROM __diesel_schema_migrations"),
             &[],
         )
+        .await
         .map_err(Error::db("cannot read __diesel_schema_migrations"))?;
     let source = migrator.source;
     let graph = source.graph()?;
@@ -66,11 +82,10 @@ pub(super) fn take_over_diesel<C: MigrationConnection>(
             missing,
         });
     }
-    let lock = session.lock();
-    state::ensure_tables(&mut *session, &tables, &lock, options.lock_timeout)?;
-    session.in_transaction(&mut |c| -> Result<Option<String>, Error> {
-        c.lock_transaction(&lock, options.lock_timeout)?;
-        let state = state::read_known(c, &tables)?;
+    state::ensure_tables(d, tables, lock, options.lock_timeout).await?;
+    in_transaction!(d, {
+        lock_transaction(d, lock, options.lock_timeout).await?;
+        let state = state::read_known(d, tables).await?;
         match state.ids().as_slice() {
             [] => {}
             [only] if *only == head => return Ok(None),
@@ -99,10 +114,10 @@ pub(super) fn take_over_diesel<C: MigrationConnection>(
             },
             &mut sql,
         );
-        c.batch(&sql).map_err(Error::db(format!(
+        d.batch(&sql).await.map_err(Error::db(format!(
             "cannot stamp the version table {}",
             tables.version
         )))?;
-        Ok(Some(head.to_string()))
+        Ok::<_, Error>(Some(head.to_string()))
     })
 }

@@ -1,0 +1,351 @@
+//! The sync driver: a blocking diesel connection. Each request runs to its end before it
+//! returns, so the migrator's future is ready at its first poll.
+
+use std::any::Any;
+use std::future::{ready, Future};
+use std::time::Duration;
+
+use aludel_graph::sql::{split_statements, Dialect};
+use diesel::result::QueryResult;
+
+use super::{complete, Driver};
+use crate::db::{Bind, Session};
+use crate::error::Error;
+use crate::op::{Op, Pairs, RevisionFn, Target};
+
+pub(crate) mod private {
+    use super::*;
+
+    /// What aludel needs of a blocking connection. Not implementable outside aludel.
+    pub trait Backend: Sized + 'static {
+        /// The SQL dialect.
+        fn dialect(&self) -> Dialect;
+        /// Runs SQL that may hold several statements.
+        fn batch(&mut self, sql: &str) -> QueryResult<()>;
+        /// Runs a query whose result has two text columns `a` and `b` (`b` nullable).
+        fn pairs(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Pairs>;
+        /// diesel's transaction manager's state.
+        fn transaction_status(&mut self) -> &mut diesel::connection::TransactionManagerStatus;
+        /// Opens a transaction (see [`Driver::begin`]).
+        fn begin(&mut self, outermost: &str) -> QueryResult<()>;
+        /// Commits the innermost transaction.
+        fn commit(&mut self) -> QueryResult<()>;
+        /// Rolls the innermost transaction back.
+        fn rollback(&mut self) -> QueryResult<()>;
+        /// The statement that creates `table`, as the database states it (for the changes of
+        /// a Rust revision's `op` that restate a definition); `None` where there is no such
+        /// table.
+        fn table_sql(&mut self, _table: &str) -> QueryResult<Option<String>> {
+            Ok(None)
+        }
+        /// See [`Driver::busy_timeout`].
+        fn busy_timeout(&mut self) -> QueryResult<i64> {
+            Ok(0)
+        }
+    }
+}
+
+use private::Backend;
+
+/// How deep a connection's transactions are nested (0: none open).
+fn depth(status: &mut diesel::connection::TransactionManagerStatus) -> u32 {
+    status
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .map_or(0, std::num::NonZeroU32::get)
+}
+
+/// The methods of [`Backend`] that are the same for every diesel connection, whose
+/// transaction manager is diesel's `AnsiTransactionManager`.
+#[allow(unused_macros)]
+macro_rules! backend {
+    ($conn:ty, $dialect:expr, { $($more:item)* }) => {
+        impl Backend for $conn {
+            fn dialect(&self) -> Dialect {
+                $dialect
+            }
+
+            fn batch(&mut self, sql: &str) -> QueryResult<()> {
+                diesel::connection::SimpleConnection::batch_execute(self, sql)
+            }
+
+            fn pairs(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Pairs> {
+                use diesel::RunQueryDsl;
+                let rows: Vec<crate::db::Pair> = crate::db::Statement::new(sql, binds).load(self)?;
+                Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
+            }
+
+            fn transaction_status(&mut self) -> &mut diesel::connection::TransactionManagerStatus {
+                use diesel::connection::TransactionManager;
+                diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(self)
+            }
+
+            fn begin(&mut self, outermost: &str) -> QueryResult<()> {
+                use diesel::connection::{AnsiTransactionManager, TransactionManager};
+                if depth(self.transaction_status()) > 0 {
+                    AnsiTransactionManager::begin_transaction(self)
+                } else {
+                    AnsiTransactionManager::begin_transaction_sql(self, outermost)
+                }
+            }
+
+            fn commit(&mut self) -> QueryResult<()> {
+                use diesel::connection::{AnsiTransactionManager, TransactionManager};
+                AnsiTransactionManager::commit_transaction(self)
+            }
+
+            fn rollback(&mut self) -> QueryResult<()> {
+                use diesel::connection::{AnsiTransactionManager, TransactionManager};
+                AnsiTransactionManager::rollback_transaction(self)
+            }
+
+            $($more)*
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+backend!(diesel::SqliteConnection, Dialect::Sqlite, {
+    fn table_sql(&mut self, table: &str) -> QueryResult<Option<String>> {
+        let rows = self.pairs(
+            "SELECT name AS a, sql AS b FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+            &[Bind::Text(table)],
+        )?;
+        Ok(rows.into_iter().next().and_then(|(_, sql)| sql))
+    }
+
+    fn busy_timeout(&mut self) -> QueryResult<i64> {
+        use diesel::RunQueryDsl;
+        /// The row of `PRAGMA busy_timeout`.
+        #[derive(diesel::QueryableByName)]
+        struct BusyTimeout {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            timeout: i64,
+        }
+        let rows: Vec<BusyTimeout> = diesel::sql_query("PRAGMA busy_timeout").load(self)?;
+        Ok(rows.first().map_or(0, |r| r.timeout))
+    }
+});
+
+#[cfg(feature = "postgres")]
+backend!(diesel::PgConnection, Dialect::Postgres, {});
+
+#[cfg(feature = "mysql")]
+backend!(diesel::MysqlConnection, Dialect::Mysql, {
+    fn table_sql(&mut self, table: &str) -> QueryResult<Option<String>> {
+        use diesel::RunQueryDsl;
+        /// The row of `SHOW CREATE TABLE`.
+        #[derive(diesel::QueryableByName)]
+        struct CreateTable {
+            #[diesel(sql_type = diesel::sql_types::Text, column_name = "Create Table")]
+            sql: String,
+        }
+        let sql = format!(
+            "SHOW CREATE TABLE {}",
+            Dialect::Mysql.quote_identifier(table)
+        );
+        match diesel::sql_query(sql).load::<CreateTable>(self) {
+            Ok(rows) => Ok(rows.into_iter().next().map(|r| r.sql)),
+            // ER_NO_SUCH_TABLE
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("doesn't exist") =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+});
+
+/// A blocking connection, driven for the length of one call.
+pub(crate) struct SyncDriver<'c, C: Backend> {
+    conn: &'c mut C,
+    session: Option<Session>,
+}
+
+impl<'c, C: Backend> SyncDriver<'c, C> {
+    pub(crate) fn new(conn: &'c mut C) -> Self {
+        SyncDriver {
+            conn,
+            session: None,
+        }
+    }
+}
+
+impl<C: Backend> Drop for SyncDriver<'_, C> {
+    /// A call that did not close its session (a Rust revision panicked) still releases the
+    /// run's lock and sets the connection back.
+    fn drop(&mut self) {
+        if self.session.is_some() {
+            complete(crate::db::close(self));
+        }
+    }
+}
+
+impl<C: Backend> Driver for SyncDriver<'_, C> {
+    fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+
+    fn batch(&mut self, sql: &str) -> impl Future<Output = QueryResult<()>> + Send {
+        ready(self.conn.batch(sql))
+    }
+
+    fn pairs(
+        &mut self,
+        sql: &str,
+        binds: &[Bind<'_>],
+    ) -> impl Future<Output = QueryResult<Pairs>> + Send {
+        ready(self.conn.pairs(sql, binds))
+    }
+
+    fn transaction_depth(&mut self) -> u32 {
+        depth(self.conn.transaction_status())
+    }
+
+    fn begin(&mut self, outermost: &'static str) -> impl Future<Output = QueryResult<()>> + Send {
+        ready(self.conn.begin(outermost))
+    }
+
+    fn commit(&mut self) -> impl Future<Output = QueryResult<()>> + Send {
+        ready(self.conn.commit())
+    }
+
+    fn rollback(&mut self) -> impl Future<Output = QueryResult<()>> + Send {
+        ready(self.conn.rollback())
+    }
+
+    fn busy_timeout(&mut self) -> impl Future<Output = QueryResult<i64>> + Send {
+        ready(self.conn.busy_timeout())
+    }
+
+    fn run_function(
+        &mut self,
+        function: RevisionFn,
+        one_by_one: bool,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let mut live = Live {
+            conn: &mut *self.conn,
+            one_by_one,
+        };
+        ready(function(&mut Op::new(&mut live)))
+    }
+
+    fn pause(&mut self, duration: Duration) -> impl Future<Output = ()> + Send {
+        std::thread::sleep(duration);
+        ready(())
+    }
+
+    fn session(&mut self) -> &mut Option<Session> {
+        &mut self.session
+    }
+}
+
+/// Where a Rust revision's [`Op`] sends its statements: the run's connection, in the
+/// revision's transaction.
+struct Live<'c, C: Backend> {
+    conn: &'c mut C,
+    /// Each statement on its own (PostgreSQL outside a transaction, where a multi-statement
+    /// query is an implicit transaction).
+    one_by_one: bool,
+}
+
+impl<C: Backend> Target for Live<'_, C> {
+    fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<(), Error> {
+        execute_sql_sync(self.conn, sql, self.one_by_one).map_err(|failure| match failure {
+            SqlFailure::Split(message) => Error::RevisionSql { message },
+            SqlFailure::Statement { source, .. } => Error::db("the revision's SQL failed")(source),
+        })
+    }
+
+    fn connection(&mut self) -> Option<&mut dyn Any> {
+        Some(self.conn)
+    }
+
+    fn pairs(&mut self, sql: &str, binds: &[Bind<'_>]) -> Option<Result<Pairs, Error>> {
+        Some(
+            self.conn
+                .pairs(sql, binds)
+                .map_err(Error::db("cannot read the table's definition")),
+        )
+    }
+
+    fn table_sql(&mut self, table: &str) -> Option<Result<Option<String>, Error>> {
+        Some(
+            self.conn
+                .table_sql(table)
+                .map_err(Error::db("cannot read the table's definition")),
+        )
+    }
+
+    fn foreign_key_violations(&mut self) -> Option<Result<(Vec<String>, usize), Error>> {
+        Some(complete(crate::db::foreign_key_violations(
+            &mut SyncDriver::new(&mut *self.conn),
+        )))
+    }
+
+    fn foreign_keys_on(&mut self) -> Option<Result<bool, Error>> {
+        Some(complete(crate::db::foreign_keys_on(&mut SyncDriver::new(
+            &mut *self.conn,
+        ))))
+    }
+}
+
+/// Why SQL sent by [`execute_sql`] failed.
+pub(crate) enum SqlFailure {
+    /// It does not split into statements (an unclosed quote or comment).
+    Split(String),
+    /// The database refused it; `line` is the failing statement's first line within the SQL
+    /// when it was sent statement by statement.
+    Statement {
+        line: Option<u32>,
+        source: diesel::result::Error,
+    },
+}
+
+/// Runs SQL of one or more statements: as one batch, or one statement at a time where
+/// `one_by_one`.
+pub(crate) async fn execute_sql<D: Driver>(
+    d: &mut D,
+    sql: &str,
+    one_by_one: bool,
+) -> Result<(), SqlFailure> {
+    if !one_by_one {
+        return d
+            .batch(sql)
+            .await
+            .map_err(|source| SqlFailure::Statement { line: None, source });
+    }
+    let statements =
+        split_statements(sql, d.dialect()).map_err(|e| SqlFailure::Split(e.to_string()))?;
+    for statement in statements {
+        d.batch(statement.text)
+            .await
+            .map_err(|source| SqlFailure::Statement {
+                line: Some(statement.line),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+fn execute_sql_sync<C: Backend>(
+    conn: &mut C,
+    sql: &str,
+    one_by_one: bool,
+) -> Result<(), SqlFailure> {
+    complete(execute_sql(&mut SyncDriver::new(conn), sql, one_by_one))
+}
+
+/// The live target of [`crate::op::record`]: `conn`, SQL sent as one batch.
+pub(crate) fn live<C: Backend>(conn: &mut C) -> impl Target + '_ {
+    Live {
+        conn,
+        one_by_one: false,
+    }
+}
