@@ -179,6 +179,16 @@ pub enum Error {
         why: String,
     },
 
+    /// A Rust revision run on an async PostgreSQL or MySQL connection did what needs the
+    /// connection itself: it asked for its diesel connection, or made a change that reads the
+    /// table's definition. Its statements are rendered before they run there, as the
+    /// connection cannot be lent to a sync function (the run's error names the revision).
+    #[error("on an async connection a Rust revision's statements are rendered before they run, and this one needs the connection itself: {why}; apply it through a sync connection (diesel's own, or diesel-async's AsyncConnectionWrapper)")]
+    AsyncNeedsSync {
+        /// What it does that needs the connection.
+        why: String,
+    },
+
     /// An offline script (`--sql`) of a plan with a Rust revision that queries its connection.
     #[error("revision {revision} ({path}) needs a live database: {why}, which an offline script cannot do; apply it with a connection, or write the script by hand")]
     OfflineNeedsDatabase {

@@ -16,6 +16,7 @@ use aludel_graph::{load_dir, GraphOptions};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, MysqlConnection, PgConnection, SqliteConnection};
 
+pub mod asynchronous;
 pub mod pgbouncer;
 pub mod race;
 

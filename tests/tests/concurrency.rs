@@ -1,6 +1,7 @@
 //! Racing starters: sixteen processes call `run_pending` on one database at once, on every
-//! backend. Every process succeeds, every revision is applied exactly once (one upgrade row in
-//! the revision log for each revision id), and the processes' runs overlap.
+//! backend, and eight call `run_pending_async` on `current_thread` runtimes. Every process
+//! succeeds, every revision is applied exactly once (one upgrade row in the revision log for
+//! each revision id), and the processes' runs overlap.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -10,6 +11,7 @@ use aludel_tests::race::{self, mismatches, peak_overlap, table_revision};
 use aludel_tests::{backends, Backend, TestHistory};
 
 const PROCESSES: usize = 16;
+const ASYNC_PROCESSES: usize = 8;
 
 /// A history, its revision ids and its head.
 struct Shape {
@@ -81,7 +83,16 @@ fn stamp(lines: &[&str], prefix: &str) -> u128 {
 fn sixteen_processes_apply_each_revision_once() {
     for shape_name in ["linear", "branched"] {
         for db in backends() {
-            race_on(&db, shape_name, "");
+            race_on(&db, shape_name, "", PROCESSES, false);
+        }
+    }
+}
+
+#[test]
+fn eight_async_processes_on_current_thread_runtimes_apply_each_revision_once() {
+    for shape_name in ["linear", "branched"] {
+        for db in backends() {
+            race_on(&db, shape_name, " (async)", ASYNC_PROCESSES, true);
         }
     }
 }
@@ -102,12 +113,25 @@ fn postgres_racers_whose_default_isolation_is_repeatable_read() {
             "ALTER DATABASE {name} SET default_transaction_isolation = 'repeatable read'"
         ))
         .unwrap();
-        race_on(&db, shape_name, ", default isolation repeatable read");
+        race_on(
+            &db,
+            shape_name,
+            ", default isolation repeatable read",
+            PROCESSES,
+            false,
+        );
     }
 }
 
-/// Sixteen processes race to apply the shape on `db`; every check of the module's doc.
-fn race_on(db: &aludel_tests::TestDb, shape_name: &str, note: &str) {
+/// `processes` processes race to apply the shape on `db` (through diesel-async where
+/// `async_`); every check of the module's doc.
+fn race_on(
+    db: &aludel_tests::TestDb,
+    shape_name: &str,
+    note: &str,
+    processes: usize,
+    async_: bool,
+) {
     let shape = match shape_name {
         "linear" => linear(db.backend),
         _ => branched(db.backend),
@@ -118,10 +142,14 @@ fn race_on(db: &aludel_tests::TestDb, shape_name: &str, note: &str) {
         Backend::Mysql => "mysql",
     };
     let what = format!("{shape_name} on {name}{note}");
-    let children: Vec<_> = (0..PROCESSES)
+    let mode = match async_ {
+        true => format!("async-{name}"),
+        false => name.to_string(),
+    };
+    let children: Vec<_> = (0..processes)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_aludel-race"))
-                .args([name, &db.url, shape.history.dir.0.to_str().unwrap()])
+                .args([&mode, &db.url, shape.history.dir.0.to_str().unwrap()])
                 .output_async()
         })
         .collect();
@@ -170,7 +198,7 @@ fn race_on(db: &aludel_tests::TestDb, shape_name: &str, note: &str) {
         wrong.is_empty(),
         "{what}: the revision log holds one upgrade row per revision: {wrong:?}"
     );
-    eprintln!("{what}: {PROCESSES} processes, at most {peak} runs at once");
+    eprintln!("{what}: {processes} processes, at most {peak} runs at once");
 }
 
 trait SpawnAsync {

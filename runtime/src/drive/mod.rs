@@ -19,13 +19,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use aludel_graph::sql::Dialect;
+use aludel_graph::sql::{split_statements, Dialect};
 use diesel::result::QueryResult;
 
 use crate::db::{Bind, Session};
 use crate::error::Error;
 use crate::op::{Pairs, RevisionFn};
 
+#[cfg(feature = "async")]
+pub(crate) mod nonblocking;
 pub(crate) mod sync;
 
 /// The requests the migrator makes of a connection.
@@ -69,6 +71,16 @@ pub(crate) trait Driver {
     fn session(&mut self) -> &mut Option<Session>;
 }
 
+/// How deep a connection's transactions are nested, as diesel's transaction manager counts
+/// them (0: none open).
+pub(crate) fn depth(status: &mut diesel::connection::TransactionManagerStatus) -> u32 {
+    status
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .map_or(0, std::num::NonZeroU32::get)
+}
+
 /// Runs the migrator's future to its end on the calling thread. With the sync driver it is
 /// ready at its first poll; the thread parks between polls otherwise (a pause of
 /// [`sync::SyncDriver`] sleeps instead of returning pending, so it does not).
@@ -88,4 +100,42 @@ pub(crate) fn complete<F: Future>(future: F) -> F::Output {
             Poll::Pending => std::thread::park(),
         }
     }
+}
+
+/// Why SQL sent by [`execute_sql`] failed.
+pub(crate) enum SqlFailure {
+    /// It does not split into statements (an unclosed quote or comment).
+    Split(String),
+    /// The database refused it; `line` is the failing statement's first line within the SQL
+    /// when it was sent statement by statement.
+    Statement {
+        line: Option<u32>,
+        source: diesel::result::Error,
+    },
+}
+
+/// Runs SQL of one or more statements: as one batch, or one statement at a time where
+/// `one_by_one`.
+pub(crate) async fn execute_sql<D: Driver>(
+    d: &mut D,
+    sql: &str,
+    one_by_one: bool,
+) -> Result<(), SqlFailure> {
+    if !one_by_one {
+        return d
+            .batch(sql)
+            .await
+            .map_err(|source| SqlFailure::Statement { line: None, source });
+    }
+    let statements =
+        split_statements(sql, d.dialect()).map_err(|e| SqlFailure::Split(e.to_string()))?;
+    for statement in statements {
+        d.batch(statement.text)
+            .await
+            .map_err(|source| SqlFailure::Statement {
+                line: Some(statement.line),
+                source,
+            })?;
+    }
+    Ok(())
 }

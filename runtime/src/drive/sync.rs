@@ -5,10 +5,10 @@ use std::any::Any;
 use std::future::{ready, Future};
 use std::time::Duration;
 
-use aludel_graph::sql::{split_statements, Dialect};
+use aludel_graph::sql::Dialect;
 use diesel::result::QueryResult;
 
-use super::{complete, Driver};
+use super::{complete, depth, execute_sql, Driver, SqlFailure};
 use crate::db::{Bind, Session};
 use crate::error::Error;
 use crate::op::{Op, Pairs, RevisionFn, Target};
@@ -46,15 +46,6 @@ pub(crate) mod private {
 }
 
 use private::Backend;
-
-/// How deep a connection's transactions are nested (0: none open).
-fn depth(status: &mut diesel::connection::TransactionManagerStatus) -> u32 {
-    status
-        .transaction_depth()
-        .ok()
-        .flatten()
-        .map_or(0, std::num::NonZeroU32::get)
-}
 
 /// The methods of [`Backend`] that are the same for every diesel connection, whose
 /// transaction manager is diesel's `AnsiTransactionManager`.
@@ -225,11 +216,7 @@ impl<C: Backend> Driver for SyncDriver<'_, C> {
         function: RevisionFn,
         one_by_one: bool,
     ) -> impl Future<Output = Result<(), Error>> + Send {
-        let mut live = Live {
-            conn: &mut *self.conn,
-            one_by_one,
-        };
-        ready(function(&mut Op::new(&mut live)))
+        ready(run_function(self.conn, function, one_by_one))
     }
 
     fn pause(&mut self, duration: Duration) -> impl Future<Output = ()> + Send {
@@ -296,44 +283,6 @@ impl<C: Backend> Target for Live<'_, C> {
     }
 }
 
-/// Why SQL sent by [`execute_sql`] failed.
-pub(crate) enum SqlFailure {
-    /// It does not split into statements (an unclosed quote or comment).
-    Split(String),
-    /// The database refused it; `line` is the failing statement's first line within the SQL
-    /// when it was sent statement by statement.
-    Statement {
-        line: Option<u32>,
-        source: diesel::result::Error,
-    },
-}
-
-/// Runs SQL of one or more statements: as one batch, or one statement at a time where
-/// `one_by_one`.
-pub(crate) async fn execute_sql<D: Driver>(
-    d: &mut D,
-    sql: &str,
-    one_by_one: bool,
-) -> Result<(), SqlFailure> {
-    if !one_by_one {
-        return d
-            .batch(sql)
-            .await
-            .map_err(|source| SqlFailure::Statement { line: None, source });
-    }
-    let statements =
-        split_statements(sql, d.dialect()).map_err(|e| SqlFailure::Split(e.to_string()))?;
-    for statement in statements {
-        d.batch(statement.text)
-            .await
-            .map_err(|source| SqlFailure::Statement {
-                line: Some(statement.line),
-                source,
-            })?;
-    }
-    Ok(())
-}
-
 fn execute_sql_sync<C: Backend>(
     conn: &mut C,
     sql: &str,
@@ -348,4 +297,14 @@ pub(crate) fn live<C: Backend>(conn: &mut C) -> impl Target + '_ {
         conn,
         one_by_one: false,
     }
+}
+
+/// Runs a Rust revision's function on a blocking connection, lent to it as it is.
+pub(crate) fn run_function<C: Backend>(
+    conn: &mut C,
+    function: RevisionFn,
+    one_by_one: bool,
+) -> Result<(), Error> {
+    let mut live = Live { conn, one_by_one };
+    function(&mut Op::new(&mut live))
 }

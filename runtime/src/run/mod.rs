@@ -13,6 +13,8 @@ use aludel_graph::sql::Dialect;
 use aludel_graph::{Direction, Plan, Step};
 
 use crate::db::{in_session, open_read, MigrationConnection, Tables};
+#[cfg(feature = "async")]
+use crate::drive::nonblocking::AsyncMigrationConnection;
 use crate::drive::sync::SyncDriver;
 use crate::drive::{complete, Driver};
 use crate::embedded::{Migrations, Revision as EmbeddedRevision};
@@ -198,6 +200,177 @@ impl Migrations {
         range: &str,
     ) -> Result<String, Error> {
         self.migrator().sql(dialect, direction, range)
+    }
+}
+
+/// The async calls (feature `async`): the same migrator as the sync calls, driven through a
+/// diesel-async connection. Every guarantee of the sync calls holds; the futures are `Send`
+/// and block no runtime thread, on `current_thread` and multi-thread runtimes alike.
+///
+/// ```no_run
+/// # #[cfg(feature = "async-postgres")]
+/// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+/// use diesel_async::{AsyncConnection, AsyncPgConnection};
+///
+/// static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../migrations/versions");
+///
+/// let mut conn = AsyncPgConnection::establish("postgres://localhost/app").await?;
+/// MIGRATIONS.run_pending_async(&mut conn).await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// A call whose future is dropped before it ends (a timeout, a cancelled task) leaves the
+/// database consistent: a revision commits with its version-table row or not at all (on MySQL,
+/// as with a killed process, the revision it was in may be partly applied). The connection is
+/// then marked broken, so that a pool closes it and the server releases the migration lock;
+/// drop a connection of your own after such a call, and the next run completes.
+#[cfg(feature = "async")]
+impl Migrations {
+    /// [`Migrations::run_pending`] on an async connection.
+    pub async fn run_pending_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Report, Error> {
+        self.migrator().run_pending_async(conn).await
+    }
+
+    /// [`Migrations::upgrade`] on an async connection.
+    pub async fn upgrade_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target + Send + Sync,
+    ) -> Result<Report, Error> {
+        self.migrator().upgrade_async(conn, target).await
+    }
+
+    /// [`Migrations::downgrade`] on an async connection.
+    ///
+    /// # Warning
+    /// Downgrades run the revisions' downgrade SQL, which usually drops data.
+    pub async fn downgrade_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target + Send + Sync,
+    ) -> Result<Report, Error> {
+        self.migrator().downgrade_async(conn, target).await
+    }
+
+    /// [`Migrations::current`] on an async connection.
+    pub async fn current_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Vec<String>, Error> {
+        self.migrator().current_async(conn).await
+    }
+
+    /// [`Migrations::stamp`] on an async connection.
+    ///
+    /// # Warning
+    /// A stamp changes what the database claims is applied; the schema is not touched.
+    pub async fn stamp_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target + Send + Sync,
+        purge: bool,
+    ) -> Result<Report, Error> {
+        self.migrator().stamp_async(conn, target, purge).await
+    }
+
+    /// [`Migrations::plan`] on an async connection.
+    pub async fn plan_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+        direction: Direction,
+        target: impl Target + Send + Sync,
+    ) -> Result<Plan<'_>, Error> {
+        self.migrator().plan_async(conn, direction, target).await
+    }
+}
+
+/// Drives one async call and tells the driver when it ended, so that only a call dropped
+/// halfway marks the connection broken.
+#[cfg(feature = "async")]
+macro_rules! drive_async {
+    ($conn:expr, |$d:ident| $call:expr) => {{
+        let mut driver = crate::drive::nonblocking::AsyncDriver::new($conn);
+        let $d = &mut driver;
+        let result = $call.await;
+        driver.finish();
+        result
+    }};
+}
+
+/// The async calls; see the [`Migrations`] docs of the async calls.
+#[cfg(feature = "async")]
+impl<'a> Migrator<'a> {
+    /// [`Migrator::run_pending`] on an async connection.
+    pub async fn run_pending_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Report, Error> {
+        drive_async!(conn, |d| self.run_pending_on(d))
+    }
+
+    /// [`Migrator::upgrade`] on an async connection.
+    pub async fn upgrade_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target + Send + Sync,
+    ) -> Result<Report, Error> {
+        drive_async!(conn, |d| self.move_on(d, Direction::Upgrade, &target))
+    }
+
+    /// [`Migrator::downgrade`] on an async connection.
+    ///
+    /// # Warning
+    /// Downgrades run the revisions' downgrade SQL, which usually drops data.
+    pub async fn downgrade_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target + Send + Sync,
+    ) -> Result<Report, Error> {
+        drive_async!(conn, |d| self.move_on(d, Direction::Downgrade, &target))
+    }
+
+    /// [`Migrator::current`] on an async connection.
+    pub async fn current_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Vec<String>, Error> {
+        drive_async!(conn, |d| self.current_on(d))
+    }
+
+    /// [`Migrator::stamp`] on an async connection.
+    ///
+    /// # Warning
+    /// A stamp changes what the database claims is applied; the schema is not touched.
+    pub async fn stamp_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: impl Target + Send + Sync,
+        purge: bool,
+    ) -> Result<Report, Error> {
+        let target = self.target_of(&target)?.into_owned();
+        drive_async!(conn, |d| stamp::stamp(self, d, &target, purge))
+    }
+
+    /// [`Migrator::plan`] on an async connection.
+    pub async fn plan_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+        direction: Direction,
+        target: impl Target + Send + Sync,
+    ) -> Result<Plan<'a>, Error> {
+        drive_async!(conn, |d| self.plan_on(d, direction, &target))
+    }
+
+    /// [`Migrator::accept_changes`] on an async connection.
+    pub async fn accept_changes_async<C: AsyncMigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Vec<String>, Error> {
+        drive_async!(conn, |d| drift::accept_changes(self, d))
     }
 }
 

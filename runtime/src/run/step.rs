@@ -14,8 +14,7 @@ use crate::db::{
     self, in_session, in_transaction, lock_session, lock_transaction, now_iso, open_write,
     unlock_session, Elapsed, Frame, LockName, LogEntry, Tables,
 };
-use crate::drive::sync::{execute_sql, SqlFailure};
-use crate::drive::Driver;
+use crate::drive::{execute_sql, Driver, SqlFailure};
 use crate::error::{database_message, Completed, Error};
 use crate::op::{Op, Recorder};
 use crate::options::TransactionMode;

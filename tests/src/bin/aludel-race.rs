@@ -1,5 +1,6 @@
 //! A process that migrates a database, for the tests that race, kill and disconnect migrators:
-//! `aludel-race <sqlite|postgres|mysql> <url> <versions dir>`.
+//! `aludel-race <sqlite|postgres|mysql> <url> <versions dir>`; `async-sqlite`, `async-postgres`
+//! and `async-mysql` migrate through diesel-async on a `current_thread` tokio runtime.
 //!
 //! Prints `started <id>` and `finished <id>` as each revision starts and finishes (flushed at
 //! once, so that a test can wait for a revision to be running), then the number of revisions it
@@ -11,9 +12,11 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use aludel::{MigrationConnection, Migrator, Progress, Report};
+use aludel::{AsyncMigrationConnection, MigrationConnection, Migrator, Progress, Report};
 use aludel_tests::load_history;
 use diesel::{Connection, MysqlConnection, PgConnection, SqliteConnection};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection};
 
 fn say(line: String) {
     let mut out = std::io::stdout().lock();
@@ -36,10 +39,55 @@ fn timed<C: MigrationConnection>(m: &Migrator<'_>, conn: &mut C) -> Result<Repor
     report
 }
 
+/// `run_pending_async`, between `began` and `ended` lines.
+async fn timed_async<C: AsyncMigrationConnection>(
+    m: &Migrator<'_>,
+    conn: &mut C,
+) -> Result<Report, aludel::Error> {
+    say(format!("began {}", micros()));
+    let report = m.run_pending_async(conn).await;
+    say(format!("ended {}", micros()));
+    report
+}
+
+/// An async run on a `current_thread` runtime.
+fn run_async(backend: &str, url: &str, m: &Migrator<'_>) -> Result<Report, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let report = match backend {
+            "async-sqlite" => {
+                let mut conn = SyncConnectionWrapper::<SqliteConnection>::establish(url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                timed_async(m, &mut conn).await
+            }
+            "async-postgres" => {
+                let mut conn = AsyncPgConnection::establish(url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                timed_async(m, &mut conn).await
+            }
+            "async-mysql" => {
+                let mut conn = AsyncMysqlConnection::establish(url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                timed_async(m, &mut conn).await
+            }
+            other => return Err(format!("unknown backend {other}")),
+        };
+        report.map_err(|e| e.to_string())
+    })
+}
+
 fn run() -> Result<usize, String> {
     let args: Vec<String> = std::env::args().collect();
     let [_, backend, url, dir] = args.as_slice() else {
-        return Err("usage: aludel-race <sqlite|postgres|mysql> <url> <versions dir>".to_string());
+        return Err(
+            "usage: aludel-race <[async-]sqlite|postgres|mysql> <url> <versions dir>".to_string(),
+        );
     };
     let migrations = load_history(std::path::Path::new(dir));
     let progress = |event: Progress<'_>| match event {
@@ -52,6 +100,9 @@ fn run() -> Result<usize, String> {
         _ => {}
     };
     let m = migrations.migrator().with_progress(&progress);
+    if backend.starts_with("async-") {
+        return Ok(run_async(backend, url, &m)?.steps.len());
+    }
     let report = match backend.as_str() {
         "sqlite" => timed(
             &m,
