@@ -71,7 +71,7 @@
         feature = "mysql",
         feature = "async"
     )),
-    allow(dead_code)
+    allow(dead_code, unused_imports, unused_variables, unreachable_code)
 )]
 
 mod body;
@@ -91,9 +91,13 @@ pub use aludel_graph as graph;
 pub use aludel_graph::sql::Dialect;
 pub use aludel_graph::{Direction, Plan, Step, VersionOp};
 pub use aludel_macros::{embed_migrations, migrations};
-pub use db::MigrationConnection;
 #[cfg(feature = "async")]
 pub use drive::nonblocking::AsyncMigrationConnection;
+#[cfg(feature = "async-mysql")]
+pub use drive::sync::WrappedMysql;
+#[cfg(feature = "async-postgres")]
+pub use drive::sync::WrappedPg;
+pub use drive::sync::{DieselConnection, MigrationConnection};
 pub use embedded::{Migrations, Revision};
 pub use error::{Completed, Error};
 pub use options::{Options, TransactionMode};

@@ -18,12 +18,6 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-/// A blocking diesel connection aludel can migrate: `SqliteConnection` (feature `sqlite`, on
-/// by default), `PgConnection` (feature `postgres`) and `MysqlConnection` (feature `mysql`).
-pub trait MigrationConnection: crate::drive::sync::private::Backend {}
-
-impl<C: crate::drive::sync::private::Backend> MigrationConnection for C {}
-
 /// A bound value.
 #[derive(Debug, Clone, Copy)]
 pub enum Bind<'a> {

@@ -192,19 +192,21 @@ pub fn record<C: crate::MigrationConnection>(
     conn: &mut C,
     ops: impl FnOnce(&mut Op<'_>) -> crate::Result<()>,
 ) -> crate::Result<String> {
-    use crate::drive::{complete, sync::SyncDriver};
-    let suspended = complete(crate::db::suspend_foreign_keys(&mut SyncDriver::new(conn)))?;
-    let result = {
-        let mut recording = Recording {
-            live: crate::drive::sync::live(conn),
-            sql: String::new(),
+    use crate::drive::{complete, sync::on_connection};
+    on_connection!(conn, |d| {
+        let suspended = complete(crate::db::suspend_foreign_keys(d))?;
+        let result = {
+            let mut recording = Recording {
+                live: d.live(),
+                sql: String::new(),
+            };
+            ops(&mut Op::new(&mut recording)).map(|()| recording.sql)
         };
-        ops(&mut Op::new(&mut recording)).map(|()| recording.sql)
-    };
-    if suspended {
-        complete(crate::db::resume_foreign_keys(&mut SyncDriver::new(conn)))?;
-    }
-    result
+        if suspended {
+            complete(crate::db::resume_foreign_keys(d))?;
+        }
+        result
+    })
 }
 
 /// A Rust revision's handle on its database: runs SQL in the revision's transaction and lends

@@ -12,10 +12,10 @@ use std::borrow::Cow;
 use aludel_graph::sql::Dialect;
 use aludel_graph::{Direction, Plan, Step};
 
-use crate::db::{in_session, open_read, MigrationConnection, Tables};
+use crate::db::{in_session, open_read, Tables};
 #[cfg(feature = "async")]
 use crate::drive::nonblocking::AsyncMigrationConnection;
-use crate::drive::sync::SyncDriver;
+use crate::drive::sync::{on_connection, MigrationConnection};
 use crate::drive::{complete, Driver};
 use crate::embedded::{Migrations, Revision as EmbeddedRevision};
 use crate::error::{Completed, Error};
@@ -447,7 +447,7 @@ impl<'a> Migrator<'a> {
     /// version table (and the lineage digests of its rows) in one query and compares them
     /// with constants compiled into the binary, whatever the length of the history.
     pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
-        complete(self.run_pending_on(&mut SyncDriver::new(conn)))
+        on_connection!(conn, |d| complete(self.run_pending_on(d)))
     }
 
     /// Upgrades to `target`: each revision's SQL and its version-table change commit together.
@@ -457,7 +457,11 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         target: impl Target,
     ) -> Result<Report, Error> {
-        complete(self.move_on(&mut SyncDriver::new(conn), Direction::Upgrade, &target))
+        on_connection!(conn, |d| complete(self.move_on(
+            d,
+            Direction::Upgrade,
+            &target
+        )))
     }
 
     /// Downgrades to `target` (e.g. `-1`, a revision, `base`, `label@base`).
@@ -471,7 +475,11 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         target: impl Target,
     ) -> Result<Report, Error> {
-        complete(self.move_on(&mut SyncDriver::new(conn), Direction::Downgrade, &target))
+        on_connection!(conn, |d| complete(self.move_on(
+            d,
+            Direction::Downgrade,
+            &target
+        )))
     }
 
     /// Sets the version table to `target` without running any revision's SQL; with `purge`
@@ -487,18 +495,13 @@ impl<'a> Migrator<'a> {
         purge: bool,
     ) -> Result<Report, Error> {
         let target = self.target_of(&target)?;
-        complete(stamp::stamp(
-            self,
-            &mut SyncDriver::new(conn),
-            &target,
-            purge,
-        ))
+        on_connection!(conn, |d| complete(stamp::stamp(self, d, &target, purge,)))
     }
 
     /// The version table's rows (empty for a database aludel or Alembic never touched).
     /// Read-only: creates nothing.
     pub fn current<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
-        complete(self.current_on(&mut SyncDriver::new(conn)))
+        on_connection!(conn, |d| complete(self.current_on(d)))
     }
 
     /// The steps an upgrade or downgrade to `target` would run from the database's current
@@ -510,7 +513,7 @@ impl<'a> Migrator<'a> {
         direction: Direction,
         target: impl Target,
     ) -> Result<Plan<'a>, Error> {
-        complete(self.plan_on(&mut SyncDriver::new(conn), direction, &target))
+        on_connection!(conn, |d| complete(self.plan_on(d, direction, &target)))
     }
 
     /// Records the current files as the applied ones after a deliberate edit of an applied
@@ -519,7 +522,7 @@ impl<'a> Migrator<'a> {
         &self,
         conn: &mut C,
     ) -> Result<Vec<String>, Error> {
-        complete(drift::accept_changes(self, &mut SyncDriver::new(conn)))
+        on_connection!(conn, |d| complete(drift::accept_changes(self, d)))
     }
 
     /// Takes over a database that diesel_migrations manages: reads the versions diesel
@@ -535,7 +538,7 @@ impl<'a> Migrator<'a> {
         &self,
         conn: &mut C,
     ) -> Result<Option<String>, Error> {
-        complete(takeover::take_over_diesel(self, &mut SyncDriver::new(conn)))
+        on_connection!(conn, |d| complete(takeover::take_over_diesel(self, d)))
     }
 
     /// [`Migrator::run_pending`] through any driver.
