@@ -39,10 +39,14 @@
 //! locks released and, on SQLite, the busy timeout it sets while it waits for another
 //! migrator's write lock is set back to the caller's value, on every return path.
 //!
-//! - **Pooled connections** (r2d2, deadpool, bb8): check a connection out, migrate, and give it
-//!   back, e.g. `MIGRATIONS.run_pending(&mut *pool.get()?)?`; a pooled connection is the
-//!   backend's own connection behind a guard. Migrate once at startup, before the service takes
-//!   traffic; any number of replicas may do so at once.
+//! - **Pooled connections**: check a connection out, migrate, and give it back, e.g.
+//!   `MIGRATIONS.run_pending(&mut pool.get()?)?` with r2d2 (feature `r2d2`) or
+//!   `MIGRATIONS.run_pending_async(&mut pool.get().await?).await?` with deadpool or bb8
+//!   (features `deadpool`, `bb8`). Migrate once at startup, before the service takes traffic;
+//!   any number of replicas may do so at once.
+//! - **Async** (features `async-postgres`, `async-mysql`, `async-sqlite`): the `*_async` calls
+//!   run the same migrator through diesel-async; the docs of `Migrations::run_pending_async`
+//!   say what a dropped future leaves behind.
 //! - **The caller's open transaction** (`conn.transaction(..)`, `begin_test_transaction`): on
 //!   PostgreSQL and SQLite the run works inside it, in savepoints, and commits or rolls back with
 //!   it; the migration lock (PostgreSQL's transaction-level advisory lock) is held until the
