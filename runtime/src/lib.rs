@@ -55,9 +55,15 @@
 //! - **Poolers** such as PgBouncer: in session pooling everything works as on a direct
 //!   connection. In transaction pooling every revision's transaction takes a transaction-level
 //!   advisory lock and checks, before it commits, that the version table still holds what the
-//!   plan expected, so racing migrators still apply each revision exactly once (disable diesel's prepared-statement cache there, as for any diesel
-//!   use behind such a pooler:
-//!   `conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled)`). A
+//!   plan expected, so racing migrators still apply each revision exactly once (disable
+//!   diesel's prepared-statement cache there, as for any diesel use behind such a pooler:
+//!   `conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled)`).
+//!   diesel-async's `AsyncPgConnection` (and an `AsyncConnectionWrapper` of it) sends every
+//!   statement with bound values as a named prepared statement in two round trips, its own
+//!   connection set-up included, which a transaction pooler without prepared-statement support
+//!   splits across server connections: behind PgBouncer before 1.21 (or with
+//!   `max_prepared_statements = 0`) migrate async connections in session pooling, or inside a
+//!   transaction of your own (the run then holds one server connection throughout). A
 //!   `transactional: false` revision cannot run in a transaction, so it runs under a
 //!   session-level lock, which a transaction pooler does not keep: apply histories with such
 //!   revisions over a direct or session-pooled connection ([`Error::SessionLockLost`] says when
