@@ -503,3 +503,179 @@ fn an_async_sqlite_connection_is_left_as_it_was_found() {
             .unwrap();
     });
 }
+
+#[test]
+fn waiting_for_another_migrators_lock_blocks_no_runtime_thread() {
+    for db in backends() {
+        let what = format!("{:?}", db.backend);
+        let migrations = slow_second(db.backend).load();
+        // Another migrator, a sync one on a thread of its own, is inside r2 (2 s) and holds the
+        // lock (SQLite's write lock, PostgreSQL's advisory lock, MySQL's GET_LOCK).
+        let (inside, wait_inside) = std::sync::mpsc::channel();
+        let other = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                let report = |event: aludel::Progress<'_>| {
+                    if let aludel::Progress::Started { step } = event {
+                        if step.revision.is_some_and(|r| r.id == "r2") {
+                            let _ = inside.send(());
+                        }
+                    }
+                };
+                let mut conn = db.connect();
+                aludel_tests::with_conn!(&mut conn, c => migrations.migrator().with_progress(&report).run_pending(c))
+            });
+            wait_inside.recv().unwrap();
+            let options = migrations
+                .migrator()
+                .options()
+                .clone()
+                .lock_timeout(Duration::from_millis(800));
+            let migrator = migrations.migrator().with_options(options);
+            // On a current_thread runtime a ticker shares the one thread with the waiting run.
+            let (ticks, result) = current_thread().block_on(async {
+                let ticks = Arc::new(std::sync::atomic::AtomicU32::new(0));
+                let counter = Arc::clone(&ticks);
+                let ticker = tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+                let mut conn = db.connect_async().await;
+                let result = with_async_conn!(&mut conn, c => migrator.run_pending_async(c).await);
+                ticker.abort();
+                (ticks.load(std::sync::atomic::Ordering::SeqCst), result)
+            });
+            // Waiting 0.8 s is 80 ticks of 10 ms when the thread is free; a blocked thread
+            // would let none through.
+            assert!(
+                ticks >= 30,
+                "{what}: only {ticks} ticks while the run waited"
+            );
+            let error = result.unwrap_err();
+            let text = error.to_string();
+            assert!(
+                matches!(error, Error::LockTimeout { .. }) || text.contains("locked"),
+                "{what}: {text}"
+            );
+            other.join().unwrap()
+        });
+        assert_eq!(
+            other.unwrap().steps.len(),
+            3,
+            "{what}: the other migrator finished"
+        );
+    }
+}
+
+#[test]
+fn a_non_transactional_revision_runs_outside_a_transaction() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let history = TestHistory::new();
+    history
+        .add("1.sql", &revision("r1", "", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);", None))
+        .add(
+            "2.sql",
+            "-- revision: r2\n-- down_revision: r1\n-- transactional: false\n\n-- upgrade\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n",
+        );
+    let migrations = history.load();
+    current_thread().block_on(async {
+        let mut conn = db.connect_async().await;
+        let report =
+            with_async_conn!(&mut conn, c => migrations.migrator().run_pending_async(c).await)
+                .unwrap();
+        assert_eq!(report.steps.len(), 2);
+    });
+    let mut sync = db.connect();
+    assert_eq!(sync.versions(), ["r2"]);
+    let index =
+        sync.strings("SELECT indexname AS a FROM pg_indexes WHERE indexname = 'items_name'");
+    assert_eq!(index, ["items_name"]);
+}
+
+#[test]
+fn a_whole_run_in_one_transaction_rolls_back_whole() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(db) = TestDb::new(backend) else {
+            continue;
+        };
+        let history = three();
+        history.add(
+            "4.sql",
+            &revision("r4", "r3", "INSERT INTO no_such_table VALUES (1);", None),
+        );
+        let migrations = history.load();
+        let options = migrations
+            .migrator()
+            .options()
+            .clone()
+            .transaction(aludel::TransactionMode::All);
+        let error = current_thread().block_on(async {
+            let mut conn = db.connect_async().await;
+            with_async_conn!(&mut conn, c => migrations.migrator().with_options(options).run_pending_async(c).await)
+                .unwrap_err()
+        });
+        assert!(
+            matches!(&error, Error::RevisionFailed { revision, .. } if revision == "r4"),
+            "{backend:?}: {error}"
+        );
+        let mut sync = db.connect();
+        assert!(sync.versions().is_empty(), "{backend:?}: nothing stays");
+        assert!(!sync.has_table("t1"), "{backend:?}: nothing stays");
+    }
+}
+
+#[test]
+fn inside_the_callers_transaction() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let migrations = three().load();
+    current_thread().block_on(async {
+        let AsyncConn::Postgres(mut conn) = db.connect_async().await else {
+            unreachable!()
+        };
+        let migrator = migrations.migrator();
+        // The run works in savepoints of the caller's transaction, which then rolls back.
+        let result = conn
+            .transaction::<(), diesel::result::Error, _>(async |c| {
+                let report = migrator.run_pending_async(c).await.unwrap();
+                assert_eq!(report.steps.len(), 3);
+                assert_eq!(migrator.current_async(c).await.unwrap(), ["r3"]);
+                Err(diesel::result::Error::RollbackTransaction)
+            })
+            .await;
+        assert!(matches!(
+            result,
+            Err(diesel::result::Error::RollbackTransaction)
+        ));
+        assert!(migrator.current_async(&mut conn).await.unwrap().is_empty());
+    });
+    assert!(!db.connect().has_table("t1"));
+}
+
+#[test]
+fn a_database_ahead_of_the_binary_is_refused() {
+    for db in backends() {
+        let what = format!("{:?}", db.backend);
+        let migrations = three().load();
+        let mut sync = db.connect();
+        aludel_tests::with_conn!(&mut sync, c => migrations.migrator().upgrade(c, "r1")).unwrap();
+        sync.batch("UPDATE alembic_version SET version_num = 'ffff9999'")
+            .unwrap();
+        let error = current_thread().block_on(async {
+            let mut conn = db.connect_async().await;
+            with_async_conn!(&mut conn, c => migrations.migrator().run_pending_async(c).await)
+                .unwrap_err()
+        });
+        assert!(
+            error
+                .to_string()
+                .contains("Can't locate revision identified by 'ffff9999'"),
+            "{what}: {error}"
+        );
+        assert!(!sync.has_table("t2"), "{what}: nothing ran");
+    }
+}

@@ -20,7 +20,8 @@ pub(super) async fn lock_run<D: Driver>(
             "SELECT CAST(GET_LOCK(?, ?) AS CHAR) AS a, CAST(NULL AS CHAR) AS b",
             &[
                 Bind::Text(&lock.short()),
-                Bind::Int(i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX)),
+                // Whole seconds, rounded up: a timeout under a second still waits.
+                Bind::Int(i64::try_from(timeout.as_millis().div_ceil(1000)).unwrap_or(i64::MAX)),
             ],
         )
         .await
