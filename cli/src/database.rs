@@ -820,10 +820,10 @@ impl<'p> Database<'p> {
             options = migrations.migrator().options().clone();
         }
         let history = match project.origin() {
-            Origin::Files { .. } => History::Loaded(Box::new(LoadedMigrations::new(
-                project.graph().clone(),
-                project.sections().to_vec(),
-            ))),
+            Origin::Files { .. } => History::Loaded(Box::new(
+                LoadedMigrations::new(project.graph().clone(), project.sections().to_vec())
+                    .with_databases(project.config().graph_options().databases),
+            )),
             Origin::Embedded(migrations) => History::Embedded(migrations),
         };
         Ok(Database {

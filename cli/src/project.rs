@@ -5,8 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use aludel_graph::config::CONFIG_FILE;
 use aludel_graph::{
-    find_project_root, load_dir, Config, Diagnostic, Graph, GraphOptions, History, Location,
-    Revision, Sections,
+    find_project_root, load_dir, Config, Diagnostic, Graph, History, Location, Revision, Sections,
 };
 
 use crate::cli::ProjectArgs;
@@ -67,9 +66,7 @@ impl Project {
             return Project::embedded(migrations, args, cwd);
         }
         let layout = Layout::locate(args, cwd)?;
-        let options = GraphOptions {
-            allow_multiple_heads: layout.config.allow_multiple_heads,
-        };
+        let options = layout.config.graph_options();
         let mut project = Project::new(load_dir(&resolve(&layout.versions, cwd), cwd, &options)?);
         project.config = layout.config;
         project.config_file = layout.config_file.map(PathBuf::from);
@@ -125,10 +122,7 @@ impl Project {
         let sections = migrations
             .revisions()
             .iter()
-            .map(|r| Sections {
-                upgrade: r.upgrade_sql().to_string(),
-                downgrade: r.downgrade_sql().map(str::to_string),
-            })
+            .map(|r| r.sections())
             .collect();
         let mut project = Project::new(History {
             graph: migrations.graph().clone(),

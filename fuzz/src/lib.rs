@@ -57,6 +57,7 @@ pub fn graph_build(data: &[u8]) {
         .collect();
     let options = GraphOptions {
         allow_multiple_heads: allow,
+        ..GraphOptions::default()
     };
     let graph = match load_files(&files, &options) {
         Ok(graph) => graph,

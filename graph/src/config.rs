@@ -12,10 +12,18 @@
 //! truncate_slug_length = 40
 //! timezone = "UTC"
 //! allow_multiple_heads = false
+//!
+//! # Several databases (Alembic's multidb), in the order they are migrated:
+//! # [databases.main]
+//! # url = "sqlite://app.db"
+//! # [databases.analytics]
+//! # url = "postgres://localhost/analytics"
+//! # version_table = "alembic_version"   # optional, per database
 //! ```
 //!
 //! Every key is optional; an unknown key, a key set twice, a value of the wrong type, a table
-//! (aludel.toml has none yet) or text that is not TOML is an error with its line and column.
+//! other than `[databases.<name>]` or text that is not TOML is an error with its line and
+//! column.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -26,7 +34,36 @@ use crate::diagnostic::{nearest, Diagnostic, Location};
 /// The name of the configuration file.
 pub const CONFIG_FILE: &str = "aludel.toml";
 
-/// The keys `aludel.toml` may set.
+/// The keys of a `[databases.<name>]` table.
+pub const DATABASE_KEYS: [&str; 3] = ["url", "version_table", "version_table_schema"];
+
+/// One of several databases a project migrates (a `[databases.<name>]` table): revision files
+/// name it in their sections (`-- upgrade <name>`), and it keeps its own version table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    /// The name (`[A-Za-z0-9_-]`).
+    pub name: String,
+    /// Its URL (`url`).
+    pub url: Option<String>,
+    /// Its version table (`version_table`; default the top-level `version_table`).
+    pub version_table: Option<String>,
+    /// Its version table's schema (`version_table_schema`, PostgreSQL).
+    pub version_table_schema: Option<String>,
+    /// The line of its `[databases.<name>]` header (or of its key).
+    pub line: u32,
+}
+
+/// Whether `name` is a valid database name: letters, digits, `_` and `-`.
+pub fn is_valid_database_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The keys `aludel.toml` may set (`key = value`; besides them, the `[databases.<name>]`
+/// tables).
 pub const CONFIG_KEYS: [&str; 9] = [
     "script_location",
     "version_table",
@@ -60,6 +97,8 @@ pub struct Config {
     pub allow_multiple_heads: bool,
     /// A command run on each new revision file (`{path}` is replaced by the file's path).
     pub post_write_hook: Option<String>,
+    /// Several databases, in the file's order (empty: the project migrates one database).
+    pub databases: Vec<DatabaseConfig>,
 }
 
 impl Default for Config {
@@ -74,11 +113,20 @@ impl Default for Config {
             timezone: "UTC".to_string(),
             allow_multiple_heads: false,
             post_write_hook: None,
+            databases: Vec::new(),
         }
     }
 }
 
 impl Config {
+    /// The options of graph validation this configuration sets.
+    pub fn graph_options(&self) -> crate::GraphOptions {
+        crate::GraphOptions {
+            allow_multiple_heads: self.allow_multiple_heads,
+            databases: self.databases.iter().map(|d| d.name.clone()).collect(),
+        }
+    }
+
     /// The versions directory for a project rooted at `root`.
     pub fn versions_dir(&self, root: &Path) -> PathBuf {
         root.join(&self.script_location).join("versions")
@@ -163,6 +211,10 @@ impl Config {
             let key_at = key.span().start;
             let value_at = value.span().start;
             let raw = text.get(value.span()).unwrap_or_default().trim();
+            if name == "databases" {
+                config.databases = databases(text, path, value)?;
+                continue;
+            }
             let Some(&name) = CONFIG_KEYS.iter().find(|k| **k == name) else {
                 let (line, column) = line_column(text, key_at);
                 let location = Location::new(path, line, column);
@@ -215,6 +267,102 @@ impl Config {
     }
 }
 
+/// The `[databases.<name>]` tables, in the file's order.
+fn databases(
+    text: &str,
+    path: &str,
+    value: &toml::Spanned<DeValue<'_>>,
+) -> Result<Vec<DatabaseConfig>, Diagnostic> {
+    let at = |offset: usize, message: String| {
+        let (line, column) = line_column(text, offset);
+        Diagnostic::at(Location::new(path, line, column), message)
+    };
+    let example = "[databases.main]\nurl = \"sqlite://app.db\"";
+    let DeValue::Table(tables) = value.get_ref() else {
+        return Err(at(
+            value.span().start,
+            "`databases` takes one table per database: `[databases.<name>]`".to_string(),
+        )
+        .with_help(format!("e.g.\n{example}")));
+    };
+    let mut entries: Vec<_> = tables.iter().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    let mut out = Vec::new();
+    for (key, table) in entries {
+        let name: &str = key.get_ref();
+        let key_at = key.span().start;
+        if !is_valid_database_name(name) {
+            return Err(at(
+                key_at,
+                format!("database name `{name}` is not valid: use letters, digits, `_` and `-`"),
+            ));
+        }
+        let DeValue::Table(keys) = table.get_ref() else {
+            return Err(at(
+                table.span().start,
+                format!(
+                    "`databases.{name}` takes a table of keys ({})",
+                    DATABASE_KEYS.join(", ")
+                ),
+            )
+            .with_help(format!("e.g.\n{example}")));
+        };
+        let mut database = DatabaseConfig {
+            name: name.to_string(),
+            url: None,
+            version_table: None,
+            version_table_schema: None,
+            line: line_column(text, key_at).0,
+        };
+        let mut keys: Vec<_> = keys.iter().collect();
+        keys.sort_by_key(|(key, _)| key.span().start);
+        for (key, value) in keys {
+            let field: &str = key.get_ref();
+            let raw = text.get(value.span()).unwrap_or_default().trim();
+            let DeValue::String(string) = value.get_ref() else {
+                if DATABASE_KEYS.contains(&field) {
+                    return Err(at(
+                        value.span().start,
+                        format!("`databases.{name}.{field}` takes a string in double quotes, not `{raw}`"),
+                    ));
+                }
+                return Err(unknown_database_key(
+                    at(key.span().start, String::new()),
+                    name,
+                    field,
+                ));
+            };
+            let string = Some(string.to_string());
+            match field {
+                "url" => database.url = string,
+                "version_table" => database.version_table = string,
+                "version_table_schema" => database.version_table_schema = string,
+                _ => {
+                    return Err(unknown_database_key(
+                        at(key.span().start, String::new()),
+                        name,
+                        field,
+                    ))
+                }
+            }
+        }
+        out.push(database);
+    }
+    Ok(out)
+}
+
+/// The error for a key of a `[databases.<name>]` table that is not one of [`DATABASE_KEYS`].
+fn unknown_database_key(at: Diagnostic, name: &str, field: &str) -> Diagnostic {
+    let d = Diagnostic {
+        message: format!("unknown key `{field}` in `[databases.{name}]`"),
+        ..at
+    };
+    match nearest(field, DATABASE_KEYS) {
+        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+        None => d.with_help(format!("the keys are: {}", DATABASE_KEYS.join(", "))),
+    }
+}
+
 /// The error for a key that is not one of [`CONFIG_KEYS`]: the nearest key, or for a table
 /// (`[name]`, `name.key = ...`, `name = { ... }`) that aludel.toml has none yet.
 fn unknown(location: Location, name: &str, value: &DeValue<'_>) -> Diagnostic {
@@ -222,7 +370,7 @@ fn unknown(location: Location, name: &str, value: &DeValue<'_>) -> Diagnostic {
     if matches!(value, DeValue::Table(_)) {
         return Diagnostic::at(
             location,
-            format!("unknown configuration table `{name}`: aludel.toml has only top-level keys, no tables"),
+            format!("unknown configuration table `{name}`: aludel.toml has top-level keys and `[databases.<name>]` tables"),
         )
         .with_help(format!(
             "set the keys at the top of the file, before any `[table]` line; the keys are: {keys}"
@@ -350,16 +498,52 @@ mod tests {
     }
 
     #[test]
-    fn tables_are_refused() {
-        let err = error("version_table = \"v\"\n\n[databases.main]\nurl = \"sqlite://x.db\"\n");
+    fn tables_are_refused_but_databases() {
+        let err = error("version_table = \"v\"\n\n[tables.main]\nurl = \"sqlite://x.db\"\n");
         assert!(
-            err.starts_with("aludel.toml:3:2: unknown configuration table `databases`: aludel.toml has only top-level keys, no tables\n  = help: set the keys at the top of the file, before any `[table]` line; the keys are: script_location,"),
+            err.starts_with("aludel.toml:3:2: unknown configuration table `tables`: aludel.toml has top-level keys and `[databases.<name>]` tables\n  = help: set the keys at the top of the file, before any `[table]` line; the keys are: script_location,"),
             "{err}"
         );
         // A dotted key and an inline table are tables too.
         assert!(error("a.b = 1").starts_with("aludel.toml:1:1: unknown configuration table `a`"));
         assert!(
             error("x = { y = 1 }").starts_with("aludel.toml:1:1: unknown configuration table `x`")
+        );
+    }
+
+    #[test]
+    fn databases_in_the_order_of_the_file() {
+        let config = Config::parse(
+            "aludel.toml",
+            "version_table = \"v\"\n\n[databases.main]\nurl = \"sqlite://x.db\"\n\n[databases.analytics]\nurl = \"postgres://h/a\"\nversion_table = \"analytics_version\"\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = config.databases.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["main", "analytics"]);
+        assert_eq!(config.databases[0].url.as_deref(), Some("sqlite://x.db"));
+        assert_eq!(config.databases[0].line, 3);
+        assert_eq!(
+            config.databases[1].version_table.as_deref(),
+            Some("analytics_version")
+        );
+        assert_eq!(config.graph_options().databases, ["main", "analytics"]);
+        assert_eq!(
+            error("[databases.main]\nurls = \"x\"\n"),
+            "aludel.toml:2:1: unknown key `urls` in `[databases.main]`\n  = help: did you mean `url`?"
+        );
+        assert_eq!(
+            error("[databases.main]\nurl = 1\n"),
+            "aludel.toml:2:7: `databases.main.url` takes a string in double quotes, not `1`"
+        );
+        assert!(error("databases = 1\n")
+            .starts_with("aludel.toml:1:13: `databases` takes one table per database"));
+        assert!(error("[databases]\nmain = 1\n")
+            .starts_with("aludel.toml:2:8: `databases.main` takes a table of keys"));
+        assert!(
+            error("[databases.\"a b\"]\n")
+                .starts_with("aludel.toml:1:12: database name `a b` is not valid"),
+            "{}",
+            error("[databases.\"a b\"]\n")
         );
     }
 

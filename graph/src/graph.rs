@@ -33,6 +33,10 @@ use crate::set::Set;
 pub struct GraphOptions {
     /// Accept several heads (and bases) even when they carry no branch label.
     pub allow_multiple_heads: bool,
+    /// The databases of a project of several (`[databases.<name>]` in aludel.toml), which the
+    /// files' named sections must name; empty for a project of one database, whose files name
+    /// none.
+    pub databases: Vec<String>,
 }
 
 /// A validated revision graph.
@@ -840,6 +844,12 @@ impl Graph {
     /// [`Graph::lineage_digests`]).
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.idx(id).map(|i| i as usize)
+    }
+
+    /// The position of the revision at `index` (load order) in a topological order of the
+    /// history: parents and dependencies come before what builds on them.
+    pub fn topological_position(&self, index: usize) -> u32 {
+        self.topo_pos.get(index).copied().unwrap_or(u32::MAX)
     }
 
     /// The revision with this exact id.

@@ -587,9 +587,13 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<String, ImportError> {
     }
 }
 
-/// The marker aludel's revision parser would read `line` as, if any: the exact markers and
-/// their near misses (`--upgrade`, `-- Upgrade:`, `  --  DOWNGRADE`), which it rejects.
+/// The marker aludel's revision parser would read `line` as, if any: the exact markers, those
+/// that name a database (`-- upgrade analytics`), and the near misses (`--upgrade`,
+/// `-- Upgrade:`, `  --  DOWNGRADE`), which it rejects.
 fn marker_like(line: &str) -> Option<&'static str> {
+    if let Some((marker, _)) = crate::revision::named_marker(line) {
+        return Some(marker.text());
+    }
     crate::revision::marker(line).map(|found| match found {
         Ok(marker) | Err(marker) => marker.text(),
     })

@@ -47,12 +47,15 @@ mod set;
 pub mod sql;
 mod target;
 
-pub use config::{find_project_root, Config};
+pub use config::{find_project_root, Config, DatabaseConfig};
 pub use diagnostic::{list_some, nearest, Diagnostic, Diagnostics, Location};
 pub use error::Error;
 pub use graph::{Graph, GraphOptions};
 pub use import::{read_diesel_dir, revision_id_for_version, DieselImport, ImportError};
 pub use load::{load_dir, load_files, load_files_with_sections, History};
 pub use plan::{Direction, Plan, Step, VersionOp};
-pub use revision::{parse_revision, parse_revision_file, Revision, RevisionKind, Sections, Source};
+pub use revision::{
+    parse_revision, parse_revision_file, DatabaseSql, NamedSection, Revision, RevisionKind,
+    Sections, Source,
+};
 pub use scan::{scan_dir, ScannedFile};

@@ -83,6 +83,17 @@ pub fn load_files_with_sections(
             }
         }
     }
+    for ((path, _), sql) in files.iter().zip(&sections) {
+        for section in &sql.named {
+            if let Some(problem) = unknown_database(&section.database, &options.databases) {
+                let (message, help) = problem;
+                diagnostics.push(
+                    Diagnostic::at(crate::Location::new(path.clone(), section.line, 1), message)
+                        .with_help(help),
+                );
+            }
+        }
+    }
     if !diagnostics.is_empty() {
         diagnostics.sort();
         return Err(diagnostics);
@@ -90,4 +101,27 @@ pub fn load_files_with_sections(
     // A graph that builds keeps every revision, in load order.
     let graph = Graph::build(revisions, options)?;
     Ok((graph, sections))
+}
+
+/// Why a section may not name `database` in a project of `databases`, if it may not: the
+/// message and what to do.
+fn unknown_database(database: &str, databases: &[String]) -> Option<(String, String)> {
+    if databases.iter().any(|d| d == database) {
+        return None;
+    }
+    if databases.is_empty() {
+        return Some((
+            format!("the section names database `{database}`, but aludel.toml configures no databases"),
+            format!("declare it as `[databases.{database}]` in aludel.toml (with its `url`), or, if the line is a comment, reword it: `-- upgrade <name>` starts a section of that database"),
+        ));
+    }
+    let known = crate::diagnostic::list_some(databases, ", ");
+    let help = match crate::diagnostic::nearest(database, databases.iter().map(String::as_str)) {
+        Some(near) => format!("did you mean `{near}`? aludel.toml configures {known}"),
+        None => format!("aludel.toml configures {known}"),
+    };
+    Some((
+        format!("the section names database `{database}`, which aludel.toml does not configure"),
+        help,
+    ))
 }

@@ -527,6 +527,7 @@ mod tests {
     fn graph(revisions: Vec<Revision>) -> Graph {
         let options = GraphOptions {
             allow_multiple_heads: true,
+            ..GraphOptions::default()
         };
         Graph::build(revisions, &options).unwrap_or_else(|d| panic!("{d:?}"))
     }

@@ -191,10 +191,128 @@ impl Revision {
 /// functions the macro compiles), so they are returned beside the [`Revision`], not in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sections {
-    /// The upgrade SQL; empty for a Rust revision.
+    /// The upgrade SQL; empty for a Rust revision. In a project of several databases, the
+    /// section that runs on every database (empty when the file has none).
     pub upgrade: String,
-    /// The downgrade SQL; `None` for an irreversible revision and for a Rust revision.
+    /// The downgrade SQL; `None` for an irreversible revision and for a Rust revision. In a
+    /// project of several databases, the section that runs on every database.
     pub downgrade: Option<String>,
+    /// The sections that name a database (`-- upgrade <name>`, `-- downgrade <name>`), in the
+    /// file's order.
+    pub named: Vec<NamedSection>,
+}
+
+/// A section that names one of several databases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedSection {
+    /// The database it names.
+    pub database: String,
+    /// `true` for `-- upgrade <name>`, `false` for `-- downgrade <name>`.
+    pub upgrade: bool,
+    /// Its SQL.
+    pub sql: String,
+    /// The line of its marker.
+    pub line: u32,
+}
+
+/// The named sections of a file as one text, for the macros to embed and the runtime to read
+/// back with [`decode_named`]: per section `u|d <line> <database> <length>` and a new line,
+/// then its SQL.
+pub fn encode_named(named: &[NamedSection]) -> String {
+    let mut out = String::new();
+    for section in named {
+        let kind = if section.upgrade { 'u' } else { 'd' };
+        out.push_str(&format!(
+            "{kind} {} {} {}\n{}",
+            section.line,
+            section.database,
+            section.sql.len(),
+            section.sql
+        ));
+    }
+    out
+}
+
+/// The sections [`encode_named`] wrote; what does not read back is left out.
+pub fn decode_named(mut text: &str) -> Vec<NamedSection> {
+    let mut out = Vec::new();
+    while let Some((head, rest)) = text.split_once('\n') {
+        let mut parts = head.split(' ');
+        let (Some(kind), Some(line), Some(database), Some(length), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            break;
+        };
+        let (Ok(line), Ok(length)) = (line.parse::<u32>(), length.parse::<usize>()) else {
+            break;
+        };
+        let Some(sql) = rest.get(..length) else {
+            break;
+        };
+        out.push(NamedSection {
+            database: database.to_string(),
+            upgrade: kind == "u",
+            sql: sql.to_string(),
+            line,
+        });
+        text = &rest[length..];
+    }
+    out
+}
+
+/// What a revision runs on one database of several: the sections for every database, then
+/// the database's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseSql {
+    /// The upgrade SQL (empty where no section applies).
+    pub upgrade: String,
+    /// The downgrade SQL; `None` where an upgrade section applies but no downgrade section
+    /// does (irreversible on this database); empty where nothing applies at all.
+    pub downgrade: Option<String>,
+}
+
+impl Sections {
+    /// The names of the databases the file's sections name, each once, in the file's order.
+    pub fn databases(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for section in &self.named {
+            if !names.contains(&section.database.as_str()) {
+                names.push(&section.database);
+            }
+        }
+        names
+    }
+
+    /// What runs on `database`: [`Sections::upgrade`] and [`Sections::downgrade`] (the sections
+    /// for every database) followed by the database's own sections.
+    pub fn for_database(&self, database: &str) -> DatabaseSql {
+        let own = |upgrade: bool| {
+            self.named
+                .iter()
+                .find(|s| s.upgrade == upgrade && s.database == database)
+                .map(|s| s.sql.as_str())
+        };
+        let join = |every: Option<&str>, own: Option<&str>| match (every, own) {
+            (Some(a), Some(b)) if !a.is_empty() => Some(format!("{a}{b}")),
+            (Some(a), None) => Some(a.to_string()),
+            (_, Some(b)) => Some(b.to_string()),
+            (None, None) => None,
+        };
+        let every_upgrade = Some(self.upgrade.as_str()).filter(|s| !s.is_empty());
+        let upgrade = join(every_upgrade, own(true));
+        let downgrade = join(self.downgrade.as_deref(), own(false));
+        match (upgrade, downgrade) {
+            (None, downgrade) => DatabaseSql {
+                upgrade: String::new(),
+                downgrade: Some(downgrade.unwrap_or_default()),
+            },
+            (Some(upgrade), downgrade) => DatabaseSql { upgrade, downgrade },
+        }
+    }
 }
 
 /// Whether `s` is a valid revision id.
@@ -312,6 +430,22 @@ impl Marker {
             Marker::Downgrade => "-- downgrade",
         }
     }
+}
+
+/// Recognises `-- upgrade <database>` and `-- downgrade <database>`: a section for one of
+/// several databases (a name of letters, digits, `_` and `-`; see
+/// [`crate::config::DatabaseConfig`]).
+pub(crate) fn named_marker(line: &str) -> Option<(Marker, &str)> {
+    let exact = line.trim_end();
+    let (marker, rest) = if let Some(rest) = exact.strip_prefix("-- upgrade ") {
+        (Marker::Upgrade, rest)
+    } else if let Some(rest) = exact.strip_prefix("-- downgrade ") {
+        (Marker::Downgrade, rest)
+    } else {
+        return None;
+    };
+    let name = rest.trim_start();
+    crate::config::is_valid_database_name(name).then_some((marker, name))
 }
 
 /// Recognises `-- upgrade` and `-- downgrade`. `Err` for a near miss.
@@ -557,8 +691,54 @@ impl<'p> Parser<'p> {
         let mut current: Option<Marker> = None;
         let mut upgrade: Option<(usize, Vec<&str>)> = None;
         let mut downgrade: Option<(usize, Vec<&str>)> = None;
+        // Sections that name a database: (marker, name, marker line, body).
+        let mut named: Vec<(Marker, &str, usize, Vec<&str>)> = Vec::new();
+        // Inside a named section (an index into `named`).
+        let mut in_named: Option<usize> = None;
         for (index, raw) in lines.iter().enumerate().skip(header_end) {
             let line_no = index + 1;
+            if let Some((which, name)) = named_marker(raw) {
+                let any_downgrade =
+                    downgrade.is_some() || named.iter().any(|(m, ..)| *m == Marker::Downgrade);
+                if let Some((_, _, first, _)) =
+                    named.iter().find(|(m, n, ..)| *m == which && *n == name)
+                {
+                    let first = *first;
+                    self.error(
+                        line_no,
+                        1,
+                        format!(
+                            "second `{} {name}` marker (the first is on line {first})",
+                            which.text()
+                        ),
+                        Some(format!(
+                            "a revision has one {} section per database",
+                            match which {
+                                Marker::Upgrade => "upgrade",
+                                Marker::Downgrade => "downgrade",
+                            }
+                        )),
+                    );
+                } else if which == Marker::Upgrade && any_downgrade {
+                    self.error(
+                        line_no,
+                        1,
+                        format!("`-- upgrade {name}` after a downgrade section"),
+                        Some("put the upgrade sections first".into()),
+                    );
+                } else if which == Marker::Downgrade && upgrade.is_none() && named.is_empty() {
+                    self.error(
+                        line_no,
+                        1,
+                        format!("`-- downgrade {name}` before any upgrade section"),
+                        Some("put the upgrade sections first".into()),
+                    );
+                }
+                named.push((which, name, line_no, Vec::new()));
+                in_named = Some(named.len() - 1);
+                current = Some(which);
+                continue;
+            }
             let found = match marker(raw) {
                 Some(Err(which)) => {
                     let exact = which.text();
@@ -579,6 +759,26 @@ impl<'p> Parser<'p> {
                 other => other,
             };
             match found {
+                Some(Ok(Marker::Upgrade)) if !named.is_empty() => {
+                    self.error(
+                        line_no,
+                        1,
+                        "`-- upgrade` after a section that names a database".into(),
+                        Some("put the section for every database first, then the sections that name one".into()),
+                    );
+                    continue;
+                }
+                Some(Ok(Marker::Downgrade))
+                    if named.iter().any(|(m, ..)| *m == Marker::Downgrade) =>
+                {
+                    self.error(
+                        line_no,
+                        1,
+                        "`-- downgrade` after a downgrade section that names a database".into(),
+                        Some("put the section for every database first, then the sections that name one".into()),
+                    );
+                    continue;
+                }
                 Some(Ok(Marker::Upgrade)) => {
                     if let Some((first, _)) = &upgrade {
                         let first = *first;
@@ -599,6 +799,7 @@ impl<'p> Parser<'p> {
                         upgrade = Some((line_no, Vec::new()));
                         current = Some(Marker::Upgrade);
                     }
+                    in_named = None;
                     continue;
                 }
                 Some(Ok(Marker::Downgrade)) => {
@@ -623,9 +824,16 @@ impl<'p> Parser<'p> {
                         downgrade = Some((line_no, Vec::new()));
                         current = Some(Marker::Downgrade);
                     }
+                    in_named = None;
                     continue;
                 }
                 Some(Err(_)) | None => {}
+            }
+            if let Some(i) = in_named {
+                if let Some((_, _, _, body)) = named.get_mut(i) {
+                    body.push(raw);
+                }
+                continue;
             }
             match current {
                 Some(Marker::Upgrade) => {
@@ -668,7 +876,9 @@ impl<'p> Parser<'p> {
                 }
             }
         }
+        let has_named_upgrade = named.iter().any(|(m, ..)| *m == Marker::Upgrade);
         match upgrade {
+            None if has_named_upgrade => {}
             None => self.error(
                 lines.len() - usize::from(lines.len() > 1 && lines.last() == Some(&"")),
                 0,
@@ -688,6 +898,21 @@ impl<'p> Parser<'p> {
             sections.downgrade = Some(sql);
             revision.reversible = true;
             revision.source.downgrade_line = first;
+        }
+        for (which, name, line, body) in named {
+            let (sql, first) = section(&body, line);
+            if which == Marker::Downgrade {
+                revision.reversible = true;
+            }
+            if revision.source.upgrade_line == 0 && which == Marker::Upgrade {
+                revision.source.upgrade_line = first;
+            }
+            sections.named.push(NamedSection {
+                database: name.to_string(),
+                upgrade: which == Marker::Upgrade,
+                sql,
+                line: to_u32(line),
+            });
         }
 
         if self.errors.is_empty() {
@@ -995,6 +1220,80 @@ fn section(body: &[&str], marker_line: usize) -> (String, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MULTI: &str = "-- revision: a1\n-- down_revision:\n\n-- upgrade\nCREATE TABLE common (id INTEGER);\n\n-- upgrade main\nCREATE TABLE users (id INTEGER);\n\n-- upgrade analytics\nCREATE TABLE events (id INTEGER);\n\n-- downgrade\nDROP TABLE common;\n\n-- downgrade main\nDROP TABLE users;\n";
+
+    #[test]
+    fn sections_that_name_a_database() {
+        let (revision, sections) = parse_revision_file("v/a.sql", MULTI.as_bytes()).unwrap();
+        assert_eq!(sections.upgrade, "CREATE TABLE common (id INTEGER);\n");
+        assert_eq!(sections.databases(), ["main", "analytics"]);
+        assert_eq!(sections.named[1].line, 10);
+        assert!(revision.is_reversible());
+        let main = sections.for_database("main");
+        assert_eq!(
+            main.upgrade,
+            "CREATE TABLE common (id INTEGER);\nCREATE TABLE users (id INTEGER);\n"
+        );
+        assert_eq!(
+            main.downgrade.as_deref(),
+            Some("DROP TABLE common;\nDROP TABLE users;\n")
+        );
+        let analytics = sections.for_database("analytics");
+        assert_eq!(
+            analytics.upgrade,
+            "CREATE TABLE common (id INTEGER);\nCREATE TABLE events (id INTEGER);\n"
+        );
+        assert_eq!(analytics.downgrade.as_deref(), Some("DROP TABLE common;\n"));
+        // A database the file does not name runs the sections for every database.
+        let other = sections.for_database("other");
+        assert_eq!(other.upgrade, sections.upgrade);
+        // Embedded and read back.
+        assert_eq!(decode_named(&encode_named(&sections.named)), sections.named);
+    }
+
+    #[test]
+    fn a_file_of_named_sections_only() {
+        let text = "-- revision: a1\n-- down_revision:\n\n-- upgrade analytics\nCREATE TABLE events (id INTEGER);\n";
+        let (revision, sections) = parse_revision_file("v/a.sql", text.as_bytes()).unwrap();
+        assert!(!revision.is_reversible());
+        assert_eq!(revision.source.upgrade_line, 5);
+        // Irreversible where it runs; nothing to do either way elsewhere.
+        assert_eq!(sections.for_database("analytics").downgrade, None);
+        let main = sections.for_database("main");
+        assert_eq!(
+            (main.upgrade.as_str(), main.downgrade.as_deref()),
+            ("", Some(""))
+        );
+    }
+
+    #[test]
+    fn named_sections_out_of_order_are_errors() {
+        let errors = |text: &str| -> Vec<String> {
+            match parse_revision_file("v/a.sql", text.as_bytes()) {
+                Ok(_) => Vec::new(),
+                Err(errors) => errors.iter().map(ToString::to_string).collect(),
+            }
+        };
+        let head = "-- revision: a1\n-- down_revision:\n\n";
+        assert_eq!(
+            errors(&format!("{head}-- upgrade main\nSELECT 1;\n-- upgrade main\nSELECT 2;\n")),
+            ["v/a.sql:6:1: second `-- upgrade main` marker (the first is on line 4)\n  = help: a revision has one upgrade section per database"]
+        );
+        assert_eq!(
+            errors(&format!("{head}-- upgrade main\nSELECT 1;\n-- upgrade\nSELECT 2;\n")),
+            ["v/a.sql:6:1: `-- upgrade` after a section that names a database\n  = help: put the section for every database first, then the sections that name one"]
+        );
+        assert_eq!(
+            errors(&format!("{head}-- upgrade\nSELECT 1;\n-- downgrade main\nSELECT 2;\n-- upgrade analytics\nSELECT 3;\n")),
+            ["v/a.sql:8:1: `-- upgrade analytics` after a downgrade section\n  = help: put the upgrade sections first"]
+        );
+        // A comment of several words is SQL, as before.
+        assert!(errors(&format!(
+            "{head}-- upgrade\n-- upgrade the data\nSELECT 1;\n"
+        ))
+        .is_empty());
+    }
 
     const RUST: &str = "//! revision: 4b1c2d3e4f50\n//! down_revision: 3f2a9c1b7d4e\n//! message: add email, backfilled\n//! transactional: false\n\nuse aludel::op::Op;\n\npub fn upgrade(op: &mut Op<'_>) -> aludel::Result<()> {\n    op.execute(\"SELECT '{'\")\n}\n\npub fn downgrade(op: &mut Op<'_>) -> aludel::Result<()> {\n    op.execute(\"SELECT 1\")\n}\n";
 

@@ -428,6 +428,7 @@ fn graph_cases() {
     for case in all {
         let options = GraphOptions {
             allow_multiple_heads: case.allow_multiple_heads,
+            ..GraphOptions::default()
         };
         let built = Graph::build(case.graph, &options);
         let graph = match (built, case.invalid) {
@@ -731,6 +732,7 @@ fn branch_membership_beyond_the_cases() {
     for (name, revisions, expected) in cases {
         let options = GraphOptions {
             allow_multiple_heads: true,
+            ..GraphOptions::default()
         };
         let graph = Graph::build(revisions, &options).unwrap();
         check_branches(name, &graph, expected);
@@ -799,6 +801,7 @@ fn generated(rng: &mut Rng, max: usize) -> Graph {
     }
     let options = GraphOptions {
         allow_multiple_heads: true,
+        ..GraphOptions::default()
     };
     Graph::build(revisions, &options).unwrap()
 }
@@ -890,6 +893,7 @@ fn branch_membership_scales_to_many_labels() {
     revisions.push(r("side", &[&format!("r{}", n - 1)]));
     let options = GraphOptions {
         allow_multiple_heads: true,
+        ..GraphOptions::default()
     };
     let graph = Graph::build(revisions, &options).unwrap();
     let started = std::time::Instant::now();

@@ -316,6 +316,7 @@ fn deep_merge_chains() {
             revisions,
             &GraphOptions {
                 allow_multiple_heads: true,
+                ..GraphOptions::default()
             },
         )
         .unwrap();
@@ -378,6 +379,7 @@ fn ten_thousand_heads() {
                 star(label),
                 &GraphOptions {
                     allow_multiple_heads: allow,
+                    ..GraphOptions::default()
                 },
             )
             .unwrap();

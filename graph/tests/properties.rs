@@ -374,7 +374,10 @@ proptest! {
         if !files.is_empty() {
             harness::graph_build(&data);
         }
-        let options = GraphOptions { allow_multiple_heads: allow };
+        let options = GraphOptions {
+            allow_multiple_heads: allow,
+            ..GraphOptions::default()
+        };
         match load_files(&files, &options) {
             Ok(graph) => check_graph(&graph),
             Err(diagnostics) => {
@@ -620,7 +623,10 @@ proptest! {
         targets in prop::collection::vec(random_target(), 1..6),
         rows in prop::collection::vec(prop::sample::select(&["a", "b", "c", "d", "e", "f", "g", "h", "zz"][..]), 0..3),
     ) {
-        let options = GraphOptions { allow_multiple_heads: allow };
+        let options = GraphOptions {
+            allow_multiple_heads: allow,
+            ..GraphOptions::default()
+        };
         match Graph::build(revisions.clone(), &options) {
             Ok(graph) => {
                 check_graph(&graph);

@@ -129,7 +129,8 @@ fn undeclared_heads_ask_for_a_merge_or_a_label() {
     assert!(Graph::build(
         revisions,
         &GraphOptions {
-            allow_multiple_heads: true
+            allow_multiple_heads: true,
+            ..GraphOptions::default()
         }
     )
     .is_ok());

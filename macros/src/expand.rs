@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aludel_graph::{load_dir, Config, GraphOptions, History, Revision, RevisionKind, Sections};
+use aludel_graph::{load_dir, Config, History, Revision, RevisionKind, Sections};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
@@ -84,9 +84,7 @@ fn try_expand(input: TokenStream, form: Form) -> Result<TokenStream, Failure> {
             config.versions_dir(&root)
         }
     };
-    let options = GraphOptions {
-        allow_multiple_heads: config.allow_multiple_heads,
-    };
+    let options = config.graph_options();
     let history = load_dir(&dir, &root, &options).map_err(|diagnostics| {
         let mut errors = diagnostics
             .iter()
@@ -153,6 +151,7 @@ fn revision_tokens(
         revision.checksum.clone(),
         digest.to_string(),
         path.to_string(),
+        aludel_graph::revision::encode_named(&sections.named),
     ];
     let mut text = String::new();
     let mut ends = Vec::with_capacity(fields.len());
@@ -306,7 +305,7 @@ fn rust_modules(history: &History) -> Vec<TokenStream> {
 /// The layout of the generated code: the arguments of `Migrations::__new`,
 /// `Migrations::__from_array` and `__revision`. Equal to `aludel::__private::Migrations::__LAYOUT`
 /// of the runtime these macros were written with; change both together.
-const LAYOUT: u32 = 3;
+const LAYOUT: u32 = 4;
 
 /// The compile-time check that the runtime reads the layout these macros generate.
 fn layout_assertion() -> TokenStream {
@@ -336,6 +335,7 @@ fn generate(
         Some(schema) => quote!(::core::option::Option::Some(#schema)),
         None => quote!(::core::option::Option::None),
     };
+    let databases: Vec<&str> = config.databases.iter().map(|d| d.name.as_str()).collect();
     let layout = layout_assertion();
     let modules = rust_modules(history);
     let digests = graph.lineage_digests();
@@ -380,6 +380,7 @@ fn generate(
                 #allow_multiple_heads,
                 #version_table,
                 #version_table_schema,
+                &[#(#databases),*],
             )
         }},
         Form::Module => {
@@ -423,6 +424,7 @@ fn generate(
                             #allow_multiple_heads,
                             #version_table,
                             #version_table_schema,
+                &[#(#databases),*],
                         );
                 }
             }
@@ -442,7 +444,7 @@ mod tests {
                 Revision::new("b", &["a"]).labels(&["type"]),
                 Revision::new("c", &["b"]).labels(&["v1.2"]),
             ],
-            &GraphOptions::default(),
+            &aludel_graph::GraphOptions::default(),
         )
         .unwrap();
         let tokens = typed_items(&graph).to_string();
@@ -460,7 +462,7 @@ mod tests {
     fn the_layout_assertion_names_the_layout_and_the_fix() {
         let tokens = layout_assertion().to_string();
         assert!(
-            tokens.contains(":: aludel :: __private :: Migrations :: __LAYOUT == 3u32"),
+            tokens.contains(":: aludel :: __private :: Migrations :: __LAYOUT == 4u32"),
             "{tokens}"
         );
         assert!(tokens.contains("aludel and aludel-macros must be the same version"));

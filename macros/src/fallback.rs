@@ -27,7 +27,7 @@ pub(crate) fn readable_ids(dir: &Path, root: &Path) -> Vec<String> {
 
 pub(crate) fn skeleton(form: Form, known_ids: &[String]) -> TokenStream {
     let empty = quote! {
-        ::aludel::__private::Migrations::__new(&[], &[], &[], false, "alembic_version", ::core::option::Option::None)
+        ::aludel::__private::Migrations::__new(&[], &[], &[], false, "alembic_version", ::core::option::Option::None, &[])
     };
     match form {
         Form::Expression => empty,

@@ -61,3 +61,54 @@ impl<'a> Body<'a> {
         })
     }
 }
+
+/// What each revision runs on each database its file names (a project of several databases),
+/// aligned with the history's revisions in load order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PerDatabase {
+    revisions: Vec<Vec<(String, aludel_graph::DatabaseSql)>>,
+}
+
+impl PerDatabase {
+    pub(crate) fn new(sections: impl IntoIterator<Item = aludel_graph::Sections>) -> Self {
+        PerDatabase {
+            revisions: sections
+                .into_iter()
+                .map(|s| {
+                    s.databases()
+                        .into_iter()
+                        .map(|d| (d.to_string(), s.for_database(d)))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether any file names a database.
+    pub(crate) fn names_any(&self) -> bool {
+        self.revisions.iter().any(|r| !r.is_empty())
+    }
+
+    /// What the SQL revision at `index`, whose sections for every database are `every`, runs
+    /// on `database`.
+    pub(crate) fn body<'a>(&'a self, index: usize, database: &str, every: Body<'a>) -> Body<'a> {
+        let named = self.revisions.get(index).map_or(&[][..], Vec::as_slice);
+        if let Some((_, sql)) = named.iter().find(|(d, _)| d == database) {
+            return Body::Sql {
+                upgrade: &sql.upgrade,
+                downgrade: sql.downgrade.as_deref(),
+            };
+        }
+        match every {
+            // The file names other databases only: nothing runs here, either way.
+            Body::Sql {
+                upgrade: "",
+                downgrade: None,
+            } if !named.is_empty() => Body::Sql {
+                upgrade: "",
+                downgrade: Some(""),
+            },
+            other => other,
+        }
+    }
+}

@@ -44,10 +44,12 @@ enum Field {
     Checksum,
     Digest,
     Path,
+    /// The sections that name a database (`aludel_graph::revision::encode_named`).
+    Named,
 }
 
 #[doc(hidden)]
-pub const FIELDS: usize = 11;
+pub const FIELDS: usize = 12;
 
 #[doc(hidden)]
 pub const TRANSACTIONAL: u8 = 1;
@@ -153,6 +155,21 @@ impl Revision {
         self.field(Field::Path)
     }
 
+    /// The sections that name one of several databases (`-- upgrade <name>`), in the file's
+    /// order.
+    pub fn named_sections(&self) -> Vec<aludel_graph::NamedSection> {
+        aludel_graph::revision::decode_named(self.field(Field::Named))
+    }
+
+    /// The file's sections, as the graph crate models them.
+    pub fn sections(&self) -> aludel_graph::Sections {
+        aludel_graph::Sections {
+            upgrade: self.upgrade_sql().to_string(),
+            downgrade: self.downgrade_sql().map(str::to_string),
+            named: self.named_sections(),
+        }
+    }
+
     /// The revision as the graph crate models it.
     pub fn to_graph_revision(&self) -> aludel_graph::Revision {
         let owned = |v: &str| {
@@ -213,6 +230,10 @@ pub struct Migrations {
     /// The version table and its schema that the project's `aludel.toml` names.
     version_table: &'static str,
     version_table_schema: Option<&'static str>,
+    /// The databases of a project of several (`[databases.<name>]`), in aludel.toml's order.
+    databases: &'static [&'static str],
+    /// What each revision runs on each database its file names, in load order.
+    per_database: OnceLock<crate::body::PerDatabase>,
     /// The graph, with what is wrong with the embedded data when it does not form one.
     graph: OnceLock<(Graph, Option<String>)>,
     digests: OnceLock<Vec<String>>,
@@ -287,6 +308,7 @@ impl Migrations {
                 .collect();
             let options = GraphOptions {
                 allow_multiple_heads: self.allow_multiple_heads,
+                databases: self.databases.iter().map(|d| d.to_string()).collect(),
             };
             match Graph::build(revisions, &options) {
                 Ok(graph) => {
@@ -378,6 +400,19 @@ impl Migrations {
         }
     }
 
+    /// The databases of a project of several (`[databases.<name>]` in aludel.toml), in the
+    /// file's order; empty for a project of one database.
+    pub fn database_names(&self) -> &'static [&'static str] {
+        self.databases
+    }
+
+    /// What each revision runs on each database its file names.
+    pub(crate) fn per_database(&self) -> &crate::body::PerDatabase {
+        self.per_database.get_or_init(|| {
+            crate::body::PerDatabase::new(self.revisions().iter().map(|r| r.sections()))
+        })
+    }
+
     /// The lineage digests in load order (aligned with [`Graph::revisions`]).
     pub(crate) fn digests(&self) -> &[String] {
         self.digests.get_or_init(|| {
@@ -404,7 +439,7 @@ impl Migrations {
     /// that it equals the layout the macros were written for, so that an `aludel-macros` of
     /// another version fails to compile instead of embedding data that reads as empty strings.
     #[doc(hidden)]
-    pub const __LAYOUT: u32 = 3;
+    pub const __LAYOUT: u32 = 4;
 
     #[doc(hidden)]
     pub const fn __new(
@@ -414,14 +449,15 @@ impl Migrations {
         allow_multiple_heads: bool,
         version_table: &'static str,
         version_table_schema: Option<&'static str>,
+        databases: &'static [&'static str],
     ) -> Self {
         Migrations::with_storage(
             Storage::Refs(revisions),
             heads,
             version_heads,
             allow_multiple_heads,
-            version_table,
-            version_table_schema,
+            (version_table, version_table_schema),
+            databases,
         )
     }
 
@@ -433,14 +469,15 @@ impl Migrations {
         allow_multiple_heads: bool,
         version_table: &'static str,
         version_table_schema: Option<&'static str>,
+        databases: &'static [&'static str],
     ) -> Self {
         Migrations::with_storage(
             Storage::Array(revisions),
             heads,
             version_heads,
             allow_multiple_heads,
-            version_table,
-            version_table_schema,
+            (version_table, version_table_schema),
+            databases,
         )
     }
 
@@ -449,8 +486,8 @@ impl Migrations {
         heads: &'static [&'static str],
         version_heads: &'static [usize],
         allow_multiple_heads: bool,
-        version_table: &'static str,
-        version_table_schema: Option<&'static str>,
+        (version_table, version_table_schema): (&'static str, Option<&'static str>),
+        databases: &'static [&'static str],
     ) -> Self {
         Migrations {
             storage,
@@ -459,6 +496,8 @@ impl Migrations {
             allow_multiple_heads,
             version_table,
             version_table_schema,
+            databases,
+            per_database: OnceLock::new(),
             graph: OnceLock::new(),
             digests: OnceLock::new(),
             refs: OnceLock::new(),
@@ -512,6 +551,7 @@ mod tests {
             "v1:sha256:00",
             "lineage",
             "versions/x.sql",
+            "",
         ]);
         __revision(text, ends, TRANSACTIONAL, [1, 2, 0, 0, 4, 0], None)
     }
@@ -529,6 +569,7 @@ mod tests {
             false,
             "alembic_version",
             None,
+            &[],
         );
         assert!(m.try_graph().is_ok());
         assert_eq!(m.graph().heads(), ["b"]);
@@ -545,6 +586,7 @@ mod tests {
             false,
             "alembic_version",
             None,
+            &[],
         );
         let err = m.try_graph().unwrap_err();
         assert!(
@@ -568,6 +610,7 @@ mod tests {
             false,
             "alembic_version",
             None,
+            &[],
         );
         let err = m.try_graph().unwrap_err().to_string();
         assert!(
@@ -579,13 +622,13 @@ mod tests {
     #[test]
     fn heads_that_disagree_with_the_graph_are_an_error() {
         let revisions = leak(vec![revision("a", "", ""), revision("b", "a", "")]);
-        let wrong_heads = Migrations::__from_array(revisions, &["a"], &[0], false, "v", None);
+        let wrong_heads = Migrations::__from_array(revisions, &["a"], &[0], false, "v", None, &[]);
         let err = wrong_heads.try_graph().unwrap_err().to_string();
         assert!(
             err.contains("the embedded heads (a) are not the graph's (b)"),
             "{err}"
         );
-        let wrong_rows = Migrations::__from_array(revisions, &["b"], &[0], false, "v", None);
+        let wrong_rows = Migrations::__from_array(revisions, &["b"], &[0], false, "v", None, &[]);
         let err = wrong_rows.try_graph().unwrap_err().to_string();
         assert!(
             err.contains("the embedded version-table heads (a) are not the graph's (b)"),
@@ -609,6 +652,7 @@ mod tests {
             "v1:sha256:00",
             "lin_a",
             "versions/a.sql",
+            "",
         ]);
         a.text = text;
         a.ends = ends;
@@ -619,6 +663,7 @@ mod tests {
             false,
             "alembic_version",
             None,
+            &[],
         );
         m.try_graph().unwrap();
         assert_eq!(m.heads(), ["a", "b"]);
@@ -627,7 +672,7 @@ mod tests {
 
     #[test]
     fn default_options_are_the_embedded_settings() {
-        let m = Migrations::__new(&[], &[], &[], false, "app_version", Some("ops"));
+        let m = Migrations::__new(&[], &[], &[], false, "app_version", Some("ops"), &[]);
         let options = m.default_options();
         assert_eq!(options.version_table, "app_version");
         assert_eq!(options.schema.as_deref(), Some("ops"));

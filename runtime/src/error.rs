@@ -179,6 +179,41 @@ pub enum Error {
         why: String,
     },
 
+    /// The history's files name databases (`-- upgrade <name>`) and the migrator migrates
+    /// none of them.
+    #[error("the history has sections for several databases ({}); migrate one of them (Options::database) or all of them together (Migrations::databases)", list(.databases))]
+    DatabaseNotChosen {
+        /// The databases the project configures.
+        databases: Vec<String>,
+    },
+
+    /// The migrator's database is not one the project configures.
+    #[error("unknown database `{database}`: {}", if .databases.is_empty() { "the project configures no databases ([databases.<name>] in aludel.toml)".to_string() } else { format!("the project configures {}", list(.databases)) })]
+    UnknownDatabase {
+        /// The database asked for.
+        database: String,
+        /// The databases the project configures.
+        databases: Vec<String>,
+    },
+
+    /// A blocking call of [`Databases`](crate::Databases) on a set that holds async
+    /// connections, which need their runtime.
+    #[error("this set of databases holds async connections: await its async calls on their runtime instead of the blocking ones")]
+    AsyncInBlockingCall,
+
+    /// One database of several failed (see [`Migrations::databases`](crate::Migrations::databases)):
+    /// the databases before it in the run's order committed their part.
+    #[error("database `{database}`: {source}{}", ahead_note(.ahead))]
+    DatabaseFailed {
+        /// The database that failed.
+        database: String,
+        /// The databases that applied (or reverted) more of the run than it: a rerun brings
+        /// the others level.
+        ahead: Vec<String>,
+        /// Its error.
+        source: Box<Error>,
+    },
+
     /// A Rust revision run on an async PostgreSQL or MySQL connection did what needs the
     /// connection itself: it asked for its diesel connection, or made a change that reads the
     /// table's definition. Its statements are rendered before they run there, as the
@@ -411,6 +446,22 @@ impl Error {
         let context = context.into();
         move |source| Error::Database { context, source }
     }
+}
+
+/// At most ten items of a list, and how many more.
+fn list(items: &[String]) -> String {
+    aludel_graph::list_some(items, ", ")
+}
+
+/// The note of a [`Error::DatabaseFailed`] on the databases ahead of the failed one.
+fn ahead_note(ahead: &[String]) -> String {
+    if ahead.is_empty() {
+        return String::new();
+    }
+    format!(
+        " (ahead of it, with their part committed: {}; fix the cause and run again: each database continues from where it stands)",
+        list(ahead)
+    )
 }
 
 #[cfg(test)]

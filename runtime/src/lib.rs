@@ -89,6 +89,7 @@ mod db;
 mod drive;
 mod embedded;
 mod error;
+mod multidb;
 mod offline;
 pub mod op;
 mod options;
@@ -110,6 +111,7 @@ pub use drive::sync::WrappedPg;
 pub use drive::sync::{DieselConnection, MigrationConnection};
 pub use embedded::{Migrations, Revision};
 pub use error::{Completed, Error};
+pub use multidb::Databases;
 pub use options::{Options, TransactionMode};
 pub use run::{LoadedMigrations, Migrator, Progress, Report, Target};
 

@@ -18,6 +18,9 @@ pub struct Options {
     /// How long to wait for another process's migration lock (and, on SQLite, for a busy
     /// database).
     pub lock_timeout: Duration,
+    /// In a project of several databases (`[databases.<name>]`), the one this migrator
+    /// migrates: the revisions' sections for every database and those that name it run.
+    pub database: Option<String>,
 }
 
 impl Default for Options {
@@ -28,11 +31,19 @@ impl Default for Options {
             log_table: "aludel_revision_log".to_string(),
             transaction: TransactionMode::PerRevision,
             lock_timeout: Duration::from_secs(300),
+            database: None,
         }
     }
 }
 
 impl Options {
+    /// Migrates `name`, one of a project's several databases (see [`Options::database`]).
+    #[must_use]
+    pub fn database(mut self, name: impl Into<String>) -> Self {
+        self.database = Some(name.into());
+        self
+    }
+
     /// The tables aludel keeps beside the application's: the version table, the revision log
     /// and the log's lineage record. Schema tools leave them out.
     pub fn own_tables(&self) -> Vec<String> {

@@ -83,6 +83,7 @@ fn find(
     let versions = cwd.join(&layout.versions);
     let lenient = GraphOptions {
         allow_multiple_heads: true,
+        ..layout.config.graph_options()
     };
     match load_dir(&versions, cwd, &lenient) {
         Ok(history) => {

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use aludel_graph::import::read_diesel_dir;
-use aludel_graph::{load_files, GraphOptions};
+use aludel_graph::load_files;
 
 use crate::cli::{ImportArgs, ImportSource, ProjectArgs};
 use crate::commands::revision::say;
@@ -42,9 +42,7 @@ pub fn run(
         .iter()
         .map(|(name, text)| (show(&layout.versions.join(name)), text.clone().into_bytes()))
         .collect();
-    let options = GraphOptions {
-        allow_multiple_heads: layout.config.allow_multiple_heads,
-    };
+    let options = layout.config.graph_options();
     load_files(&shown, &options).map_err(|diagnostics| CliError::WouldBreak {
         path: show(&layout.versions),
         diagnostics,

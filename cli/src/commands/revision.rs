@@ -123,6 +123,7 @@ pub(crate) fn load_for_authoring(layout: &Layout, cwd: &Path) -> Result<Graph, C
     }
     let lenient = GraphOptions {
         allow_multiple_heads: true,
+        ..layout.config.graph_options()
     };
     Ok(load_dir(&versions, cwd, &lenient)?.graph)
 }
@@ -295,9 +296,7 @@ pub(crate) fn write_revision(
     })?;
     let mut revisions = graph.revisions().to_vec();
     revisions.push(revision);
-    let options = GraphOptions {
-        allow_multiple_heads: config.allow_multiple_heads,
-    };
+    let options = config.graph_options();
     Graph::build(revisions, &options).map_err(|diagnostics| CliError::WouldBreak {
         path: shown.clone(),
         diagnostics,

@@ -4,7 +4,7 @@
 use aludel_graph::{Graph, RevisionKind, Sections};
 
 use super::Migrator;
-use crate::body::Body;
+use crate::body::{Body, PerDatabase};
 use crate::embedded::Migrations;
 use crate::error::Error;
 use crate::options::Options;
@@ -19,6 +19,10 @@ pub struct LoadedMigrations {
     digests: Vec<String>,
     /// The rows of the version table after `upgrade heads`, with their digests.
     applied_heads: Vec<(String, String)>,
+    /// The databases of a project of several (see [`LoadedMigrations::with_databases`]).
+    databases: Vec<String>,
+    /// What each revision runs on each database its file names.
+    per_database: PerDatabase,
 }
 
 impl LoadedMigrations {
@@ -28,12 +32,29 @@ impl LoadedMigrations {
     pub fn new(graph: Graph, sections: Vec<Sections>) -> Self {
         let digests = graph.lineage_digests();
         let applied_heads = applied_heads(&graph, &digests);
+        let per_database = PerDatabase::new(sections.iter().cloned());
         LoadedMigrations {
             graph,
             sections,
             digests,
             applied_heads,
+            databases: Vec::new(),
+            per_database,
         }
+    }
+
+    /// Sets the databases of a project of several (`[databases.<name>]` in aludel.toml, as
+    /// `GraphOptions::databases` names them), which a migrator's
+    /// [`Options::database`](crate::Options::database) must be one of.
+    #[must_use]
+    pub fn with_databases(mut self, databases: Vec<String>) -> Self {
+        self.databases = databases;
+        self
+    }
+
+    /// The databases of a project of several; empty for one database.
+    pub fn database_names(&self) -> &[String] {
+        &self.databases
     }
 
     /// A history read from revision files given as (display path, contents) in load order
@@ -43,7 +64,7 @@ impl LoadedMigrations {
         options: &aludel_graph::GraphOptions,
     ) -> Result<Self, aludel_graph::Diagnostics> {
         let (graph, sections) = aludel_graph::load_files_with_sections(files, options)?;
-        Ok(LoadedMigrations::new(graph, sections))
+        Ok(LoadedMigrations::new(graph, sections).with_databases(options.databases.clone()))
     }
 
     /// The graph.
@@ -93,20 +114,36 @@ impl<'a> Source<'a> {
     /// What a revision runs: embedded in the binary by the macro (SQL, and Rust compiled into
     /// it), or the files' SQL sections of a history loaded at run time, which has no code for
     /// a Rust revision (`None`).
-    pub(super) fn body(self, graph: &Graph, id: &str) -> Option<Body<'a>> {
+    pub(super) fn body(self, graph: &Graph, id: &str, database: Option<&str>) -> Option<Body<'a>> {
         let i = graph.index_of(id)?;
-        match self {
-            Source::Embedded(m) => Some(m.revisions().get(i)?.body()),
+        let (every, per_database) = match self {
+            Source::Embedded(m) => (m.revisions().get(i)?.body(), m.per_database()),
             Source::Loaded(l) => {
                 if graph.revisions().get(i)?.kind == RevisionKind::Rust {
                     return None;
                 }
                 let sections = l.sections.get(i)?;
-                Some(Body::Sql {
+                let every = Body::Sql {
                     upgrade: &sections.upgrade,
                     downgrade: sections.downgrade.as_deref(),
-                })
+                };
+                (every, &l.per_database)
             }
+        };
+        match (every, database) {
+            (Body::Sql { .. }, Some(database)) => Some(per_database.body(i, database, every)),
+            _ => Some(every),
+        }
+    }
+
+    /// The databases of a project of several, and whether any file names one.
+    pub(super) fn databases(self) -> (Vec<&'a str>, bool) {
+        match self {
+            Source::Embedded(m) => (m.database_names().to_vec(), m.per_database().names_any()),
+            Source::Loaded(l) => (
+                l.databases.iter().map(String::as_str).collect(),
+                l.per_database.names_any(),
+            ),
         }
     }
 

@@ -293,13 +293,15 @@ impl Migrations {
 #[cfg(feature = "async")]
 macro_rules! drive_async {
     ($conn:expr, |$d:ident| $call:expr) => {{
-        let mut driver = crate::drive::nonblocking::AsyncDriver::new($conn);
+        let mut driver = $crate::drive::nonblocking::AsyncDriver::new($conn);
         let $d = &mut driver;
         let result = $call.await;
         driver.finish();
         result
     }};
 }
+#[cfg(feature = "async")]
+pub(crate) use drive_async;
 
 /// The async calls; see the [`Migrations`] docs of the async calls.
 #[cfg(feature = "async")]
@@ -390,6 +392,28 @@ impl<'a> Migrator<'a> {
             }
         }
         Ok(target.as_target())
+    }
+
+    /// The database this migrator migrates, in a project of several.
+    pub(crate) fn database(&self) -> Option<&str> {
+        self.options.database.as_deref()
+    }
+
+    /// Refuses a migrator of a history whose files name databases when it migrates none of
+    /// them, or one the project does not configure: the sections of a database would be left
+    /// out without a word.
+    fn check_database(&self) -> Result<(), Error> {
+        let (databases, named) = self.source.databases();
+        match self.database() {
+            None if named => Err(Error::DatabaseNotChosen {
+                databases: databases.iter().map(|d| d.to_string()).collect(),
+            }),
+            Some(database) if !databases.contains(&database) => Err(Error::UnknownDatabase {
+                database: database.to_string(),
+                databases: databases.iter().map(|d| d.to_string()).collect(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Replaces the options.
@@ -541,8 +565,77 @@ impl<'a> Migrator<'a> {
         on_connection!(conn, |d| complete(takeover::take_over_diesel(self, d)))
     }
 
+    /// The graph.
+    pub(crate) fn graph(&self) -> Result<&'a aludel_graph::Graph, Error> {
+        self.source.graph()
+    }
+
+    /// The version table's rows when nothing is pending (the one query of the no-op check),
+    /// else `None`.
+    pub(crate) async fn up_to_date_on<D: Driver>(
+        &self,
+        d: &mut D,
+    ) -> Result<Option<Vec<String>>, Error> {
+        self.check_database()?;
+        let tables = Tables::new(d.dialect(), &self.options)?;
+        match state::probe(d, &tables).await {
+            Some(state) if state::is_current(self.source, &state)? => {
+                Ok(Some(state.ids().into_iter().map(str::to_string).collect()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The revisions an upgrade or downgrade to `target` would run, in order.
+    pub(crate) async fn pending_on<D: Driver>(
+        &self,
+        d: &mut D,
+        direction: Direction,
+        target: &str,
+    ) -> Result<Vec<String>, Error> {
+        self.check_database()?;
+        let plan = self.plan_on(d, direction, &target).await?;
+        Ok(plan
+            .steps
+            .iter()
+            .filter_map(|s| s.revision.map(|r| r.id.clone()))
+            .collect())
+    }
+
+    /// The upgrade or downgrade to `target`, up to and including the step that runs
+    /// `through` (planned again from the database's state on every attempt).
+    pub(crate) async fn move_through_on<D: Driver>(
+        &self,
+        d: &mut D,
+        direction: Direction,
+        target: &str,
+        through: &str,
+    ) -> Result<Report, Error> {
+        self.check_database()?;
+        let tables = Tables::new(d.dialect(), &self.options)?;
+        step::run(self, d, &tables, false, |graph, rows| {
+            let plan = match direction {
+                Direction::Upgrade => graph.plan_upgrade(rows, target)?,
+                Direction::Downgrade => graph.plan_downgrade(rows, target)?,
+            };
+            Ok(crate::multidb::truncate(graph, plan, through))
+        })
+        .await
+    }
+
+    /// [`Migrator::stamp`] through any driver.
+    pub(crate) async fn stamp_on<D: Driver>(
+        &self,
+        d: &mut D,
+        target: &str,
+        purge: bool,
+    ) -> Result<Report, Error> {
+        stamp::stamp(self, d, target, purge).await
+    }
+
     /// [`Migrator::run_pending`] through any driver.
     pub(crate) async fn run_pending_on<D: Driver>(&self, d: &mut D) -> Result<Report, Error> {
+        self.check_database()?;
         let tables = Tables::new(d.dialect(), &self.options)?;
         // The one query; it fails only where aludel's tables do not exist yet, which the
         // upgrade below then creates.
@@ -574,6 +667,7 @@ impl<'a> Migrator<'a> {
         direction: Direction,
         target: &impl Target,
     ) -> Result<Report, Error> {
+        self.check_database()?;
         let target = self.target_of(target)?;
         let tables = Tables::new(d.dialect(), &self.options)?;
         step::run(self, d, &tables, false, |graph, rows| match direction {
@@ -623,13 +717,20 @@ impl<'a> Migrator<'a> {
         direction: Direction,
         range: &str,
     ) -> Result<String, Error> {
+        self.check_database()?;
         let tables = Tables::new(dialect, &self.options)?;
         let graph = self.source.graph()?;
         let plan = graph.plan_offline(direction, range)?;
         let mut rendered = Vec::with_capacity(plan.steps.len());
         for step in &plan.steps {
-            step::runnable(self.source, graph, step)?;
-            rendered.push(step::render_offline(self.source, graph, step, dialect)?);
+            step::runnable(self.source, graph, step, self.database())?;
+            rendered.push(step::render_offline(
+                self.source,
+                graph,
+                step,
+                dialect,
+                self.database(),
+            )?);
         }
         Ok(crate::offline::script(&tables, direction, &plan, &rendered))
     }

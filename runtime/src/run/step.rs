@@ -122,11 +122,16 @@ pub(super) async fn run<'a, D: Driver>(
 /// Refuses a step whose revision has nothing to run in its direction: a downgrade through an
 /// irreversible revision, or a Rust revision of a history loaded at run time (live and offline
 /// alike).
-pub(super) fn runnable(source: Source<'_>, graph: &Graph, step: &Step<'_>) -> Result<(), Error> {
+pub(super) fn runnable(
+    source: Source<'_>,
+    graph: &Graph,
+    step: &Step<'_>,
+    database: Option<&str>,
+) -> Result<(), Error> {
     let Some(revision) = step.revision else {
         return Ok(());
     };
-    if source.body(graph, &revision.id).is_none() {
+    let Some(body) = source.body(graph, &revision.id, database) else {
         return Err(match revision.kind {
             RevisionKind::Rust => Error::RustRevision {
                 revision: revision.id.clone(),
@@ -137,8 +142,13 @@ pub(super) fn runnable(source: Source<'_>, graph: &Graph, step: &Step<'_>) -> Re
                 path: revision.source.path.clone(),
             },
         });
-    }
-    if step.direction == Direction::Downgrade && !revision.is_reversible() {
+    };
+    // Per database: a revision whose sections for this database have no downgrade.
+    let reversible = match body {
+        crate::body::Body::Sql { downgrade, .. } => downgrade.is_some(),
+        crate::body::Body::Rust(rust) => rust.downgrade.is_some(),
+    };
+    if step.direction == Direction::Downgrade && !reversible {
         return Err(Error::Irreversible {
             revision: revision.id.clone(),
             path: revision.source.path.clone(),
@@ -159,7 +169,7 @@ fn check_plan(
         let Some(revision) = step.revision else {
             continue;
         };
-        runnable(migrator.source, graph, step)?;
+        runnable(migrator.source, graph, step, migrator.database())?;
         if whole && !revision.transactional {
             return Err(Error::NotTransactional {
                 revision: revision.id.clone(),
@@ -184,7 +194,7 @@ impl Run<'_, '_> {
         dialect == Dialect::Sqlite
             && step.revision.is_some_and(|r| {
                 self.source()
-                    .body(self.graph, &r.id)
+                    .body(self.graph, &r.id, self.migrator.database())
                     .is_some_and(|b| b.needs_foreign_keys_off(step.direction))
             })
     }
@@ -511,7 +521,9 @@ impl Run<'_, '_> {
         };
         let dialect = d.dialect();
         // `runnable` refused the step when the revision has nothing to run.
-        let body = self.source().body(self.graph, &revision.id);
+        let body = self
+            .source()
+            .body(self.graph, &revision.id, self.migrator.database());
         let sql = body.and_then(|b| b.sql(step.direction)).unwrap_or("");
         let function = body.and_then(|b| b.function(step.direction));
         let partial = outside_transaction || dialect == Dialect::Mysql;
@@ -750,11 +762,12 @@ pub(super) fn render_offline(
     graph: &Graph,
     step: &Step<'_>,
     dialect: Dialect,
+    database: Option<&str>,
 ) -> Result<String, Error> {
     let Some(revision) = step.revision else {
         return Ok(String::new());
     };
-    let Some(body) = source.body(graph, &revision.id) else {
+    let Some(body) = source.body(graph, &revision.id, database) else {
         return Ok(String::new());
     };
     let Some(function) = body.function(step.direction) else {

@@ -1,0 +1,5 @@
+static MIGRATIONS: aludel::Migrations = aludel::embed_migrations!("../../../../tests/ui/file/unknown_database");
+
+fn main() {
+    let _ = MIGRATIONS.len();
+}
