@@ -48,15 +48,21 @@ pub enum Command {
     History(HistoryArgs),
     /// Show one revision.
     Show(ShowArgs),
-    /// Upgrade the database to TARGET (e.g. `heads`, `+1`, a revision).
+    /// Upgrade the database to TARGET (e.g. `heads`, `+1`, a revision); in a project of
+    /// several databases, every one of them (revision by revision), or `--database NAME`.
     Upgrade(MigrateArgs),
-    /// Downgrade the database to TARGET (e.g. `-1`, a revision, `base`, `label@base`).
+    /// Downgrade the database to TARGET (e.g. `-1`, a revision, `base`, `label@base`); in a
+    /// project of several databases, every one of them (in the reverse order), or
+    /// `--database NAME`.
     Downgrade(MigrateArgs),
-    /// Set the database's version table to TARGET without running any SQL.
+    /// Set the database's version table to TARGET without running any SQL (every database
+    /// of a project of several, or `--database NAME`).
     Stamp(StampArgs),
-    /// Show the revisions the database is at (its version table).
+    /// Show the revisions the database is at (its version table); in a project of several
+    /// databases, each one's, prefixed with its name (JSON: an object per database).
     Current(CurrentArgs),
-    /// Exit 1 unless the history is valid and the database is at its heads.
+    /// Exit 1 unless the history is valid and the database is at its heads (every database
+    /// of a project of several, or `--database NAME`).
     Check(CheckArgs),
     /// Print the schema.rs the history yields (replayed into a scratch database of the
     /// project's dialect), as diesel print-schema prints it; with --database-url, a live
@@ -372,8 +378,20 @@ pub struct DatabaseArgs {
     /// string, `mysql://...` (or `mariadb://`), `sqlite://path`, `sqlite:path`, or the path of
     /// an existing SQLite file or of one named *.db, *.sqlite, *.sqlite3 or *.db3. Overrides the
     /// `DATABASE_URL` environment variable, which overrides `database_url` in aludel.toml.
+    ///
+    /// In a project of several databases (`[databases.<name>]` tables in aludel.toml) it
+    /// says nothing about which database it is for: it is refused, as `DATABASE_URL` is,
+    /// unless `--database NAME` names one, whose `url` it then replaces.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+
+    /// In a project of several databases (`[databases.<name>]` tables in aludel.toml): act
+    /// on this one only. Without it, `upgrade`, `downgrade`, `stamp`, `current`, `check` and
+    /// `--sql` act on every configured database, in the file's order (a downgrade in the
+    /// reverse order), and print each database's lines prefixed with its name. An error in a
+    /// project that configures none.
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
 }
 
 /// Options of `aludel upgrade` and `aludel downgrade`.
@@ -386,6 +404,8 @@ pub struct MigrateArgs {
     pub target: String,
 
     /// Print the SQL script to stdout instead of running it; never connects to a database.
+    /// In a project of several databases, one script per database (or for `--database
+    /// NAME`), each headed `-- database: <name>`.
     #[arg(long, conflicts_with = "dry_run")]
     pub sql: bool,
 
@@ -480,7 +500,8 @@ pub struct CheckArgs {
     /// database of the project's dialect and compare its tables with PATH (default:
     /// diesel.toml's `[print_schema] file`, else `src/schema.rs`), and the configured
     /// database's too; exit 1 with the differences.
-    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    /// (Not with `--database`: the schema check reads one database.)
+    #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "database")]
     pub schema: Option<Option<PathBuf>>,
 
     /// With `--schema`: the PostgreSQL or MySQL server the history is replayed on, in a

@@ -133,6 +133,48 @@ pub enum DatabaseError {
         /// What is pending.
         message: String,
     },
+
+    /// `--database NAME` in a project that configures no `[databases.<name>]` tables.
+    #[error("--database {name}: this project configures no databases ([databases.<name>] tables in aludel.toml), so there is none to choose; leave --database out (the URL comes from --database-url, DATABASE_URL or database_url)")]
+    NoDatabases {
+        /// The name given.
+        name: String,
+    },
+
+    /// `--database NAME` names none of the configured databases.
+    #[error("unknown database `{name}`: the project configures {listed} ([databases.<name>] in aludel.toml); nothing was changed")]
+    UnknownDatabase {
+        /// The name given.
+        name: String,
+        /// The configured databases, at most ten and a count of the rest.
+        listed: String,
+    },
+
+    /// `--database-url` or `DATABASE_URL` in a project of several databases, without
+    /// `--database NAME` to say which database it is for.
+    #[error("{given} does not say which of the project's databases ({listed}) it is for: pass --database NAME with it to use it for that database, or leave it out to migrate every database with the URLs of aludel.toml's [databases.<name>] tables; nothing was changed")]
+    UrlForWhichDatabase {
+        /// `--database-url` or `the DATABASE_URL environment variable`.
+        given: &'static str,
+        /// The configured databases, at most ten and a count of the rest.
+        listed: String,
+    },
+
+    /// A database of several with no URL.
+    #[error("database `{name}` has no URL: add `url = \"...\"` to [databases.{name}] in aludel.toml, or pass --database {name} --database-url URL; nothing was changed")]
+    NoDatabaseUrl {
+        /// The database.
+        name: String,
+    },
+
+    /// One of several databases failed to connect (or to be read) before anything ran.
+    #[error("database `{name}`: {source}")]
+    Member {
+        /// The database.
+        name: String,
+        /// Why.
+        source: Box<DatabaseError>,
+    },
 }
 
 /// A backend.
@@ -819,19 +861,120 @@ impl<'p> Database<'p> {
         if let (Origin::Embedded(migrations), None) = (project.origin(), project.config_file()) {
             options = migrations.migrator().options().clone();
         }
-        let history = match project.origin() {
-            Origin::Files { .. } => History::Loaded(Box::new(
-                LoadedMigrations::new(project.graph().clone(), project.sections().to_vec())
-                    .with_databases(project.config().graph_options().databases),
-            )),
-            Origin::Embedded(migrations) => History::Embedded(migrations),
-        };
         Ok(Database {
             project,
-            history,
+            history: History::of(project),
             options,
             url,
         })
+    }
+
+    /// The databases a command acts on (see [`crate::several`]): in a project without
+    /// `[databases.<name>]` tables, the one [`Database::new`] reads (`--database` is an
+    /// error); in a project with them, the one `--database NAME` names, else every one in the
+    /// file's order, each with its `url` (`--database-url` and `DATABASE_URL` only with
+    /// `--database`) and its version table. Connects to nothing.
+    pub fn select(
+        project: &'p Project,
+        args: &DatabaseArgs,
+    ) -> Result<Vec<Database<'p>>, DatabaseError> {
+        let configured = &project.config().databases;
+        if configured.is_empty() {
+            if let Some(name) = &args.database {
+                return Err(DatabaseError::NoDatabases { name: name.clone() });
+            }
+            return Ok(vec![Database::new(project, args)?]);
+        }
+        let names: Vec<&str> = configured.iter().map(|d| d.name.as_str()).collect();
+        let listed = aludel_graph::list_some(&names, ", ");
+        let env = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+        let given = match (&args.database_url, env) {
+            (Some(url), _) => Some((url.clone(), UrlSource::Flag)),
+            (None, Some(url)) => Some((url, UrlSource::Environment)),
+            (None, None) => None,
+        };
+        let chosen: Vec<&aludel_graph::config::DatabaseConfig> = match &args.database {
+            Some(name) => match configured.iter().find(|d| &d.name == name) {
+                Some(database) => vec![database],
+                None => {
+                    return Err(DatabaseError::UnknownDatabase {
+                        name: name.clone(),
+                        listed,
+                    })
+                }
+            },
+            None => {
+                if let Some((_, source)) = &given {
+                    return Err(DatabaseError::UrlForWhichDatabase {
+                        given: match source {
+                            UrlSource::Flag => "--database-url",
+                            _ => "the DATABASE_URL environment variable",
+                        },
+                        listed,
+                    });
+                }
+                configured.iter().collect()
+            }
+        };
+        let base = project
+            .config_file()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(chosen.len());
+        for database in chosen {
+            let url = match (&given, &database.url) {
+                (Some((url, source)), _) => {
+                    Some((DatabaseUrl::parse(url, Path::new(""))?, *source))
+                }
+                (None, Some(url)) => Some((DatabaseUrl::parse(url, &base)?, UrlSource::Config)),
+                (None, None) => None,
+            };
+            let config = project.config();
+            let mut options = Options::default().version_table(
+                database
+                    .version_table
+                    .clone()
+                    .unwrap_or_else(|| config.version_table.clone()),
+            );
+            if let Some(schema) = database
+                .version_table_schema
+                .as_ref()
+                .or(config.version_table_schema.as_ref())
+            {
+                options = options.schema(schema.clone());
+            }
+            out.push(Database {
+                project,
+                history: History::of(project),
+                options: options.database(database.name.clone()),
+                url,
+            });
+        }
+        Ok(out)
+    }
+
+    /// In a project of several databases, the one this is (`None` for a project of one).
+    pub fn name(&self) -> Option<&str> {
+        self.options.database.as_deref()
+    }
+
+    /// The runtime's options: the version table, its schema, and in a project of several
+    /// databases the database.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The configured URL, or [`DatabaseError::NoUrl`] (for one of several databases,
+    /// [`DatabaseError::NoDatabaseUrl`] naming it).
+    pub fn require_named_url(&self) -> Result<&DatabaseUrl, DatabaseError> {
+        match (self.name(), &self.url) {
+            (_, Some((url, _))) => Ok(url),
+            (Some(name), None) => Err(DatabaseError::NoDatabaseUrl {
+                name: name.to_string(),
+            }),
+            (None, None) => Err(DatabaseError::NoUrl),
+        }
     }
 
     /// The configured URL and where it came from, if any.
@@ -910,6 +1053,19 @@ enum History {
     Loaded(Box<LoadedMigrations>),
 }
 
+impl History {
+    /// The history of `project`, with the databases its configuration names.
+    fn of(project: &Project) -> History {
+        match project.origin() {
+            Origin::Files { .. } => History::Loaded(Box::new(
+                LoadedMigrations::new(project.graph().clone(), project.sections().to_vec())
+                    .with_databases(project.config().graph_options().databases),
+            )),
+            Origin::Embedded(migrations) => History::Embedded(migrations),
+        }
+    }
+}
+
 /// An open connection of any compiled-in backend.
 pub enum Conn {
     /// SQLite.
@@ -943,6 +1099,14 @@ macro_rules! with_conn {
     };
 }
 pub(crate) use with_conn;
+
+/// A [`Conn`] lends its connection to the runtime, as diesel's own connections do (so that
+/// several of them, of different backends, stand in one [`aludel::Databases`]).
+impl aludel::MigrationConnection for Conn {
+    fn migration_connection(&mut self) -> aludel::DieselConnection<'_> {
+        with_conn!(self, c => c.migration_connection())
+    }
+}
 
 /// Whether a connection may change the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

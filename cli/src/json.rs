@@ -183,6 +183,39 @@ pub struct ReportJson<'a> {
     pub heads_after: &'a [String],
 }
 
+/// One database's report in a project of several databases (`upgrade`, `downgrade`,
+/// `stamp` with `--format json`): `{"database": name, "heads_before": ..., "steps": ...,
+/// "heads_after": ...}`.
+#[derive(Debug, Serialize)]
+pub struct DatabaseReportJson<'a> {
+    /// The database's name.
+    pub database: &'a str,
+    /// What ran on it.
+    #[serde(flatten)]
+    pub report: ReportJson<'a>,
+}
+
+/// One database's plan in a project of several databases (`--dry-run --format json`):
+/// `{"database": name, "steps": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct DatabasePlanJson<'a> {
+    /// The database's name.
+    pub database: &'a str,
+    /// The plan's steps.
+    pub steps: Vec<StepJson<'a>>,
+}
+
+/// One database's version table in a project of several databases (`current --format
+/// json`): `{"database": name, "revisions": [...]}`, the rows as `current` shows them for one
+/// database (an empty array for a database at base).
+#[derive(Debug, Serialize)]
+pub struct DatabaseCurrentJson<'a> {
+    /// The database's name.
+    pub database: &'a str,
+    /// Its rows.
+    pub revisions: Vec<CurrentJson<'a>>,
+}
+
 /// One revision a run applied or reverted.
 #[derive(Debug, Serialize)]
 pub struct CompletedJson<'a> {

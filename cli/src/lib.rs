@@ -52,6 +52,15 @@
 //! coloured only on a terminal and never with `NO_COLOR` (see [`output`]); passwords in URLs
 //! are always shown as `***`.
 //!
+//! Several databases (`[databases.<name>]` tables in aludel.toml, see [`several`]): the
+//! commands above act on every configured database in the file's order, through
+//! [`aludel::Databases`] (an upgrade revision by revision across them, a downgrade in the
+//! reverse order), or on the one `--database NAME` names; each database's lines are prefixed
+//! with its name, `--sql` prints a script per database headed `-- database: <name>`, and
+//! `current --format json` is an array of `{"database": name, "revisions": [...]}`.
+//! `--database-url` and `DATABASE_URL` need `--database NAME` there (they replace that
+//! database's `url`).
+//!
 //! `-x KEY=VALUE` (repeatable, global) is parsed strictly and kept for programs built on this
 //! crate ([`Cli::x_argument`]); aludel's own commands read no key, since revisions are plain
 //! SQL (there is no `env.py` to read them). A program that embeds its revisions gets every
@@ -68,6 +77,7 @@ pub mod error;
 pub mod json;
 pub mod output;
 pub mod project;
+pub mod several;
 pub mod template;
 pub mod text;
 

@@ -181,6 +181,12 @@ impl ProgressPrinter {
 
     /// Shows one event of the runtime.
     pub fn show(&self, event: aludel::Progress<'_>) {
+        self.show_prefixed("", event);
+    }
+
+    /// [`ProgressPrinter::show`] with `prefix` (e.g. `analytics: `, a database's name) before
+    /// the line.
+    pub fn show_prefixed(&self, prefix: &str, event: aludel::Progress<'_>) {
         match event {
             aludel::Progress::Started { step } => {
                 let mut text = String::new();
@@ -188,6 +194,7 @@ impl ProgressPrinter {
                     // The previous revision never finished: the run planned again.
                     text.push('\n');
                 }
+                text.push_str(prefix);
                 text.push_str(&step_line(step, self.colour));
                 text.push_str(" ...");
                 message(&text);
@@ -197,7 +204,10 @@ impl ProgressPrinter {
                 if self.open.swap(false, Ordering::Relaxed) {
                     message(&format!(" {took}\n"));
                 } else {
-                    message(&format!("{} ... {took}\n", step_line(step, self.colour)));
+                    message(&format!(
+                        "{prefix}{} ... {took}\n",
+                        step_line(step, self.colour)
+                    ));
                 }
             }
             _ => {}

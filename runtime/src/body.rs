@@ -70,7 +70,7 @@ pub(crate) struct PerDatabase {
 }
 
 impl PerDatabase {
-    pub(crate) fn new(sections: impl IntoIterator<Item = aludel_graph::Sections>) -> Self {
+    pub(crate) fn new<'s>(sections: impl IntoIterator<Item = &'s aludel_graph::Sections>) -> Self {
         PerDatabase {
             revisions: sections
                 .into_iter()

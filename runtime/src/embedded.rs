@@ -409,7 +409,16 @@ impl Migrations {
     /// What each revision runs on each database its file names.
     pub(crate) fn per_database(&self) -> &crate::body::PerDatabase {
         self.per_database.get_or_init(|| {
-            crate::body::PerDatabase::new(self.revisions().iter().map(|r| r.sections()))
+            // Most files name no database: their SQL is not copied.
+            let sections: Vec<aludel_graph::Sections> = self
+                .revisions()
+                .iter()
+                .map(|r| match r.field(Field::Named).is_empty() {
+                    true => aludel_graph::Sections::default(),
+                    false => r.sections(),
+                })
+                .collect();
+            crate::body::PerDatabase::new(&sections)
         })
     }
 

@@ -9,31 +9,64 @@ use crate::database::{connect, with_conn, Access, Database, DatabaseError};
 use crate::error::CliError;
 use crate::output;
 use crate::project::Project;
+use crate::several;
 
 /// Exits 0 with `database is at heads (<heads>)` on stderr when the database is at the
 /// history's heads; exits 1 with one line saying what is pending otherwise, and with the
 /// diagnostics when the history is invalid (loading the project fails first). A database at a
 /// revision the history does not contain is an error too. Read-only.
+///
+/// In a project of several databases, every database is checked (or the one `--database
+/// NAME` names): `<name>: database is at heads (...)` for each one that is, and exit 1 naming
+/// each one that is not.
 pub fn run(project: &Project, args: &CheckArgs, cwd: &Path) -> Result<String, CliError> {
     if let Some(path) = &args.schema {
         return super::schema::check(project, args, path.as_deref(), cwd);
     }
-    let db = Database::new(project, &args.database)?;
+    let dbs = Database::select(project, &args.database)?;
+    if several::is_several(&dbs) {
+        let mut conns = several::connect_all(&dbs, Access::ReadOnly)?;
+        let mut behind = Vec::new();
+        for (db, conn) in dbs.iter().zip(conns.iter_mut()) {
+            let name = several::name_of(db);
+            let result = check_on(conn, db, &format!("{name}: "))
+                .map_err(|e| several::run_error(&dbs, &super::upgrade::named(db, e)))?;
+            if let Some(message) = result {
+                behind.push(format!("database `{name}`: {message}"));
+            }
+        }
+        return match behind.as_slice() {
+            [] => Ok(String::new()),
+            _ => Err(DatabaseError::NotAtHeads {
+                message: behind.join("\n  "),
+            }
+            .into()),
+        };
+    }
+    let Some(db) = dbs.into_iter().next() else {
+        return Ok(String::new());
+    };
     let mut conn = connect(db.require_url()?, Access::ReadOnly)?;
-    with_conn!(&mut conn, c => check_on(c, &db))
+    match with_conn!(&mut conn, c => check_on(c, &db, "")).map_err(|e| db.run_error(&e))? {
+        None => Ok(String::new()),
+        Some(message) => Err(DatabaseError::NotAtHeads { message }.into()),
+    }
 }
 
-fn check_on<C: MigrationConnection>(conn: &mut C, db: &Database<'_>) -> Result<String, CliError> {
-    let plan = db
-        .migrator()
-        .plan(conn, Direction::Upgrade, "heads")
-        .map_err(|e| db.run_error(&e))?;
+/// `Ok(None)` with `<prefix>database is at heads (...)` on stderr when the database is at
+/// the heads, else what is pending.
+fn check_on<C: MigrationConnection>(
+    conn: &mut C,
+    db: &Database<'_>,
+    prefix: &str,
+) -> Result<Option<String>, aludel::Error> {
+    let plan = db.migrator().plan(conn, Direction::Upgrade, "heads")?;
     if plan.is_empty() {
         output::message(&format!(
-            "database is at heads ({})\n",
+            "{prefix}database is at heads ({})\n",
             db.revisions(&plan.heads_before)
         ));
-        return Ok(String::new());
+        return Ok(None);
     }
     let pending: Vec<&str> = plan
         .steps
@@ -55,12 +88,9 @@ fn check_on<C: MigrationConnection>(conn: &mut C, db: &Database<'_>) -> Result<S
         1 => "1 revision is".to_string(),
         n => format!("{n} revisions are"),
     };
-    Err(DatabaseError::NotAtHeads {
-        message: format!(
-            "database is not at heads: it is at {} and {count} pending ({list}); run `{} upgrade heads`",
-            db.revisions(&plan.heads_before),
-            output::program()
-        ),
-    }
-    .into())
+    Ok(Some(format!(
+        "database is not at heads: it is at {} and {count} pending ({list}); run `{} upgrade heads`",
+        db.revisions(&plan.heads_before),
+        output::program()
+    )))
 }

@@ -9,6 +9,7 @@ use crate::error::CliError;
 use crate::json::{self, ReportJson, StepJson};
 use crate::output::{self, paint, ProgressPrinter, Style};
 use crate::project::Project;
+use crate::several;
 
 /// Upgrades the database to `TARGET`, one stderr line per revision with its duration, then
 /// `database at <heads>`:
@@ -22,6 +23,24 @@ use crate::project::Project;
 /// `--sql` prints the offline script (`TARGET` or `from:to`) to stdout without connecting;
 /// `--dry-run` prints the plan to stdout and changes nothing; `--format json` prints the plan
 /// (with `--dry-run`) or the run's report as JSON on stdout.
+///
+/// In a project of several databases (`[databases.<name>]`), every database is migrated
+/// (or the one `--database NAME` names) by the library's coordinator, revision by revision
+/// across the databases in aludel.toml's order (a downgrade in the reverse order), each line
+/// prefixed with the database's name:
+///
+/// ```text
+/// main: upgrade <base> -> 3f2a9c1b7d4e, create users ... 12.3 ms
+/// analytics: upgrade <base> -> 3f2a9c1b7d4e, create users ... 8.0 ms
+/// main: database at 3f2a9c1b7d4e
+/// analytics: database at 3f2a9c1b7d4e
+/// ```
+///
+/// `--sql` prints one script per database, each headed `-- database: <name>`; `--dry-run`
+/// prints each database's plan, its lines prefixed with the name; JSON is an array with an
+/// object per database: `{"database": name, ...}` (the report's or plan's fields, `steps`).
+/// A failure names the database and those ahead of it; running again continues each one from
+/// where it stands.
 pub fn run(project: &Project, args: &MigrateArgs) -> Result<String, CliError> {
     migrate(project, args, Direction::Upgrade)
 }
@@ -32,7 +51,13 @@ pub fn migrate(
     args: &MigrateArgs,
     direction: Direction,
 ) -> Result<String, CliError> {
-    let db = Database::new(project, &args.database)?;
+    let dbs = Database::select(project, &args.database)?;
+    if several::is_several(&dbs) {
+        return migrate_several(&dbs, args, direction);
+    }
+    let Some(db) = dbs.into_iter().next() else {
+        return Err(DatabaseError::NoUrl.into());
+    };
     // A plan (--dry-run) runs nothing; applying and --sql need the revisions' code.
     if !args.dry_run {
         db.require_runnable()?;
@@ -123,6 +148,168 @@ fn migrate_on<C: MigrationConnection>(
     match args.format {
         Format::Json => json::render(&ReportJson::new(&report)),
         Format::Text => Ok(String::new()),
+    }
+}
+
+/// [`migrate`] on the named databases of a project of several.
+fn migrate_several(
+    dbs: &[Database<'_>],
+    args: &MigrateArgs,
+    direction: Direction,
+) -> Result<String, CliError> {
+    let Some(first) = dbs.first() else {
+        return Ok(String::new());
+    };
+    if !args.dry_run {
+        first.require_runnable()?;
+    }
+    if args.sql {
+        let mut out = String::new();
+        for db in dbs {
+            let dialect = match (args.dialect, db.url()) {
+                (Some(dialect), _) => dialect,
+                (None, Some((url, _))) => url.dialect(),
+                (None, None) => {
+                    return Err(DatabaseError::Member {
+                        name: several::name_of(db).to_string(),
+                        source: Box::new(DatabaseError::DialectRequired),
+                    }
+                    .into())
+                }
+            };
+            let script = db
+                .migrator()
+                .sql(dialect, direction, &args.target)
+                .map_err(|e| db.run_error(&e))?;
+            if !out.is_empty() && !out.ends_with("\n\n") {
+                out.push('\n');
+            }
+            out.push_str(&format!("-- database: {}\n", several::name_of(db)));
+            out.push_str(&script);
+        }
+        return Ok(out);
+    }
+    if args.target.contains(':') {
+        return Err(DatabaseError::RangeNeedsSql {
+            target: args.target.clone(),
+        }
+        .into());
+    }
+    let access = if args.dry_run {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let mut conns = several::connect_all(dbs, access)?;
+    let colour = output::colour_stderr();
+    let word = match direction {
+        Direction::Upgrade => "upgrade",
+        Direction::Downgrade => "downgrade",
+    };
+    let target = args.target.as_str();
+    if args.dry_run || direction == Direction::Downgrade {
+        let mut plans = Vec::with_capacity(dbs.len());
+        for (db, conn) in dbs.iter().zip(conns.iter_mut()) {
+            let plan = db
+                .migrator()
+                .plan(conn, direction, target)
+                .map_err(|e| several::run_error(dbs, &named(db, e)))?;
+            plans.push(plan);
+        }
+        if args.dry_run {
+            let mut out = Vec::with_capacity(dbs.len());
+            for (db, plan) in dbs.iter().zip(&plans) {
+                let name = several::name_of(db);
+                if plan.is_empty() {
+                    output::message(&format!(
+                        "{name}: database at {} (nothing to {word})\n",
+                        db.revisions(&plan.heads_before)
+                    ));
+                }
+                out.push((name, plan));
+            }
+            return match args.format {
+                Format::Json => json::render(
+                    &out.iter()
+                        .map(|(name, plan)| json::DatabasePlanJson {
+                            database: name,
+                            steps: plan.steps.iter().map(StepJson::new).collect(),
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                Format::Text => Ok(out
+                    .iter()
+                    .flat_map(|(name, plan)| {
+                        plan.steps.iter().map(move |step| {
+                            format!("{name}: {}\n", output::step_line(step, false))
+                        })
+                    })
+                    .collect()),
+            };
+        }
+        for (db, plan) in dbs.iter().zip(&plans) {
+            if crosses_branches(db.project(), plan, target) {
+                let name = several::name_of(db);
+                let mut text = format!(
+                    "{} {name}: downgrade {target} reverts revisions of more than one branch:\n",
+                    paint("note:", Style::Warning, colour)
+                );
+                for step in &plan.steps {
+                    text.push_str(&format!("  {}\n", output::step_line(step, colour)));
+                }
+                output::message(&text);
+            }
+        }
+    }
+    let printer = ProgressPrinter::new(colour);
+    let current = std::sync::Mutex::new(String::new());
+    let show = |event: aludel::Progress<'_>| {
+        let name = current.lock().map(|n| n.clone()).unwrap_or_default();
+        printer.show_prefixed(&format!("{name}: "), event);
+    };
+    let migrator = first.migrator().with_progress(&show);
+    let mut tracked = several::track(dbs, &mut conns, &current);
+    let set = several::coordinator(&migrator, dbs, &mut tracked);
+    let result = match direction {
+        Direction::Upgrade => set.upgrade_blocking(target),
+        Direction::Downgrade => set.downgrade_blocking(target),
+    };
+    let reports = result.map_err(|e| {
+        printer.failed();
+        several::run_error(dbs, &e)
+    })?;
+    for ((name, report), db) in reports.iter().zip(dbs) {
+        let note = if report.is_empty() {
+            format!(" (nothing to {word})")
+        } else {
+            String::new()
+        };
+        output::message(&format!(
+            "{name}: database at {}{note}\n",
+            paint(&db.revisions(&report.heads_after), Style::Bold, colour)
+        ));
+    }
+    match args.format {
+        Format::Json => json::render(
+            &reports
+                .iter()
+                .map(|(name, report)| json::DatabaseReportJson {
+                    database: name,
+                    report: ReportJson::new(report),
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Text => Ok(String::new()),
+    }
+}
+
+/// A runtime error of one named database, as the coordinator reports them (it names the
+/// database; none is ahead of it, since nothing ran).
+pub(crate) fn named(db: &Database<'_>, error: aludel::Error) -> aludel::Error {
+    aludel::Error::DatabaseFailed {
+        database: several::name_of(db).to_string(),
+        ahead: Vec::new(),
+        source: Box::new(error),
     }
 }
 

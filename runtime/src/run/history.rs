@@ -32,7 +32,7 @@ impl LoadedMigrations {
     pub fn new(graph: Graph, sections: Vec<Sections>) -> Self {
         let digests = graph.lineage_digests();
         let applied_heads = applied_heads(&graph, &digests);
-        let per_database = PerDatabase::new(sections.iter().cloned());
+        let per_database = PerDatabase::new(&sections);
         LoadedMigrations {
             graph,
             sections,
@@ -116,22 +116,27 @@ impl<'a> Source<'a> {
     /// a Rust revision (`None`).
     pub(super) fn body(self, graph: &Graph, id: &str, database: Option<&str>) -> Option<Body<'a>> {
         let i = graph.index_of(id)?;
-        let (every, per_database) = match self {
-            Source::Embedded(m) => (m.revisions().get(i)?.body(), m.per_database()),
+        let every = match self {
+            Source::Embedded(m) => m.revisions().get(i)?.body(),
             Source::Loaded(l) => {
                 if graph.revisions().get(i)?.kind == RevisionKind::Rust {
                     return None;
                 }
                 let sections = l.sections.get(i)?;
-                let every = Body::Sql {
+                Body::Sql {
                     upgrade: &sections.upgrade,
                     downgrade: sections.downgrade.as_deref(),
-                };
-                (every, &l.per_database)
+                }
             }
         };
         match (every, database) {
-            (Body::Sql { .. }, Some(database)) => Some(per_database.body(i, database, every)),
+            (Body::Sql { .. }, Some(database)) => {
+                let per_database = match self {
+                    Source::Embedded(m) => m.per_database(),
+                    Source::Loaded(l) => &l.per_database,
+                };
+                Some(per_database.body(i, database, every))
+            }
             _ => Some(every),
         }
     }

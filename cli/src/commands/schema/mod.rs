@@ -264,6 +264,7 @@ pub fn print(project: &Project, args: &PrintSchemaArgs, cwd: &Path) -> Result<St
         Some(url) => {
             let args = DatabaseArgs {
                 database_url: Some(url.to_string()),
+                database: None,
             };
             let db = Database::new(project, &args)?;
             let url: DatabaseUrl = db.require_url()?.clone();
