@@ -7,97 +7,26 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use aludel_graph::{load_dir, GraphOptions};
+use common::{snapshot, Env, Project, Run};
+
+mod common;
 
 /// 2026-11-22T10:30:00Z.
 const NOW: &str = "1795343400";
 
-/// A temporary project directory, removed when dropped.
-struct Project {
-    root: PathBuf,
-}
-
-/// What a run printed.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+/// What every run sets or removes: the clock fixed, no editor, no database URL.
+const ENV: Env = &[
+    ("RUST_BACKTRACE", None),
+    ("VISUAL", None),
+    ("EDITOR", None),
+    ("DATABASE_URL", None),
+    ("SOURCE_DATE_EPOCH", Some(NOW)),
+];
 
 impl Project {
     fn new(name: &str) -> Project {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let root = std::env::temp_dir().join(format!(
-            "aludel-authoring-{name}-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&root).unwrap();
-        let root = root.canonicalize().unwrap();
-        Project { root }
-    }
-
-    fn write(&self, relative: &str, contents: &str) -> &Self {
-        let path = self.root.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-        self
-    }
-
-    fn read(&self, relative: &str) -> String {
-        std::fs::read_to_string(self.root.join(relative))
-            .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
-    }
-
-    fn exists(&self, relative: &str) -> bool {
-        self.root.join(relative).exists()
-    }
-
-    /// The names in a directory of the project, sorted (dotfiles included).
-    fn list(&self, relative: &str) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.root.join(relative))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        names
-    }
-
-    /// Runs `aludel args...` in the project root.
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_with("", &[], args)
-    }
-
-    /// Runs `aludel args...` in a subdirectory, with extra environment variables.
-    fn run_with(&self, dir: &str, env: &[(&str, &str)], args: &[&str]) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_aludel"));
-        command
-            .args(args)
-            .current_dir(self.root.join(dir))
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("VISUAL")
-            .env_remove("EDITOR")
-            .env_remove("DATABASE_URL")
-            .env("SOURCE_DATE_EPOCH", NOW);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let output = command.output().unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
+        Project::temp(&format!("aludel-authoring-{name}"), ENV)
     }
 
     /// The history loads and validates as the macro would read it.
@@ -108,12 +37,6 @@ impl Project {
             Ok(history) => history.graph,
             Err(d) => panic!("the history does not load:\n{d}"),
         }
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -146,24 +69,10 @@ impl Run {
     }
 }
 
-fn snapshot(text: &str) -> &str {
-    text.strip_prefix('\n').unwrap_or(text)
-}
-
-/// A revision file written by hand. `headers` are extra `-- key: value` lines.
+/// A revision file written by hand, with a downgrade section. `headers` are extra
+/// `-- key: value` lines.
 fn revision(id: &str, down: &str, headers: &[(&str, &str)], message: &str) -> String {
-    let mut text = format!("-- revision: {id}\n-- down_revision:");
-    if !down.is_empty() {
-        text.push_str(&format!(" {down}"));
-    }
-    text.push('\n');
-    for (key, value) in headers {
-        text.push_str(&format!("-- {key}: {value}\n"));
-    }
-    text.push_str(&format!(
-        "-- message: {message}\n\n-- upgrade\nCREATE TABLE t_{id} (id INTEGER);\n\n-- downgrade\nDROP TABLE t_{id};\n"
-    ));
-    text
+    common::revision(id, down, headers, message, true)
 }
 
 /// `a1 <- b2 <- c2; b2 <- c1 [feat1] <- d1`: two heads, the second declared with a label.
@@ -320,7 +229,7 @@ fn init_in_a_new_directory() {
 "#,
     );
     assert!(p.exists("app/aludel.toml") && p.exists("app/migrations/versions/.gitkeep"));
-    let run = p.run_with("app", &[], &["revision", "-m", "x", "--rev-id", "x1"]);
+    let run = p.run_in("app", &["revision", "-m", "x", "--rev-id", "x1"]);
     assert_eq!(run.stdout, "migrations/versions/20261122_1030_x1_x.sql\n");
 }
 
@@ -499,7 +408,7 @@ error: no aludel.toml or migrations/versions directory was found in the current 
 fn revision_from_a_subdirectory_prints_the_path_from_there() {
     let p = linear("subdir");
     p.write("src/main.rs", "fn main() {}\n");
-    let run = p.run_with("src", &[], &["revision", "-m", "fourth", "--rev-id", "d4"]);
+    let run = p.run_in("src", &["revision", "-m", "fourth", "--rev-id", "d4"]);
     run.ok(
         "\n../migrations/versions/20261122_1030_d4_fourth.sql\n",
         "\n  Generating ../migrations/versions/20261122_1030_d4_fourth.sql ...  done\n",

@@ -3,78 +3,16 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use common::{revision, snapshot, Env, Project, Run};
 
-/// A temporary project directory, removed when dropped.
-struct Project {
-    root: PathBuf,
-}
+mod common;
 
-/// What a run printed.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+/// What every run removes: no backtraces.
+const ENV: Env = &[("RUST_BACKTRACE", None)];
 
 impl Project {
     fn new(name: &str) -> Project {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let root = std::env::temp_dir().join(format!(
-            "aludel-cli-{name}-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&root).unwrap();
-        // Canonical, so that the binary's working directory matches what it reports.
-        let root = root.canonicalize().unwrap();
-        Project { root }
-    }
-
-    fn write(&self, relative: &str, contents: &str) -> &Self {
-        let path = self.root.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-        self
-    }
-
-    fn mkdir(&self, relative: &str) -> &Self {
-        std::fs::create_dir_all(self.root.join(relative)).unwrap();
-        self
-    }
-
-    /// Runs `aludel args...` in the project root.
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_in("", args)
-    }
-
-    /// Runs `aludel args...` in a subdirectory of the project.
-    fn run_in(&self, dir: &str, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_aludel"))
-            .args(args)
-            .current_dir(self.root.join(dir))
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
+        Project::temp(&format!("aludel-cli-{name}"), ENV)
     }
 }
 
@@ -96,36 +34,6 @@ impl Run {
         assert_eq!(self.stderr, snapshot(stderr));
         assert_eq!(self.code, Some(1));
     }
-}
-
-fn snapshot(text: &str) -> &str {
-    text.strip_prefix('\n').unwrap_or(text)
-}
-
-/// A revision file. `headers` are extra `-- key: value` lines after `down_revision`;
-/// `downgrade: false` leaves out the downgrade section.
-fn revision(
-    id: &str,
-    down: &str,
-    headers: &[(&str, &str)],
-    message: &str,
-    downgrade: bool,
-) -> String {
-    let mut text = format!("-- revision: {id}\n-- down_revision:");
-    if !down.is_empty() {
-        text.push_str(&format!(" {down}"));
-    }
-    text.push('\n');
-    for (key, value) in headers {
-        text.push_str(&format!("-- {key}: {value}\n"));
-    }
-    text.push_str(&format!(
-        "-- message: {message}\n\n-- upgrade\nCREATE TABLE t_{id} (id INTEGER);\n"
-    ));
-    if downgrade {
-        text.push_str(&format!("\n-- downgrade\nDROP TABLE t_{id};\n"));
-    }
-    text
 }
 
 /// `a1 <- b2; b2 <- c2; b2 <- c1 [feat1] <- d1`: two heads, the second declared with a

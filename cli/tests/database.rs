@@ -6,32 +6,25 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use aludel_tests::{backends, Backend, TempDir, TestDb};
+use common::{snapshot, Env, Project, Run};
 
-/// A temporary project directory.
-struct Project {
-    /// Removes the directory when the test ends.
-    _dir: TempDir,
-    root: PathBuf,
-}
+mod common;
 
-/// What a run printed.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
+/// What every run removes: no backtraces, no `DATABASE_URL`, no colour settings.
+const ENV: Env = &[
+    ("RUST_BACKTRACE", None),
+    ("DATABASE_URL", None),
+    ("NO_COLOR", None),
+    ("CLICOLOR_FORCE", None),
+];
 
 impl Project {
     fn new(name: &str) -> Project {
-        let dir = TempDir::new(&format!("aludel-cli-db-{name}"));
-        // Canonical, so that the binary's working directory matches what it reports.
-        let root = dir.0.canonicalize().unwrap();
-        Project { _dir: dir, root }
+        Project::temp(&format!("aludel-cli-db-{name}"), ENV)
     }
 
     /// `a1 <- b2 <- c2`, `b2 <- c1 [feat1] <- d1`: two heads, the second labelled.
@@ -50,13 +43,6 @@ impl Project {
             )
             .revision("05_d1.sql", "d1", "c1", "", "feature more", true);
         p
-    }
-
-    fn write(&self, relative: &str, contents: &str) -> &Self {
-        let path = self.root.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-        self
     }
 
     /// A revision creating table `t_<id>` (and dropping it, when `reversible`).
@@ -78,37 +64,11 @@ impl Project {
         self.write(&format!("migrations/versions/{file}"), &text)
     }
 
-    /// Runs `aludel args...` in the project root, without `DATABASE_URL` or colour settings.
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_env("", args, &[])
-    }
-
     /// Runs `aludel --database-url URL`-style commands against `db`: `args` then the URL.
     fn on(&self, db: &TestDb, args: &[&str]) -> Run {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--database-url", db.url.as_str()]);
         self.run(&all)
-    }
-
-    /// Runs `aludel args...` in `dir` below the root with extra environment variables.
-    fn run_env(&self, dir: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_aludel"));
-        command
-            .args(args)
-            .current_dir(self.root.join(dir))
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("DATABASE_URL")
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE");
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let output = command.output().unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
     }
 }
 
@@ -130,10 +90,6 @@ impl Run {
         assert_eq!(normalise(&self.stderr), snapshot(stderr), "stderr");
         assert_eq!(self.code, Some(1));
     }
-}
-
-fn snapshot(text: &str) -> &str {
-    text.strip_prefix('\n').unwrap_or(text)
 }
 
 /// Durations become `<t>`: a number (`12`, `0.4`) directly followed by ` ms`, ` µs` or ` s`,
@@ -717,7 +673,7 @@ fn passwords_never_appear_in_any_output() {
             let mut args: Vec<&str> = command.to_vec();
             args.extend(["--database-url", url]);
             let by_flag = p.run(&args);
-            let by_env = p.run_env("", command, &[("DATABASE_URL", url)]);
+            let by_env = p.run_with("", &[("DATABASE_URL", url)], command);
             for run in [by_flag, by_env] {
                 assert_eq!(
                     (run.code, run.stdout.as_str()),
@@ -798,7 +754,7 @@ fn passwords_never_appear_in_successful_runs() {
         let mut args = command.to_vec();
         args.extend(["--database-url", url.as_str()]);
         let by_flag = p.run(&args);
-        let by_env = p.run_env("", command, &[("DATABASE_URL", url.as_str())]);
+        let by_env = p.run_with("", &[("DATABASE_URL", url.as_str())], command);
         for run in [by_flag, by_env] {
             assert_eq!(run.code, Some(*code), "{command:?}: {}", run.stderr);
             for text in [&run.stdout, &run.stderr] {
@@ -1002,15 +958,15 @@ fn the_flag_beats_the_environment_beats_aludel_toml() {
     p.run(&["upgrade", "a1"])
         .ok("", "upgrade <base> -> a1, first ... <t>\ndatabase at a1\n");
     let env = [("DATABASE_URL", "sqlite:env.db")];
-    p.run_env("", &["upgrade", "b2"], &env).ok(
+    p.run_with("", &env, &["upgrade", "b2"]).ok(
         "",
         "upgrade <base> -> a1, first ... <t>\nupgrade a1 -> b2, second ... <t>\ndatabase at b2\n",
     );
-    p.run_env("", &["stamp", "c2", "--database-url", "flag.db"], &env)
+    p.run_with("", &env, &["stamp", "c2", "--database-url", "flag.db"])
         .ok("", "database at c2 (stamped, no SQL ran)\n");
     p.run(&["current"]).ok("a1\n", "");
-    p.run_env("", &["current"], &env).ok("b2\n", "");
-    p.run_env("", &["current", "--database-url", "flag.db"], &env)
+    p.run_with("", &env, &["current"]).ok("b2\n", "");
+    p.run_with("", &env, &["current", "--database-url", "flag.db"])
         .ok("c2 (head)\n", "");
     for file in ["toml.db", "env.db", "flag.db"] {
         assert!(p.root.join(file).is_file(), "{file}");
@@ -1031,7 +987,7 @@ fn works_from_a_subdirectory_and_with_config() {
         "database_url = \"sqlite://app.db\"\nversion_table = \"app_version\"\n",
     );
     std::fs::create_dir_all(p.root.join("src/deep")).unwrap();
-    p.run_env("src/deep", &["upgrade", "c2"], &[]).ok(
+    p.run_in("src/deep", &["upgrade", "c2"]).ok(
         "",
         r#"
 upgrade <base> -> a1, first ... <t>
@@ -1043,7 +999,7 @@ database at c2
     // The SQLite path in aludel.toml is relative to aludel.toml, wherever aludel runs.
     assert!(p.root.join("app.db").is_file());
     assert!(!p.root.join("src/deep/app.db").exists());
-    p.run_env("src", &["current"], &[]).ok("c2 (head)\n", "");
+    p.run_in("src", &["current"]).ok("c2 (head)\n", "");
     // --config names the project from anywhere.
     let elsewhere = TempDir::new("aludel-cli-db-elsewhere");
     let config = p.root.join("aludel.toml");
@@ -1114,19 +1070,19 @@ fn colour_only_on_request_and_never_with_no_color() {
     let url = "sqlite://colour.db";
     let plain = p.run(&["upgrade", "a1", "--database-url", url]);
     assert!(!plain.stderr.contains('\x1b'), "not a terminal: no colour");
-    let forced = p.run_env(
+    let forced = p.run_with(
         "",
-        &["upgrade", "b2", "--database-url", url],
         &[("CLICOLOR_FORCE", "1")],
+        &["upgrade", "b2", "--database-url", url],
     );
     assert_eq!(
         normalise(&forced.stderr),
         "\x1b[32mupgrade\x1b[0m a1 -> b2, second ... \x1b[2m<t>\x1b[0m\ndatabase at \x1b[1mb2\x1b[0m\n"
     );
-    let error = p.run_env(
+    let error = p.run_with(
         "",
-        &["upgrade", "zz", "--database-url", url],
         &[("CLICOLOR_FORCE", "1")],
+        &["upgrade", "zz", "--database-url", url],
     );
     assert_eq!(
         error.stderr,
@@ -1137,7 +1093,7 @@ fn colour_only_on_request_and_never_with_no_color() {
         &["upgrade", "zz", "--database-url", url][..],
         &["current", "--database-url", url][..],
     ] {
-        let run = p.run_env("", args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+        let run = p.run_with("", &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], args);
         assert!(!run.stderr.contains('\x1b'), "{}", run.stderr);
         assert!(!run.stdout.contains('\x1b'), "{}", run.stdout);
     }
@@ -1222,10 +1178,10 @@ database at c2, d1
     on(&["current"]).ok("c2 (head)\nd1 (feat1) (head)\n", "");
     on(&["check"]).ok("", "database is at heads (c2, d1)\n");
     // The same string from the environment and from aludel.toml.
-    p.run_env(
+    p.run_with(
         "",
-        &["downgrade", "feat1@-1"],
         &[("DATABASE_URL", dsn.as_str())],
+        &["downgrade", "feat1@-1"],
     )
     .ok(
         "",
@@ -1392,7 +1348,7 @@ fn strings_that_name_no_database_are_refused_and_create_nothing() {
             p.run(&args).fails(&expected);
             // (An empty DATABASE_URL is no URL.)
             if !url.is_empty() {
-                p.run_env("", command, &[("DATABASE_URL", url)])
+                p.run_with("", &[("DATABASE_URL", url)], command)
                     .fails(&expected);
             }
             assert_eq!(

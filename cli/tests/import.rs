@@ -4,29 +4,20 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use aludel_tests::TempDir;
+use common::Run;
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
+mod common;
 
+/// `aludel args...` in `dir`, without `DATABASE_URL`, no colours.
 fn aludel(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_aludel"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    common::run(
+        dir,
+        &[("DATABASE_URL", None), ("NO_COLOR", Some("1"))],
+        &[],
+        args,
+    )
 }
 
 #[path = "../../graph/tests/support/corpora.rs"]

@@ -6,38 +6,40 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use aludel_tests::{Backend, TempDir, TestDb};
+use common::{snapshot, Env, Project, Run};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
-/// A temporary project directory.
-struct Project {
-    _dir: TempDir,
-    root: PathBuf,
-}
+mod common;
 
-/// What a run printed.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
+/// What every run sets or removes: no backtraces, no `DATABASE_URL`, no colours.
+const ENV: Env = &[
+    ("RUST_BACKTRACE", None),
+    ("DATABASE_URL", None),
+    ("CLICOLOR_FORCE", None),
+    ("NO_COLOR", Some("1")),
+];
 
 /// `a1` (a table on every database, one on each), `b2` (a table on analytics only).
 const A1: &str = "-- revision: a1\n-- down_revision:\n-- message: first\n\n-- upgrade\nCREATE TABLE common (id INTEGER);\n\n-- upgrade main\nCREATE TABLE users (id INTEGER);\n\n-- upgrade analytics\nCREATE TABLE events (id INTEGER);\n\n-- downgrade\nDROP TABLE common;\n\n-- downgrade main\nDROP TABLE users;\n\n-- downgrade analytics\nDROP TABLE events;\n";
 const B2: &str = "-- revision: b2\n-- down_revision: a1\n-- message: second\n\n-- upgrade main\nCREATE TABLE profiles (id INTEGER);\n\n-- upgrade analytics\nCREATE TABLE clicks (id INTEGER);\n\n-- downgrade main\nDROP TABLE profiles;\n\n-- downgrade analytics\nDROP TABLE clicks;\n";
 
+/// What `upgrade heads` prints on a new project of two databases: `a1` then `b2` on each.
+const UPGRADE_HEADS: &str = "
+main: upgrade <base> -> a1, first ... <t>
+analytics: upgrade <base> -> a1, first ... <t>
+main: upgrade a1 -> b2, second ... <t>
+analytics: upgrade a1 -> b2, second ... <t>
+main: database at b2
+analytics: database at b2
+";
+
 impl Project {
     /// A project of two databases, `main` and `analytics` (its own version table), with the
     /// URLs given (`None`: no `url` key).
     fn new(name: &str, main: Option<&str>, analytics: Option<&str>) -> Project {
-        let dir = TempDir::new(&format!("aludel-cli-multidb-{name}"));
-        let root = dir.0.canonicalize().unwrap();
-        let p = Project { _dir: dir, root };
+        let p = Project::temp(&format!("aludel-cli-multidb-{name}"), ENV);
         let url = |u: Option<&str>| u.map(|u| format!("url = \"{u}\"\n")).unwrap_or_default();
         p.write(
             "aludel.toml",
@@ -50,36 +52,6 @@ impl Project {
         p.write("migrations/versions/01_a1.sql", A1);
         p.write("migrations/versions/02_b2.sql", B2);
         p
-    }
-
-    fn write(&self, relative: &str, contents: &str) {
-        let path = self.root.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_env(args, &[])
-    }
-
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_aludel"));
-        command
-            .args(args)
-            .current_dir(&self.root)
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("DATABASE_URL")
-            .env_remove("CLICOLOR_FORCE")
-            .env("NO_COLOR", "1");
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let output = command.output().unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
     }
 
     /// The SQLite file `name` below the root.
@@ -104,10 +76,6 @@ impl Run {
         assert_eq!(normalise(&self.stderr), snapshot(stderr), "stderr");
         assert_eq!(self.code, Some(1), "exit code");
     }
-}
-
-fn snapshot(text: &str) -> &str {
-    text.strip_prefix('\n').unwrap_or(text)
 }
 
 /// A progress line's duration (`... 1.2 ms`) becomes `... <t>`.
@@ -149,7 +117,7 @@ fn every_database_by_default_and_one_with_database() {
         "\nerror: unknown database `nope`: the project configures main, analytics ([databases.<name>] in aludel.toml); nothing was changed\n",
     );
     let refused = "error: the DATABASE_URL environment variable does not say which of the project's databases (main, analytics) it is for: pass --database NAME with it to use it for that database, or leave it out to migrate every database with the URLs of aludel.toml's [databases.<name>] tables; nothing was changed\n";
-    p.run_env(&["upgrade", "heads"], &[("DATABASE_URL", "other.db")])
+    p.run_with("", &[("DATABASE_URL", "other.db")], &["upgrade", "heads"])
         .fails(refused);
     p.run(&["current", "--database-url", "other.db"]).fails(
         "\nerror: --database-url does not say which of the project's databases (main, analytics) it is for: pass --database NAME with it to use it for that database, or leave it out to migrate every database with the URLs of aludel.toml's [databases.<name>] tables; nothing was changed\n",
@@ -158,17 +126,7 @@ fn every_database_by_default_and_one_with_database() {
     assert!(!p.root.join("analytics.db").exists());
     assert!(!p.root.join("other.db").exists());
 
-    p.run(&["upgrade", "heads"]).ok(
-        "",
-        "
-main: upgrade <base> -> a1, first ... <t>
-analytics: upgrade <base> -> a1, first ... <t>
-main: upgrade a1 -> b2, second ... <t>
-analytics: upgrade a1 -> b2, second ... <t>
-main: database at b2
-analytics: database at b2
-",
-    );
+    p.run(&["upgrade", "heads"]).ok("", UPGRADE_HEADS);
     assert_eq!(
         tables(&mut p.sqlite("main.db")),
         ["alembic_version", "common", "profiles", "users"]
@@ -282,9 +240,10 @@ analytics: database at base
         tables(&mut p.sqlite("other.db")),
         ["analytics_version", "common", "events"]
     );
-    p.run_env(
-        &["current", "--database", "analytics"],
+    p.run_with(
+        "",
         &[("DATABASE_URL", "other.db")],
+        &["current", "--database", "analytics"],
     )
     .ok("analytics: a1\n", "");
 }
@@ -413,13 +372,12 @@ fn a_project_of_one_database_has_none_to_choose() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_aludel"))
-            .args(args)
-            .current_dir(&root)
-            .env_remove("DATABASE_URL")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
+        common::run(
+            &root,
+            &[("DATABASE_URL", None), ("NO_COLOR", Some("1"))],
+            &[],
+            args,
+        )
     };
     let out = run(&[
         "upgrade",
@@ -429,18 +387,15 @@ fn a_project_of_one_database_has_none_to_choose() {
         "--database-url",
         "x.db",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.code, Some(1));
     assert_eq!(
-        String::from_utf8(out.stderr).unwrap(),
+        out.stderr,
         "error: --database main: this project configures no databases ([databases.<name>] tables in aludel.toml), so there is none to choose; leave --database out (the URL comes from --database-url, DATABASE_URL or database_url)\n"
     );
     assert!(!root.join("x.db").exists());
     let out = run(&["upgrade", "heads", "--database-url", "x.db"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(
-        String::from_utf8(out.stderr).unwrap().lines().last(),
-        Some("database at a1")
-    );
+    assert_eq!(out.code, Some(0));
+    assert_eq!(out.stderr.lines().last(), Some("database at a1"));
 }
 
 #[test]
@@ -449,17 +404,7 @@ fn sqlite_beside_postgres() {
         return;
     };
     let p = Project::new("pg", Some("main.db"), Some(&pg.url));
-    p.run(&["upgrade", "heads"]).ok(
-        "",
-        "
-main: upgrade <base> -> a1, first ... <t>
-analytics: upgrade <base> -> a1, first ... <t>
-main: upgrade a1 -> b2, second ... <t>
-analytics: upgrade a1 -> b2, second ... <t>
-main: database at b2
-analytics: database at b2
-",
-    );
+    p.run(&["upgrade", "heads"]).ok("", UPGRADE_HEADS);
     let mut conn = pg.connect();
     assert!(conn.has_table("events"));
     assert!(conn.has_table("clicks"));

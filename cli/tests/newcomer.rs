@@ -4,23 +4,26 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::path::Path;
-use std::process::Command;
 
 use aludel_tests::TempDir;
 
+mod common;
+
+/// `aludel args...` in `dir` on `app.db`, no colours, which must succeed: stdout, stderr.
 fn aludel(dir: &Path, args: &[&str]) -> (String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_aludel"))
-        .args(args)
-        .current_dir(dir)
-        .env("DATABASE_URL", "app.db")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(output.status.success(), "aludel {args:?} failed:\n{stderr}");
-    assert!(!stderr.contains("panicked"));
-    (stdout, stderr)
+    let run = common::run(
+        dir,
+        &[("DATABASE_URL", Some("app.db")), ("NO_COLOR", Some("1"))],
+        &[],
+        args,
+    );
+    assert!(
+        run.code == Some(0),
+        "aludel {args:?} failed:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"));
+    (run.stdout, run.stderr)
 }
 
 /// Writes SQL into a new revision file's sections.
