@@ -28,8 +28,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import figures  # noqa: E402  (scripts/lib/figures.py: this run's figures and quoted ones in NOTES.md)
 
 TOOLS = ["aludel", "diesel_migrations", "refinery", "sqlx"]
-SHORT = {"aludel": "aludel", "diesel": "diesel_migrations", "refinery": "refinery", "sqlx": "sqlx",
-         "aludel-rs": "aludel, a tenth in Rust"}
+# aludel's async call (`run_pending_async` on diesel-async): a column beside aludel's sync one,
+# not a peer.
+ASYNC = "aludel-async"
+SHORT = {"aludel": "aludel", "aludel-async": ASYNC, "diesel": "diesel_migrations",
+         "refinery": "refinery", "sqlx": "sqlx", "aludel-rs": "aludel, a tenth in Rust"}
+SIZE_TOOLS = ["aludel", ASYNC] + TOOLS[1:]
 # The rebuild benchmark also rebuilds aludel's history with every tenth revision in Rust.
 REBUILD_TOOLS = ["aludel", "aludel, a tenth in Rust"] + TOOLS[1:]
 PEERS = TOOLS[1:]
@@ -43,6 +47,19 @@ NOTE_FIGURES = (
     ["n", "rebuild.n", "rebuild.ratio", "size.aludel", "size.diesel_migrations"]
     + [f"noop.{kind}.{b}" for kind in ("warm", "first") for b in ("sqlite", "postgres")]
     + [f"apply.{kind}{b}" for kind in ("", "nosync.") for b in ("sqlite", "postgres")]
+    # The async call beside the sync one (async / sync), beside sqlx (sqlx / async), and its
+    # own floor and direct SQL through diesel-async beside the sync ones (async / sync).
+    + [f"async.{what}.{kind}.{b}" for what in ("noop", "noop.sqlx", "floor")
+       for kind in ("warm", "first") for b in ("sqlite", "postgres")]
+    + [f"async.{what}.{kind}.{b}" for what in ("apply", "apply.sqlx", "direct")
+       for kind in ("deployed", "nosync") for b in ("sqlite", "postgres")]
+    # Warm, at the largest N: the medians; the range of the processes' medians; the fastest
+    # call of all the processes.
+    + [f"async.{what}.{b}" for what in ("noop.us", "sync.noop.us", "floor.us", "sync.floor.us",
+                                        "noop.range", "sync.noop.range",
+                                        "noop.min", "sync.noop.min")
+       for b in ("sqlite", "postgres")]
+    + ["size.aludel_async"]
 )
 
 
@@ -68,6 +85,7 @@ def thousands(n):
 
 def load(results):
     runs = defaultdict(list)  # (tool, backend, n, label) -> [median_ns per round]
+    mins = defaultdict(list)  # (tool, backend, n, label) -> [min_ns per round]
     samples = defaultdict(int)
     path = os.path.join(results, "runs.tsv")
     if os.path.exists(path):
@@ -75,9 +93,10 @@ def load(results):
             parts = line.rstrip("\n").split("\t")
             if len(parts) != 9:
                 continue
-            _, tool, backend, n, label, median, _, _, count = parts
+            _, tool, backend, n, label, median, fastest, _, count = parts
             key = (tool, backend, int(n), label)
             runs[key].append(int(median))
+            mins[key].append(int(fastest))
             samples[key] += int(count)
     rebuild = defaultdict(list)
     path = os.path.join(results, "rebuild.tsv")
@@ -96,7 +115,7 @@ def load(results):
         if "=" in line:
             k, v = line.rstrip("\n").split("=", 1)
             meta[k] = v
-    return runs, samples, rebuild, sizes, meta
+    return runs, mins, samples, rebuild, sizes, meta
 
 
 def main():
@@ -107,7 +126,7 @@ def main():
             sys.exit(f"error: {error}")
         return
     results = sys.argv[1]
-    runs, samples, rebuild, sizes, meta = load(results)
+    runs, mins, samples, rebuild, sizes, meta = load(results)
 
     def value(tool, backend, n, label):
         v = runs.get((tool, backend, n, label))
@@ -152,21 +171,49 @@ def main():
     p(f"{meta['noop_ms']} ms per process, in {meta['noop_rounds']} round(s) of one process per tool; the median")
     p("of the processes' medians. *First call*: a new connection each time (not timed), and only its")
     p(f"first call timed ({meta['cold_iters']} per process): no statement or catalog cache is warm yet.")
+    p("*aludel async*: `run_pending_async` on diesel-async 0.9 (`AsyncPgConnection`;")
+    p("`SyncConnectionWrapper<SqliteConnection>` for SQLite, which runs each request on tokio's")
+    p("blocking pool), each call driven by `block_on` in a current-thread tokio runtime, as sqlx")
+    p("is; measured like aludel, in its own process, with the same floor read through")
+    p("diesel-async interleaved call by call (*async / sync* compares it with aludel's sync call).")
     p("")
     for title, suffix in (("Warm (same connection)", ""), ("First call on a new connection", "-cold")):
         p(f"**{title}**")
         p("")
-        p("| backend | N | floor | **aludel** | aludel / floor | diesel_migrations | refinery | sqlx | best peer / aludel |")
-        p("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        p("| backend | N | floor | **aludel** | aludel / floor | **aludel async** | async / sync | diesel_migrations | refinery | sqlx | best peer / aludel |")
+        p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for b in backends:
             for n in sizes_n:
                 floor = value("aludel", b, n, "floor" + suffix)
                 ours = value("aludel", b, n, "noop" + suffix)
+                ours_async = value(ASYNC, b, n, "noop" + suffix)
                 peers = [value(t, b, n, "noop" + suffix) for t in PEERS]
                 known = [x for x in peers if x is not None]
                 best = min(known) if known else None
                 p(f"| {b} | {thousands(n)} | {fmt(floor)} | **{fmt(ours)}** | {ratio(ours, floor)} | "
+                  f"**{fmt(ours_async)}** | {ratio(ours_async, ours)} | "
                   + " | ".join(fmt(x) for x in peers) + f" | {ratio(best, ours)} |")
+                if n == max(sizes_n) and ours_async is not None:
+                    kind = "warm" if suffix == "" else "first"
+                    note[f"async.noop.{kind}.{b}"] = ratio(ours_async, ours) if ours is not None else None
+                    sqlx = value("sqlx", b, n, "noop" + suffix)
+                    note[f"async.noop.sqlx.{kind}.{b}"] = ratio(sqlx, ours_async) if sqlx is not None else None
+                    floor_async = value(ASYNC, b, n, "floor" + suffix)
+                    note[f"async.floor.{kind}.{b}"] = ratio(floor_async, floor) if floor_async and floor else None
+                    if suffix == "":
+                        us = lambda x: f"{x / 1e3:.1f} µs" if x is not None else None
+                        note[f"async.noop.us.{b}"] = us(ours_async)
+                        note[f"async.sync.noop.us.{b}"] = us(ours)
+                        note[f"async.floor.us.{b}"] = us(floor_async)
+                        note[f"async.sync.floor.us.{b}"] = us(floor)
+                        for name, tool in (("noop", ASYNC), ("sync.noop", "aludel")):
+                            medians = runs.get((tool, b, n, "noop"))
+                            fastest = mins.get((tool, b, n, "noop"))
+                            if medians:
+                                lo, hi = min(medians), max(medians)
+                                note[f"async.{name}.range.{b}"] = f"{lo / 1e3:.1f}–{hi / 1e3:.1f} µs"
+                            if fastest:
+                                note[f"async.{name}.min.{b}"] = us(min(fastest))
                 if n == max(sizes_n) and ours is not None and floor:
                     note[f"noop.{'warm' if suffix == '' else 'first'}.{b}"] = ratio(ours, floor)
                 if n == max(sizes_n) and ours is not None:
@@ -190,23 +237,34 @@ def main():
     p("for N ≤ 100, 1 for larger N. As deployed, each commit waits for the disk (fsync), which")
     p("dominates and varies with whatever else the machine's disk is doing; *without durability*")
     p("(SQLite `PRAGMA synchronous = OFF`, PostgreSQL `SET synchronous_commit = off` on the")
-    p("measured connection, every tool alike) leaves the tools' own work.")
+    p("measured connection, every tool alike) leaves the tools' own work. *aludel async*:")
+    p("`run_pending_async` as above, alternating in its process with the same direct SQL through")
+    p("diesel-async's `batch_execute`, as aludel does.")
     p("")
     for title, suffix in (("As deployed (SQLite's and PostgreSQL's default durability)", ""),
                           ("Without durability: the tools' own cost", "-nosync")):
         p(f"**{title}**")
         p("")
-        p("| backend | N | direct SQL | **aludel** | aludel / direct | diesel_migrations | refinery | sqlx | best peer / aludel |")
-        p("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        p("| backend | N | direct SQL | **aludel** | aludel / direct | **aludel async** | async / sync | diesel_migrations | refinery | sqlx | best peer / aludel |")
+        p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for b in backends:
             for n in sizes_n:
                 direct = value("aludel", b, n, "direct" + suffix)
                 ours = value("aludel", b, n, "apply" + suffix)
+                ours_async = value(ASYNC, b, n, "apply" + suffix)
                 peers = [value(t, b, n, "apply" + suffix) for t in PEERS]
                 known = [x for x in peers if x is not None]
                 best = min(known) if known else None
                 p(f"| {b} | {thousands(n)} | {fmt(direct)} | **{fmt(ours)}** | {ratio(ours, direct)} | "
+                  f"**{fmt(ours_async)}** | {ratio(ours_async, ours)} | "
                   + " | ".join(fmt(x) for x in peers) + f" | {ratio(best, ours)} |")
+                if n == max(sizes_n) and ours_async is not None:
+                    kind = "nosync" if suffix else "deployed"
+                    note[f"async.apply.{kind}.{b}"] = ratio(ours_async, ours) if ours is not None else None
+                    sqlx = value("sqlx", b, n, "apply" + suffix)
+                    note[f"async.apply.sqlx.{kind}.{b}"] = ratio(sqlx, ours_async) if sqlx is not None else None
+                    direct_async = value(ASYNC, b, n, "direct" + suffix)
+                    note[f"async.direct.{kind}.{b}"] = ratio(direct_async, direct) if direct_async and direct else None
                 kind = "as deployed" if suffix == "" else "without durability"
                 if n == max(sizes_n) and ours is not None and direct:
                     note[f"apply.{'nosync.' if suffix else ''}{b}"] = ratio(ours, direct)
@@ -254,15 +312,16 @@ def main():
     p("### 4. Binary size")
     p("")
     p("The benchmark binaries: the tool, its drivers for SQLite (compiled in) and PostgreSQL")
-    p("(aludel and diesel_migrations link the system's libpq dynamically; refinery's `postgres`")
-    p("and sqlx are pure Rust; sqlx brings tokio), the embedded history and the same small")
-    p("harness. As built by the release profile (symbols kept) / after `strip`.")
+    p("(aludel and diesel_migrations link the system's libpq dynamically; refinery's `postgres`,")
+    p("sqlx and aludel async, through diesel-async's `tokio-postgres`, are pure Rust; sqlx and")
+    p("aludel async bring tokio), the embedded history and the same small harness. As built by")
+    p("the release profile (symbols kept) / after `strip`.")
     p("")
     if sizes:
         ns = sorted({k[1] for k in sizes})
         p("| tool | " + " | ".join(f"N = {thousands(n)}" for n in ns) + " | per revision (stripped) |")
         p("|---|" + "---:|" * (len(ns) + 1))
-        for t in TOOLS:
+        for t in SIZE_TOOLS:
             cells = []
             for n in ns:
                 s = sizes.get((t, n))
@@ -270,8 +329,8 @@ def main():
             lo, hi = sizes.get((t, ns[0])), sizes.get((t, ns[-1]))
             per = f"{(hi[1] - lo[1]) / (ns[-1] - ns[0]):,.0f} B" if lo and hi and ns[-1] > ns[0] else "–"
             if per != "–":
-                note[f"size.{t}"] = per
-            name = f"**{t}**" if t == "aludel" else t
+                note[f"size.{t.replace('-', '_')}"] = per
+            name = {"aludel": "**aludel**", ASYNC: "**aludel async**"}.get(t, t)
             p(f"| {name} | " + " | ".join(cells) + f" | {per} |")
     p("")
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks aludel beside diesel_migrations, refinery and sqlx on the same generated histories
-# (N trivial revisions, each creating one table), on SQLite and PostgreSQL:
+# (N trivial revisions, each creating one table), on SQLite and PostgreSQL; aludel twice, its
+# sync call (`run_pending` on diesel) and its async call (`run_pending_async` on diesel-async,
+# tool aludel-async):
 #   1. the no-op startup check (everything applied), beside the floor: a bare
 #      `SELECT version_num FROM alembic_version` on the same connection;
 #   2. applying everything to a fresh database, beside the same SQL executed directly;
@@ -14,9 +16,9 @@
 # bench/runners/ hold each tool's calls, bench/common/ the measuring loop, bench/report.py the
 # tables. Every tool runs in the same run, one process after another, round after round.
 #
-# Usage: scripts/bench-peers.sh            (about 35 minutes on 2 cores, the first time:
-#                                           ~8 min of builds, ~20 min of measurements, ~6 min
-#                                           of rebuilds; ~25 minutes when the builds are cached)
+# Usage: scripts/bench-peers.sh            (about 40 minutes on 2 cores, the first time:
+#                                           ~10 min of builds, ~25 min of measurements, ~6 min
+#                                           of rebuilds; ~30 minutes when the builds are cached)
 #
 # Environment:
 #   BENCH_SIZES          revision counts (default "10 100 1000")
@@ -54,7 +56,7 @@ apply_rounds=${BENCH_APPLY_ROUNDS:-5}
 largest=$(printf '%s\n' "${sizes[@]}" | sort -n | tail -1)
 rebuild_n=${BENCH_REBUILD_N:-$largest}
 rebuild_runs=${BENCH_REBUILD_RUNS:-3}
-tools=(aludel diesel refinery sqlx)
+tools=(aludel aludel-async diesel refinery sqlx)
 
 export CARGO_TARGET_DIR="$bench/target"
 gen="$bench/target/gen"
@@ -135,11 +137,11 @@ done
 # Versions, from the lock file the binaries were built with.
 versions=$(awk '
     /^name = / { gsub(/"/, "", $3); name = $3 }
-    /^version = / { gsub(/"/, "", $3); if (name ~ /^(diesel|diesel_migrations|refinery|sqlx|rusqlite|postgres|tokio|libsqlite3-sys|pq-sys)$/) v[name] = $3 }
+    /^version = / { gsub(/"/, "", $3); if (name ~ /^(diesel|diesel-async|tokio-postgres|diesel_migrations|refinery|sqlx|rusqlite|postgres|tokio|libsqlite3-sys|pq-sys)$/) v[name] = $3 }
     END {
-        split("diesel diesel_migrations refinery sqlx rusqlite postgres tokio libsqlite3-sys pq-sys", order, " ")
-        for (i = 1; i <= 9; i++) if (order[i] in v) printf "%s%s %s", (n++ ? ", " : ""), order[i], v[order[i]]
-    }' "$gen/aludel-${sizes[0]}/Cargo.lock" "$gen/diesel-${sizes[0]}/Cargo.lock" "$gen/refinery-${sizes[0]}/Cargo.lock" "$gen/sqlx-${sizes[0]}/Cargo.lock")
+        split("diesel diesel-async tokio-postgres diesel_migrations refinery sqlx rusqlite postgres tokio libsqlite3-sys pq-sys", order, " ")
+        for (i = 1; i <= 11; i++) if (order[i] in v) printf "%s%s %s", (n++ ? ", " : ""), order[i], v[order[i]]
+    }' "$gen/aludel-${sizes[0]}/Cargo.lock" "$gen/aludel-async-${sizes[0]}/Cargo.lock" "$gen/diesel-${sizes[0]}/Cargo.lock" "$gen/refinery-${sizes[0]}/Cargo.lock" "$gen/sqlx-${sizes[0]}/Cargo.lock")
 echo "versions=aludel $(git -C "$root" describe --always --dirty 2>/dev/null || echo '(this tree)'), $versions" >>"$results/meta.env"
 sqlite_version=$(awk -F'"' '/^#define SQLITE_VERSION / {print $2; exit}' \
     "$(find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -path "*/libsqlite3-sys-$(sed -n 's/.*libsqlite3-sys \([0-9.]*\).*/\1/p' <<<"$versions")/sqlite3/sqlite3.h" 2>/dev/null | head -1)" 2>/dev/null || true)
@@ -203,8 +205,11 @@ done
 # 3: rebuilds of the crate that calls the macro, after an edit of that file.
 : >"$results/rebuild.tsv"
 if [[ "${BENCH_SKIP_REBUILD:-0}" != 1 ]]; then
-    # aludel-rs: aludel's history with every tenth revision written in Rust.
-    rebuild_tools=("${tools[@]}" aludel-rs)
+    # aludel-rs: aludel's history with every tenth revision written in Rust. Not aludel-async:
+    # its crate expands the same macro on the same history as aludel's.
+    rebuild_tools=()
+    for tool in "${tools[@]}"; do [[ $tool == aludel-async ]] || rebuild_tools+=("$tool"); done
+    rebuild_tools+=(aludel-rs)
     for tool in "${rebuild_tools[@]}"; do build "$tool" "$rebuild_n"; done
     for ((run = 1; run <= rebuild_runs; run++)); do
         for ((i = 0; i < ${#rebuild_tools[@]}; i++)); do

@@ -1,8 +1,8 @@
-//! The measuring loop shared by the four benchmark binaries (aludel, diesel_migrations,
-//! refinery, sqlx). Each binary embeds one generated history with its tool's macro and hands
-//! this crate three things: how to connect, how to run the tool's "apply everything pending"
-//! call, and (aludel's binary only) the two baselines, the bare version-table read and the same
-//! SQL executed directly.
+//! The measuring loop shared by the benchmark binaries (aludel, aludel-async: aludel's async
+//! call through diesel-async, diesel_migrations, refinery, sqlx). Each binary embeds one
+//! generated history with its tool's macro and hands this crate three things: how to connect,
+//! how to run the tool's "apply everything pending" call, and (aludel's two binaries only) the
+//! two baselines, the bare version-table read and the same SQL executed directly.
 //!
 //! ```text
 //! <binary> --db sqlite:DIR|postgres:URL --mode noop|apply --n N [--budget-ms MS]
@@ -16,7 +16,7 @@
 //!   connection is opened (not timed) and only its first call is timed (`noop-cold`,
 //!   `floor-cold`).
 //! * `apply`: `--reps` times, a fresh database and a new connection (not timed), then the call
-//!   that applies all N revisions is timed (`apply`; aludel's binary also times `direct`, the
+//!   that applies all N revisions is timed (`apply`; aludel's binaries also time `direct`, the
 //!   same SQL executed revision by revision, on another fresh database, alternately). With
 //!   `--no-sync` the connection first turns durability off (`apply-nosync`, `direct-nosync`):
 //!   what remains is the tool's own work, without the wait for the disk at each commit.
@@ -279,7 +279,7 @@ impl Samples {
 
 /// What a binary hands to [`run`]. `C` is the tool's connection.
 pub struct Tool<'a, C> {
-    /// `aludel`, `diesel_migrations`, `refinery` or `sqlx`.
+    /// `aludel`, `aludel-async`, `diesel_migrations`, `refinery` or `sqlx`.
     pub name: &'a str,
     /// Opens a connection to a fresh database's location.
     pub connect: &'a dyn Fn(&FreshDb) -> C,
@@ -290,9 +290,11 @@ pub struct Tool<'a, C> {
     /// measurement (`PRAGMA synchronous = OFF`, `SET synchronous_commit = off`), so that
     /// bringing it to head is quick. Never called on a measured connection.
     pub relax: &'a dyn Fn(&mut C),
-    /// aludel only: `SELECT version_num FROM alembic_version` on the same connection.
+    /// aludel's binaries only: `SELECT version_num FROM alembic_version` on the same
+    /// connection.
     pub floor: Option<&'a dyn Fn(&mut C)>,
-    /// aludel only: the upgrade SQL of every revision, executed one revision after another.
+    /// aludel's binaries only: the upgrade SQL of every revision, executed one revision after
+    /// another.
     pub direct: Option<&'a dyn Fn(&mut C)>,
 }
 
