@@ -73,6 +73,14 @@ pub fn load_files_with_sections(
     for (path, bytes) in files {
         match parse_revision_file(path, bytes) {
             Ok((revision, sql)) => {
+                for section in &sql.named {
+                    if let Some((message, help)) =
+                        unknown_database(&section.database, &options.databases)
+                    {
+                        let at = crate::Location::new(path.clone(), section.line, 1);
+                        diagnostics.push(Diagnostic::at(at, message).with_help(help));
+                    }
+                }
                 revisions.push(revision);
                 sections.push(sql);
             }
@@ -80,17 +88,6 @@ pub fn load_files_with_sections(
                 for error in errors {
                     diagnostics.push(error);
                 }
-            }
-        }
-    }
-    for ((path, _), sql) in files.iter().zip(&sections) {
-        for section in &sql.named {
-            if let Some(problem) = unknown_database(&section.database, &options.databases) {
-                let (message, help) = problem;
-                diagnostics.push(
-                    Diagnostic::at(crate::Location::new(path.clone(), section.line, 1), message)
-                        .with_help(help),
-                );
             }
         }
     }

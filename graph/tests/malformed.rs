@@ -430,3 +430,24 @@ fn ten_thousand_dangling_parents() {
         err.iter().next().unwrap()
     );
 }
+
+#[test]
+fn a_section_naming_a_database_is_reported_in_its_own_file_after_a_broken_one() {
+    // Found by the graph_build fuzz target: the first file does not parse, the second names a
+    // database no configuration declares; the error must point into the second file.
+    let files = vec![
+        ("v/00.sql".to_string(), b"-- revision: a1\n".to_vec()),
+        (
+            "v/01.sql".to_string(),
+            b"-- revision: b2\n-- down_revision:\n\n-- upgrade\nSELECT 1;\n\n-- upgrade analytics\nSELECT 2;\n".to_vec(),
+        ),
+    ];
+    let diagnostics = load_files(&files, &GraphOptions::default()).unwrap_err();
+    let named: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.message.contains("names database"))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(named.len(), 1, "{diagnostics}");
+    assert!(named[0].starts_with("v/01.sql:7:1: "), "{}", named[0]);
+}
