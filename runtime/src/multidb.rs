@@ -242,18 +242,12 @@ impl<'a, 'c> Databases<'a, 'c> {
     /// `name` whatever `options.database` says.
     #[must_use]
     pub fn sync_with<C: MigrationConnection + Send + 'c>(
-        mut self,
+        self,
         name: &str,
         conn: &'c mut C,
         options: Options,
     ) -> Self {
-        let migrator = self.migrator.clone().with_options(options.database(name));
-        self.entries.push(Entry {
-            name: name.to_string(),
-            migrator,
-            member: Box::new(SyncMember(conn)),
-        });
-        self
+        self.add(name, options, Box::new(SyncMember(conn)))
     }
 
     /// Adds database `name` through a diesel-async connection.
@@ -277,13 +271,18 @@ impl<'a, 'c> Databases<'a, 'c> {
         conn: &'c mut C,
         options: Options,
     ) -> Self {
+        self.all_sync = false;
+        self.add(name, options, Box::new(AsyncMember(conn)))
+    }
+
+    /// Adds database `name`, its migrator made with `options` for that database.
+    fn add(mut self, name: &str, options: Options, member: Box<dyn Member<'a> + 'c>) -> Self {
         let migrator = self.migrator.clone().with_options(options.database(name));
         self.entries.push(Entry {
             name: name.to_string(),
             migrator,
-            member: Box::new(AsyncMember(conn)),
+            member,
         });
-        self.all_sync = false;
         self
     }
 

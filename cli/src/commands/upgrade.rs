@@ -115,14 +115,7 @@ fn migrate_on<C: MigrationConnection>(
             return render_plan(&plan, args.format);
         }
         if crosses_branches(db.project(), &plan, target) {
-            let mut text = format!(
-                "{} downgrade {target} reverts revisions of more than one branch:\n",
-                paint("note:", Style::Warning, colour)
-            );
-            for step in &plan.steps {
-                text.push_str(&format!("  {}\n", output::step_line(step, colour)));
-            }
-            output::message(&text);
+            cross_branch_note("", target, &plan, colour);
         }
     }
     let printer = ProgressPrinter::new(colour);
@@ -249,15 +242,8 @@ fn migrate_several(
         }
         for (db, plan) in dbs.iter().zip(&plans) {
             if crosses_branches(db.project(), plan, target) {
-                let name = several::name_of(db);
-                let mut text = format!(
-                    "{} {name}: downgrade {target} reverts revisions of more than one branch:\n",
-                    paint("note:", Style::Warning, colour)
-                );
-                for step in &plan.steps {
-                    text.push_str(&format!("  {}\n", output::step_line(step, colour)));
-                }
-                output::message(&text);
+                let prefix = format!("{}: ", several::name_of(db));
+                cross_branch_note(&prefix, target, plan, colour);
             }
         }
     }
@@ -323,6 +309,19 @@ pub(crate) fn render_plan(plan: &Plan<'_>, format: Format) -> Result<String, Cli
             .map(|step| format!("{}\n", output::step_line(step, false)))
             .collect()),
     }
+}
+
+/// Warns that a downgrade to `target` reverts revisions of more than one branch, listing the
+/// plan's steps; `prefix` names the database in a project of several (else empty).
+fn cross_branch_note(prefix: &str, target: &str, plan: &Plan<'_>, colour: bool) {
+    let mut text = format!(
+        "{} {prefix}downgrade {target} reverts revisions of more than one branch:\n",
+        paint("note:", Style::Warning, colour)
+    );
+    for step in &plan.steps {
+        text.push_str(&format!("  {}\n", output::step_line(step, colour)));
+    }
+    output::message(&text);
 }
 
 /// Whether a downgrade reaches beyond one branch: it reverts more than one of the current
