@@ -426,6 +426,45 @@ pub struct MigrateArgs {
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    /// A fleet of databases instead of one (`upgrade` only).
+    #[command(flatten)]
+    pub fleet: TargetsArgs,
+
+    /// With --targets: go on past a failed target (by default no new target starts once one
+    /// has failed; those running finish).
+    #[arg(long, requires = "targets")]
+    pub continue_on_error: bool,
+
+    /// With --targets: migrate the first K targets first, and stop there if one of them fails
+    /// (whatever --continue-on-error says).
+    #[arg(long, value_name = "K", requires = "targets")]
+    pub canary: Option<usize>,
+}
+
+/// A fleet of databases with one history (`upgrade --targets`, `current --targets`, `check
+/// --targets`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetsArgs {
+    /// Act on every database of a list instead of one: FILE (`-` for stdin) holds one target
+    /// per line, a database URL (as --database-url takes) optionally followed by
+    /// `schema=NAME` for a PostgreSQL schema per tenant (its version table, log and tables
+    /// inside it); `#` starts a comment. Prints a report per target (`--format json`: an
+    /// array of `{"target", "status", "error", "applied", ...}`); exits 0 only when every
+    /// target is at the heads. Running the same list again finishes what is left.
+    /// (Not with --database-url, --sql, --dry-run or --schema.)
+    #[arg(long, value_name = "FILE", conflicts_with = "database_url")]
+    pub targets: Option<String>,
+
+    /// With --targets: work on up to N targets at once, over at most N connections.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "targets",
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub parallel: u16,
 }
 
 fn parse_dialect(text: &str) -> Result<aludel::Dialect, String> {
@@ -487,6 +526,10 @@ pub struct CurrentArgs {
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    /// A fleet of databases instead of one.
+    #[command(flatten)]
+    pub fleet: TargetsArgs,
 }
 
 /// Options of `aludel check`.
@@ -510,7 +553,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "URL", requires = "schema")]
     pub dev_url: Option<String>,
 
-    /// Output format of `--schema`: `text` or `json` (one object with every difference).
+    /// Output format of `--schema` and `--targets`: `text` or `json` (one object with every
+    /// difference; an object per target).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
     pub format: Format,
+
+    /// A fleet of databases instead of one.
+    #[command(flatten)]
+    pub fleet: TargetsArgs,
 }

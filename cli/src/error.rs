@@ -54,6 +54,25 @@ pub enum CliError {
         message: String,
     },
 
+    /// A fleet run (`--targets`) that left targets short of where it was meant to take them:
+    /// `stdout` (the report) is written before the message (the summary).
+    #[error("{message}")]
+    WithOutput {
+        /// What goes to stdout.
+        stdout: String,
+        /// What failed or did not start, counted.
+        message: String,
+    },
+
+    /// The list of targets (`--targets`) cannot be read, or names a URL aludel cannot read.
+    #[error("targets {spec}: {message}")]
+    Targets {
+        /// `file <path>` or `from stdin`.
+        spec: String,
+        /// What is wrong (at most ten lines, and a count of the rest).
+        message: String,
+    },
+
     /// The revision history is invalid; shown exactly as the compile-time macro shows it.
     #[error("{0}")]
     Invalid(Diagnostics),
@@ -157,6 +176,17 @@ fn not_one(target: &str, revisions: &[String], command: &str) -> String {
 }
 
 impl CliError {
+    /// What goes to stdout before the error is shown (the report of `check --schema --format
+    /// json` and of a fleet run), taken out; empty for other errors.
+    pub fn take_stdout(&mut self) -> String {
+        match self {
+            CliError::SchemaDiffers { stdout, .. } | CliError::WithOutput { stdout, .. } => {
+                std::mem::take(stdout)
+            }
+            _ => String::new(),
+        }
+    }
+
     /// The exit code: 2 for a command line that does not parse (as clap and Alembic's argparse
     /// do), 0 when stdout was closed early (`aludel history | head`), 1 otherwise.
     pub fn exit_code(&self) -> ExitCode {

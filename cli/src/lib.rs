@@ -74,6 +74,7 @@ pub mod cli;
 pub mod commands;
 pub mod database;
 pub mod error;
+mod interrupt;
 pub mod json;
 pub mod output;
 pub mod project;
@@ -224,17 +225,11 @@ fn run_cli(cli: &Cli, stdout: &mut dyn Write) -> Result<ExitCode, CliError> {
     let cwd = std::env::current_dir().map_err(CliError::CurrentDir)?;
     let output = match execute(cli, &cwd) {
         Ok(output) => output,
-        Err(CliError::SchemaDiffers {
-            stdout: out,
-            message,
-        }) => {
-            write_out(stdout, &out)?;
-            return Err(CliError::SchemaDiffers {
-                stdout: String::new(),
-                message,
-            });
+        Err(mut error) => {
+            // A report written before the error (`check --schema`, `--targets`).
+            write_out(stdout, &error.take_stdout())?;
+            return Err(error);
         }
-        Err(error) => return Err(error),
     };
     write_out(stdout, &output)?;
     Ok(ExitCode::SUCCESS)
@@ -252,18 +247,30 @@ pub fn execute(cli: &Cli, cwd: &std::path::Path) -> Result<String, CliError> {
             commands::history::run(&Project::locate(&cli.project, cwd)?, args)
         }
         Command::Show(args) => commands::show::run(&Project::locate(&cli.project, cwd)?, args),
+        Command::Upgrade(args) if args.fleet.targets.is_some() => {
+            commands::fleet::upgrade(&Project::locate(&cli.project, cwd)?, args, cwd)
+        }
         Command::Upgrade(args) => {
             commands::upgrade::run(&Project::locate(&cli.project, cwd)?, args)
+        }
+        Command::Downgrade(args) if args.fleet.targets.is_some() => {
+            Err(database::DatabaseError::FleetDowngrade.into())
         }
         Command::Downgrade(args) => {
             commands::downgrade::run(&Project::locate(&cli.project, cwd)?, args)
         }
         Command::Stamp(args) => commands::stamp::run(&Project::locate(&cli.project, cwd)?, args),
+        Command::Current(args) if args.fleet.targets.is_some() => {
+            commands::fleet::current(&Project::locate(&cli.project, cwd)?, args, cwd)
+        }
         Command::Current(args) => {
             commands::current::run(&Project::locate(&cli.project, cwd)?, args)
         }
         Command::PrintSchema(args) => {
             commands::schema::print(&Project::locate(&cli.project, cwd)?, args, cwd)
+        }
+        Command::Check(args) if args.fleet.targets.is_some() => {
+            commands::fleet::check(&Project::locate(&cli.project, cwd)?, args, cwd)
         }
         Command::Check(args) => {
             commands::check::run(&Project::locate(&cli.project, cwd)?, args, cwd)

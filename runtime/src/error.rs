@@ -292,6 +292,34 @@ pub enum Error {
     #[error("a schema for the version table is a PostgreSQL option; SQLite has none (attach a database instead)")]
     SchemaOnSqlite,
 
+    /// A tenant schema ([`Options::tenant_schema`](crate::Options::tenant_schema)) on MySQL,
+    /// where a schema is a database.
+    #[error("a tenant schema is a PostgreSQL option; on MySQL a tenant is a database of its own: name it in the connection URL (mysql://host/tenant) instead")]
+    TenantSchemaOnMysql,
+
+    /// The run was asked to stop ([`Migrator::with_stop`](crate::Migrator::with_stop)) and
+    /// did so before its next revision; the revisions completed before it stay applied.
+    #[error("stopped on request before the next revision{}", completed_note(.completed))]
+    Interrupted {
+        /// The revisions completed before the stop.
+        completed: Vec<Completed>,
+    },
+
+    /// A fleet's target could not be reached: its connection failed.
+    #[error("cannot connect: {message}")]
+    Unreachable {
+        /// The client's message, passwords masked.
+        message: String,
+    },
+
+    /// A list of fleet targets ([`FleetTarget::parse_list`](crate::FleetTarget::parse_list))
+    /// that cannot be read.
+    #[error("the list of targets is not usable: {}", aludel_graph::list_some(.problems, "; "))]
+    InvalidTargets {
+        /// What is wrong, by line.
+        problems: Vec<String>,
+    },
+
     /// [`TransactionMode::All`](crate::TransactionMode::All) with a revision that cannot run
     /// inside a transaction.
     #[error("revision {revision} ({path}) is `transactional: false`, so the run cannot be one transaction; use TransactionMode::PerRevision")]
@@ -397,6 +425,21 @@ fn completed_note(completed: &[Completed]) -> String {
 /// Errors of `BEGIN` and `COMMIT` of aludel's own transactions outside a revision (creating
 /// its tables, a stamp); a revision's transaction reports [`Error::RecordFailed`] instead.
 impl Error {
+    /// The revisions a run completed before this error stopped it: they stay applied.
+    pub fn completed(&self) -> &[Completed] {
+        match self {
+            Error::RevisionFailed { completed, .. }
+            | Error::RecordFailed { completed, .. }
+            | Error::LockTimeout { completed, .. }
+            | Error::KeptChanging { completed, .. }
+            | Error::SessionLockLost { completed, .. }
+            | Error::AppliedMeanwhile { completed, .. }
+            | Error::Interrupted { completed } => completed,
+            Error::DatabaseFailed { source, .. } => source.completed(),
+            _ => &[],
+        }
+    }
+
     /// A failure of a Rust revision's own, in its words: the run reports it as the
     /// revision's failure and rolls the revision back.
     pub fn message(text: impl Into<String>) -> Self {

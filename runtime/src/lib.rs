@@ -89,11 +89,13 @@ mod db;
 mod drive;
 mod embedded;
 mod error;
+mod fleet;
 mod multidb;
 mod offline;
 pub mod op;
 mod options;
 mod run;
+pub mod url;
 
 /// The result of aludel's calls and of a Rust revision's `upgrade` and `downgrade`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -111,6 +113,7 @@ pub use drive::sync::WrappedPg;
 pub use drive::sync::{DieselConnection, MigrationConnection};
 pub use embedded::{Migrations, Revision};
 pub use error::{Completed, Error};
+pub use fleet::{Fleet, FleetEvent, FleetReport, FleetTarget, TargetReport, TargetStatus};
 pub use multidb::Databases;
 pub use options::{Options, TransactionMode};
 pub use run::{LoadedMigrations, Migrator, Progress, Report, Target};

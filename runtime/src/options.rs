@@ -11,6 +11,11 @@ pub struct Options {
     /// The schema of the version table and the revision log (PostgreSQL); `None` uses the
     /// connection's search path.
     pub schema: Option<String>,
+    /// Runs the revisions with [`Options::schema`] first in PostgreSQL's search path: the
+    /// schema of a tenant (see [`Options::tenant_schema`]). Set for each revision's transaction
+    /// only (`set_config(.., true)`, as `SET LOCAL`), so nothing of it outlives the run on the
+    /// connection, nor on the server connection of a pooler in transaction mode.
+    pub schema_first: bool,
     /// aludel's log of applied and reverted revisions, `aludel_revision_log` by default.
     pub log_table: String,
     /// One transaction per revision (the default) or one for the whole run.
@@ -28,6 +33,7 @@ impl Default for Options {
         Options {
             version_table: "alembic_version".to_string(),
             schema: None,
+            schema_first: false,
             log_table: "aludel_revision_log".to_string(),
             transaction: TransactionMode::PerRevision,
             lock_timeout: Duration::from_secs(300),
@@ -65,6 +71,18 @@ impl Options {
     #[must_use]
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
         self.schema = Some(schema.into());
+        self
+    }
+
+    /// Migrates the PostgreSQL schema `schema` as a tenant of its own: the version table and the
+    /// revision log live in it, the revisions run with it first in the search path (unqualified
+    /// names in their SQL are the tenant's), and the migration lock is the schema's, so that
+    /// tenants of one database do not wait for each other. The schema must exist. A MySQL
+    /// tenant is a database of its own (name it in the connection URL); SQLite has no schemas.
+    #[must_use]
+    pub fn tenant_schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self.schema_first = true;
         self
     }
 

@@ -6,6 +6,7 @@ pub mod check;
 pub mod current;
 pub mod downgrade;
 pub mod edit;
+pub mod fleet;
 pub mod heads;
 pub mod history;
 pub mod import;

@@ -102,6 +102,8 @@ pub(crate) struct Tables {
     pub(crate) lineage: String,
     pub(crate) lineage_name: String,
     pub(crate) schema: Option<String>,
+    /// The tenant schema the revisions run in, quoted (PostgreSQL, [`Options::schema_first`]).
+    pub(crate) search_path: Option<String>,
 }
 
 impl Tables {
@@ -123,6 +125,9 @@ impl Tables {
         if options.schema.is_some() && dialect == Dialect::Sqlite {
             return Err(Error::SchemaOnSqlite);
         }
+        if options.schema.is_some() && options.schema_first && dialect == Dialect::Mysql {
+            return Err(Error::TenantSchemaOnMysql);
+        }
         let qualify = |name: &str| match &options.schema {
             Some(schema) => format!(
                 "{}.{}",
@@ -140,6 +145,11 @@ impl Tables {
             lineage: qualify(&lineage_name),
             lineage_name,
             schema: options.schema.clone(),
+            search_path: options
+                .schema
+                .as_ref()
+                .filter(|_| options.schema_first)
+                .map(|schema| dialect.quote_identifier(schema)),
         })
     }
 
@@ -732,6 +742,45 @@ pub(crate) async fn lock_transaction<D: Driver>(
     match d.dialect() {
         Dialect::Postgres => postgres::lock(d, "pg_try_advisory_xact_lock", lock, timeout).await,
         _ => Ok(()),
+    }
+}
+
+/// The start of a revision's transaction: [`lock_transaction`] and, for a tenant schema
+/// ([`Options::schema_first`]), the schema first in the search path for this transaction
+/// only, in the same round trip.
+pub(crate) async fn enter_revision<D: Driver>(
+    d: &mut D,
+    tables: &Tables,
+    lock: &LockName,
+    timeout: Duration,
+) -> Result<(), Error> {
+    match (d.dialect(), &tables.search_path) {
+        (Dialect::Postgres, Some(first)) => postgres::lock_in_schema(d, lock, first, timeout).await,
+        _ => lock_transaction(d, lock, timeout).await,
+    }
+}
+
+/// Puts a tenant schema first in the session's search path while a `transactional: false`
+/// revision runs outside any transaction; returns the search path to set back with
+/// [`leave_schema`]. `None` (and nothing done) without a tenant schema.
+pub(crate) async fn enter_schema<D: Driver>(
+    d: &mut D,
+    tables: &Tables,
+) -> Result<Option<String>, Error> {
+    match (d.dialect(), &tables.search_path) {
+        (Dialect::Postgres, Some(first)) => postgres::enter_schema(d, first).await.map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Sets the search path back after [`enter_schema`].
+pub(crate) async fn leave_schema<D: Driver>(
+    d: &mut D,
+    previous: Option<String>,
+) -> Result<(), Error> {
+    match previous {
+        Some(previous) => postgres::set_search_path(d, &previous).await,
+        None => Ok(()),
     }
 }
 

@@ -37,6 +37,53 @@ pub(super) async fn lock<D: Driver>(
     })
 }
 
+/// [`lock`] with `pg_try_advisory_xact_lock` that also puts `first` (a quoted schema) first in
+/// the search path for the rest of the transaction.
+pub(super) async fn lock_in_schema<D: Driver>(
+    d: &mut D,
+    lock: &LockName,
+    first: &str,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let sql = "SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN 'y' ELSE 'n' END AS a, \
+               set_config('search_path', $2 || ', ' || current_setting('search_path'), true) AS b";
+    let key = lock.number();
+    poll_lock!(d, timeout, {
+        let rows = d
+            .pairs(sql, &[Bind::Int(key), Bind::Text(first)])
+            .await
+            .map_err(Error::db(
+                "cannot take the migration lock (pg_try_advisory_xact_lock)",
+            ))?;
+        Ok(rows.first().map(|r| r.0.as_str()) == Some("y"))
+    })
+}
+
+/// See [`super::enter_schema`].
+pub(super) async fn enter_schema<D: Driver>(d: &mut D, first: &str) -> Result<String, Error> {
+    let rows = d
+        .pairs(
+            "SELECT CAST(current_setting('search_path') AS TEXT) AS a, CAST(NULL AS TEXT) AS b",
+            &[],
+        )
+        .await
+        .map_err(Error::db("cannot read the search path"))?;
+    let previous = rows.into_iter().next().map(|r| r.0).unwrap_or_default();
+    set_search_path(d, &format!("{first}, {previous}")).await?;
+    Ok(previous)
+}
+
+/// Sets the session's search path.
+pub(super) async fn set_search_path<D: Driver>(d: &mut D, path: &str) -> Result<(), Error> {
+    d.pairs(
+        "SELECT set_config('search_path', $1, false) AS a, CAST(NULL AS TEXT) AS b",
+        &[Bind::Text(path)],
+    )
+    .await
+    .map_err(Error::db("cannot set the search path"))?;
+    Ok(())
+}
+
 /// See [`super::unlock_session`].
 pub(super) async fn unlock_session<D: Driver>(d: &mut D, lock: &LockName) -> Result<bool, Error> {
     let rows = d

@@ -78,6 +78,7 @@ impl LoadedMigrations {
             source: Source::Loaded(self),
             options: Options::default(),
             progress: None,
+            stop: None,
         }
     }
 }

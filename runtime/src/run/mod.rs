@@ -8,6 +8,7 @@
 //! [`takeover`] adopts a database diesel_migrations manages.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aludel_graph::sql::Dialect;
 use aludel_graph::{Direction, Plan, Step};
@@ -93,6 +94,7 @@ pub struct Migrator<'a> {
     source: Source<'a>,
     options: Options,
     progress: Option<&'a (dyn Fn(Progress<'_>) + Sync)>,
+    stop: Option<&'a AtomicBool>,
 }
 
 impl std::fmt::Debug for Migrator<'_> {
@@ -101,6 +103,7 @@ impl std::fmt::Debug for Migrator<'_> {
             .field("source", &self.source)
             .field("options", &self.options)
             .field("progress", &self.progress.map(|_| "Fn(Progress)"))
+            .field("stop", &self.stop)
             .finish()
     }
 }
@@ -134,7 +137,13 @@ impl Migrations {
             source: Source::Embedded(self),
             options: self.default_options(),
             progress: None,
+            stop: None,
         }
+    }
+
+    /// A fleet of `targets` migrated with this history (see [`crate::Fleet`]).
+    pub fn fleet(&self, targets: impl IntoIterator<Item = crate::FleetTarget>) -> crate::Fleet<'_> {
+        self.migrator().fleet(targets)
     }
 
     /// Applies every pending revision (upgrade to `heads`). With nothing to do this costs one
@@ -456,6 +465,21 @@ impl<'a> Migrator<'a> {
     pub fn with_progress(mut self, report: &'a (dyn Fn(Progress<'_>) + Sync)) -> Self {
         self.progress = Some(report);
         self
+    }
+
+    /// Stops an upgrade or downgrade before its next revision once `stop` is set (by a signal
+    /// handler, say): the revision that is running finishes and commits, and the run returns
+    /// [`Error::Interrupted`] with the revisions it completed. A run that is one transaction
+    /// ([`crate::TransactionMode::All`]) is not cut short. Running again continues from there.
+    #[must_use]
+    pub fn with_stop(mut self, stop: &'a AtomicBool) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Whether [`Migrator::with_stop`]'s flag is set.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     fn report(&self, event: Progress<'_>) {

@@ -11,8 +11,8 @@ use super::history::Source;
 use super::state::{self, rows_are};
 use super::{drift, Migrator, Progress, Report};
 use crate::db::{
-    self, in_session, in_transaction, lock_session, lock_transaction, now_iso, open_write,
-    unlock_session, Elapsed, Frame, LockName, LogEntry, Tables,
+    self, in_session, in_transaction, lock_session, now_iso, open_write, unlock_session, Elapsed,
+    Frame, LockName, LogEntry, Tables,
 };
 use crate::drive::{execute_sql, Driver, SqlFailure};
 use crate::error::{database_message, Completed, Error};
@@ -290,6 +290,17 @@ impl Run<'_, '_> {
             let Some(revision) = step.revision else {
                 continue;
             };
+            if self.migrator.stop_requested() {
+                // The previous revision's `COMMIT` opened this one's transaction.
+                if let (true, Some(frame)) = (open, frame) {
+                    if let Err(error) = d.batch(frame.rollback).await {
+                        tracing::warn!(error = %error, "could not end the transaction opened for the next revision");
+                    }
+                }
+                return Err(Error::Interrupted {
+                    completed: completed.clone(),
+                });
+            }
             // The last revision records the lineage of the rows the run leaves.
             let finish = (Some(i) == last).then_some(plan.heads_after.as_slice());
             self.migrator.report(Progress::Started { step });
@@ -391,7 +402,7 @@ impl Run<'_, '_> {
             d.batch(frame.begin).await?;
         }
         let result: Result<Completed, Flow> = async {
-            lock_transaction(d, &self.lock, self.timeout())
+            db::enter_revision(d, self.tables, &self.lock, self.timeout())
                 .await
                 .map_err(|e| with_completed(e, completed))?;
             let done = self
@@ -443,7 +454,7 @@ impl Run<'_, '_> {
         expected: &[String],
         completed: &[Completed],
     ) -> Result<(), Flow> {
-        lock_transaction(d, &self.lock, self.timeout())
+        db::enter_revision(d, self.tables, &self.lock, self.timeout())
             .await
             .map_err(|e| with_completed(e, completed))?;
         if !rows_are(d, self.tables, expected).await? {
@@ -468,10 +479,19 @@ impl Run<'_, '_> {
         let entered: Result<(), Flow> =
             in_transaction!(d, self.enter(d, expected, completed).await);
         let result = match entered {
-            Ok(()) => {
-                self.run_step(d, step, completed, true, finish, Some(expected))
-                    .await
-            }
+            Ok(()) => match db::enter_schema(d, self.tables).await {
+                Ok(previous) => {
+                    let ran = self
+                        .run_step(d, step, completed, true, finish, Some(expected))
+                        .await;
+                    let left = db::leave_schema(d, previous).await;
+                    match (ran, left) {
+                        (Ok(_), Err(error)) => Err(with_completed(error, completed)),
+                        (ran, _) => ran,
+                    }
+                }
+                Err(error) => Err(with_completed(error, completed)),
+            },
             Err(flow) => Err(flow),
         };
         let held = unlock_session(d, &self.lock).await;
