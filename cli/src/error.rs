@@ -187,8 +187,8 @@ impl CliError {
         }
     }
 
-    /// The exit code: 2 for a command line that does not parse (as clap and Alembic's argparse
-    /// do), 0 when stdout was closed early (`aludel history | head`), 1 otherwise.
+    /// The exit code: 0 when stdout was closed early (`aludel history | head`), 1 otherwise (a
+    /// command line that does not parse included).
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CliError::Output(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {

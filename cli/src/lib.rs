@@ -67,7 +67,7 @@
 //! command with [`run_embedded`].
 //!
 //! Data (text or JSON) goes to stdout; errors go to stderr as `error: <message>` with exit
-//! code 1 (2 for a command line that does not parse). An invalid history prints the same
+//! code 1 (a command line that does not parse included). An invalid history prints the same
 //! diagnostics as the compile-time macro.
 
 pub mod cli;

@@ -1,0 +1,598 @@
+//! Fleets: one history over many targets through `aludel::Fleet`, on SQLite files, PostgreSQL
+//! databases and schemas (a tenant per schema) and MariaDB databases; the schedule (parallel
+//! connections, stop at the first failure or go on, a canary, a stop request) and the faults
+//! a fleet meets (a target that cannot be reached, a revision that fails on one tenant, a
+//! connection killed mid-revision), each followed by a rerun that finishes what was left.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use aludel::{Error, FleetTarget, LoadedMigrations, Progress, TargetStatus};
+use aludel_tests::{revision, Backend, Conn, TempDir, TestDb, TestHistory};
+use diesel::Connection;
+
+/// Three revisions: a table, a row that names the schema it landed in, a column.
+fn history() -> TestHistory {
+    let history = TestHistory::new();
+    history
+        .add(
+            "r1.sql",
+            &revision(
+                "r1",
+                "",
+                "CREATE TABLE accounts (id INTEGER PRIMARY KEY, place TEXT);",
+                Some("DROP TABLE accounts;"),
+            ),
+        )
+        .add(
+            "r2.sql",
+            &revision(
+                "r2",
+                "r1",
+                "CREATE TABLE invoices (id INTEGER PRIMARY KEY, account_id INTEGER);",
+                Some("DROP TABLE invoices;"),
+            ),
+        )
+        .add(
+            "r3.sql",
+            &revision(
+                "r3",
+                "r2",
+                "ALTER TABLE invoices ADD COLUMN total INTEGER;",
+                None,
+            ),
+        );
+    history
+}
+
+fn sqlite_targets(dir: &TempDir, n: usize) -> Vec<FleetTarget> {
+    (0..n)
+        .map(|i| FleetTarget::new(dir.0.join(format!("tenant{i}.db")).to_str().unwrap()))
+        .collect()
+}
+
+fn sqlite(target: &FleetTarget) -> diesel::SqliteConnection {
+    diesel::SqliteConnection::establish(&target.url).unwrap()
+}
+
+fn versions(target: &FleetTarget) -> Vec<String> {
+    Conn::Sqlite(sqlite(target)).versions()
+}
+
+fn applied(report: &aludel::TargetReport) -> Vec<&str> {
+    report.applied.iter().map(|c| c.revision.as_str()).collect()
+}
+
+fn statuses(report: &aludel::FleetReport) -> Vec<TargetStatus> {
+    report.targets.iter().map(|t| t.status).collect()
+}
+
+#[test]
+fn sqlite_files_in_parallel_then_a_rerun_that_finds_them_at_head() {
+    let history = history();
+    let migrations = history.load();
+    let dir = TempDir::new("aludel-fleet");
+    let targets = sqlite_targets(&dir, 7);
+    let migrator = migrations.migrator();
+    let report = migrator.fleet(targets.clone()).parallel(3).run_pending();
+    assert!(report.all_done(), "{report:?}");
+    assert_eq!(report.count(TargetStatus::Applied), 7);
+    for (target, done) in targets.iter().zip(&report.targets) {
+        assert_eq!(done.target, *target);
+        assert_eq!(applied(done), ["r1", "r2", "r3"]);
+        assert_eq!(done.current, ["r3"]);
+        assert_eq!(versions(target), ["r3"]);
+    }
+    let again = migrator.fleet(targets.clone()).parallel(3).run_pending();
+    assert_eq!(statuses(&again), vec![TargetStatus::UpToDate; 7]);
+    assert!(again.targets.iter().all(|t| t.applied.is_empty()));
+    // A read changes nothing and says where each one is.
+    let current = migrator.fleet(targets).parallel(2).current();
+    assert_eq!(statuses(&current), vec![TargetStatus::UpToDate; 7]);
+    assert!(current.targets.iter().all(|t| t.current == ["r3"]));
+}
+
+#[test]
+fn a_failing_tenant_with_continue_on_error_then_a_rerun_after_the_fix() {
+    let history = history();
+    let migrations = history.load();
+    let dir = TempDir::new("aludel-fleet");
+    let targets = sqlite_targets(&dir, 5);
+    // Tenant 2 already has an `invoices` table, so r2 fails there.
+    {
+        use diesel::connection::SimpleConnection;
+        sqlite(&targets[2])
+            .batch_execute("CREATE TABLE invoices (x INTEGER);")
+            .unwrap();
+    }
+    let migrator = migrations.migrator();
+    let report = migrator
+        .fleet(targets.clone())
+        .parallel(2)
+        .continue_on_error(true)
+        .run_pending();
+    assert!(!report.all_done());
+    let failed = &report.targets[2];
+    assert_eq!(failed.status, TargetStatus::Failed);
+    assert_eq!(applied(failed), ["r1"], "r1 completed before r2 failed");
+    let error = failed.error.as_ref().unwrap().to_string();
+    assert!(
+        error.contains("revision r2") && error.contains("invoices"),
+        "{error}"
+    );
+    for i in [0, 1, 3, 4] {
+        assert_eq!(report.targets[i].status, TargetStatus::Applied, "{i}");
+    }
+    assert_eq!(versions(&targets[2]), ["r1"]);
+    // Fixed, the same list again finishes it and finds the others at head.
+    {
+        use diesel::connection::SimpleConnection;
+        sqlite(&targets[2])
+            .batch_execute("DROP TABLE invoices;")
+            .unwrap();
+    }
+    let again = migrator
+        .fleet(targets.clone())
+        .parallel(2)
+        .continue_on_error(true)
+        .run_pending();
+    assert!(again.all_done(), "{again:?}");
+    assert_eq!(again.targets[2].status, TargetStatus::Applied);
+    assert_eq!(applied(&again.targets[2]), ["r2", "r3"]);
+    assert_eq!(again.count(TargetStatus::UpToDate), 4);
+}
+
+#[test]
+fn the_first_failure_stops_the_fleet_and_the_canary_goes_first() {
+    let history = history();
+    let migrations = history.load();
+    let dir = TempDir::new("aludel-fleet");
+    let targets = sqlite_targets(&dir, 5);
+    {
+        use diesel::connection::SimpleConnection;
+        sqlite(&targets[1])
+            .batch_execute("CREATE TABLE accounts (x INTEGER);")
+            .unwrap();
+    }
+    let migrator = migrations.migrator();
+    // One connection: the targets after the failed one never start.
+    let report = migrator.fleet(targets.clone()).run_pending();
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::Applied,
+            TargetStatus::Failed,
+            TargetStatus::NotStarted,
+            TargetStatus::NotStarted,
+            TargetStatus::NotStarted
+        ]
+    );
+    assert!(applied(&report.targets[1]).is_empty());
+    assert!(report.targets[3].error.is_none());
+    assert!(!sqlite_has(&targets[3], "alembic_version"));
+    // A canary of two whose second fails stops the fleet even with continue_on_error.
+    let report = migrator
+        .fleet(targets.clone())
+        .parallel(4)
+        .canary(2)
+        .continue_on_error(true)
+        .run_pending();
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::UpToDate,
+            TargetStatus::Failed,
+            TargetStatus::NotStarted,
+            TargetStatus::NotStarted,
+            TargetStatus::NotStarted
+        ]
+    );
+    // A canary that passes lets the rest run.
+    let mut reordered = targets.clone();
+    reordered.swap(1, 4);
+    let report = migrator
+        .fleet(reordered)
+        .parallel(2)
+        .canary(2)
+        .continue_on_error(true)
+        .run_pending();
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::UpToDate,
+            TargetStatus::Applied,
+            TargetStatus::Applied,
+            TargetStatus::Applied,
+            TargetStatus::Failed
+        ]
+    );
+}
+
+fn sqlite_has(target: &FleetTarget, table: &str) -> bool {
+    if !std::path::Path::new(&target.url).exists() {
+        return false;
+    }
+    let mut conn = Conn::Sqlite(sqlite(target));
+    conn.has_table(table)
+}
+
+#[test]
+fn a_stop_request_lets_the_running_revision_commit_and_starts_nothing_more() {
+    let history = history();
+    let migrations = history.load();
+    let dir = TempDir::new("aludel-fleet");
+    let targets = sqlite_targets(&dir, 4);
+    let stop = AtomicBool::new(false);
+    // The request arrives while the first target runs r1 (as a Ctrl-C would).
+    let on_progress = |event: Progress<'_>| {
+        if let Progress::Started { step } = event {
+            if step.revision.is_some_and(|r| r.id == "r1") {
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
+    };
+    let migrator = migrations.migrator().with_progress(&on_progress);
+    let report = migrator
+        .fleet(targets.clone())
+        .with_stop(&stop)
+        .run_pending();
+    assert!(report.stopped);
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::Failed,
+            TargetStatus::NotStarted,
+            TargetStatus::NotStarted,
+            TargetStatus::NotStarted
+        ]
+    );
+    let first = &report.targets[0];
+    assert!(
+        matches!(first.error, Some(Error::Interrupted { .. })),
+        "{:?}",
+        first.error
+    );
+    assert_eq!(applied(first), ["r1"], "r1 ran to its end and committed");
+    assert_eq!(versions(&targets[0]), ["r1"]);
+    assert!(!std::path::Path::new(&targets[1].url).exists());
+    // The rerun finishes the interrupted one and the others.
+    let again = migrations
+        .migrator()
+        .fleet(targets)
+        .parallel(2)
+        .run_pending();
+    assert!(again.all_done(), "{again:?}");
+    assert_eq!(applied(&again.targets[0]), ["r2", "r3"]);
+}
+
+#[test]
+fn an_unreachable_target_fails_with_its_password_masked_and_the_others_complete() {
+    let history = history();
+    let migrations = history.load();
+    let dir = TempDir::new("aludel-fleet");
+    let mut targets = sqlite_targets(&dir, 2);
+    targets.insert(
+        1,
+        FleetTarget::new("postgres://app:s3cretpw@127.0.0.1:1/nothing?connect_timeout=2"),
+    );
+    let report = migrations
+        .migrator()
+        .fleet(targets)
+        .continue_on_error(true)
+        .run_pending();
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::Applied,
+            TargetStatus::Failed,
+            TargetStatus::Applied
+        ]
+    );
+    let down = &report.targets[1];
+    let error = down.error.as_ref().unwrap().to_string();
+    assert!(error.starts_with("cannot connect: "), "{error}");
+    assert!(!error.contains("s3cretpw"), "{error}");
+    assert_eq!(
+        down.target.to_string(),
+        "postgres://app:***@127.0.0.1:1/nothing?connect_timeout=2"
+    );
+}
+
+/// A PostgreSQL database with a schema per tenant.
+fn tenant_schemas(names: &[&str]) -> Option<(TestDb, Vec<FleetTarget>)> {
+    let db = TestDb::new(Backend::Postgres)?;
+    let mut conn = db.connect();
+    for name in names {
+        conn.batch(&format!("CREATE SCHEMA \"{name}\"")).unwrap();
+    }
+    let targets = names
+        .iter()
+        .map(|name| FleetTarget::new(db.url.clone()).with_schema(*name))
+        .collect();
+    Some((db, targets))
+}
+
+fn pg_strings(conn: &mut Conn, sql: &str) -> Vec<String> {
+    conn.strings(sql)
+}
+
+#[test]
+fn postgres_schema_per_tenant_keeps_everything_inside_the_schema() {
+    let Some((db, targets)) = tenant_schemas(&["acme", "globex", "Initech Ltd"]) else {
+        return;
+    };
+    let history = TestHistory::new();
+    history
+        .add(
+            "r1.sql",
+            &revision("r1", "", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, place TEXT);", None),
+        )
+        .add(
+            "r2.sql",
+            &revision("r2", "r1", "INSERT INTO accounts (id, place) VALUES (1, current_schema());", None),
+        )
+        .add(
+            "r3.sql",
+            "-- revision: r3\n-- down_revision: r2\n-- transactional: false\n\n-- upgrade\nCREATE INDEX CONCURRENTLY accounts_place ON accounts (place);\nINSERT INTO accounts (id, place) VALUES (2, current_schema());\n",
+        );
+    let migrations = history.load();
+    // The fleet's connections come from a pool of two, checked after the run.
+    let manager = diesel::r2d2::ConnectionManager::<diesel::PgConnection>::new(db.url.clone());
+    let pool = diesel::r2d2::Pool::builder()
+        .max_size(2)
+        .build(manager)
+        .unwrap();
+    let mut before = pool.get().unwrap();
+    let search_path_before = {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            a: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query("SELECT current_setting('search_path') AS a")
+            .load(&mut before)
+            .unwrap();
+        rows[0].a.clone()
+    };
+    drop(before);
+    let report = migrations
+        .migrator()
+        .fleet(targets.clone())
+        .parallel(2)
+        .run_pending_with(|_url: &str| pool.get());
+    assert!(report.all_done(), "{report:?}");
+    let mut conn = db.connect();
+    for target in &targets {
+        let schema = target.schema.as_deref().unwrap();
+        let quoted = format!("\"{schema}\"");
+        assert_eq!(
+            pg_strings(
+                &mut conn,
+                &format!("SELECT version_num AS a FROM {quoted}.alembic_version")
+            ),
+            ["r3"]
+        );
+        // Both revisions' rows name the tenant's schema: the transactional one and the one
+        // that ran outside a transaction.
+        assert_eq!(
+            pg_strings(
+                &mut conn,
+                &format!("SELECT place AS a FROM {quoted}.accounts ORDER BY id")
+            ),
+            [schema, schema]
+        );
+        assert_eq!(
+            pg_strings(
+                &mut conn,
+                &format!("SELECT CAST(indexname AS TEXT) AS a FROM pg_indexes WHERE schemaname = '{schema}'")
+            )
+            .iter()
+            .filter(|i| *i == "accounts_place")
+            .count(),
+            1
+        );
+        assert!(pg_strings(
+            &mut conn,
+            &format!("SELECT CAST(table_name AS TEXT) AS a FROM information_schema.tables WHERE table_schema = '{schema}' AND table_name = 'aludel_revision_log'")
+        )
+        .len() == 1);
+    }
+    // Nothing landed in public, and no pooled connection kept a tenant's search path.
+    assert!(pg_strings(
+        &mut conn,
+        "SELECT CAST(table_name AS TEXT) AS a FROM information_schema.tables WHERE table_schema = 'public'"
+    )
+    .is_empty());
+    let both = [pool.get().unwrap(), pool.get().unwrap()];
+    for mut pooled in both {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            a: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query("SELECT current_setting('search_path') AS a")
+            .load(&mut *pooled)
+            .unwrap();
+        assert_eq!(rows[0].a, search_path_before);
+    }
+    // The rerun finds every tenant at head.
+    let again = migrations
+        .migrator()
+        .fleet(targets)
+        .parallel(2)
+        .run_pending();
+    assert_eq!(again.count(TargetStatus::UpToDate), 3);
+}
+
+#[test]
+fn postgres_tenants_hold_locks_of_their_own() {
+    let Some((db, targets)) = tenant_schemas(&["north", "south"]) else {
+        return;
+    };
+    // Each tenant's revision waits, then counts the advisory locks held in the database: two
+    // tenants migrated at once each see both locks, as neither waits for the other's.
+    let history = TestHistory::new();
+    history.add(
+        "r1.sql",
+        &revision(
+            "r1",
+            "",
+            "SELECT pg_sleep(1);\nCREATE TABLE seen AS SELECT count(DISTINCT (classid, objid)) AS locks FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database());",
+            None,
+        ),
+    );
+    let migrations = history.load();
+    let report = migrations
+        .migrator()
+        .fleet(targets)
+        .parallel(2)
+        .run_pending();
+    assert!(report.all_done(), "{report:?}");
+    let mut conn = db.connect();
+    let seen: Vec<String> = ["north", "south"]
+        .iter()
+        .flat_map(|s| {
+            conn.strings(&format!(
+                "SELECT CAST(locks AS TEXT) AS a FROM \"{s}\".seen"
+            ))
+        })
+        .collect();
+    assert!(
+        seen.iter().any(|n| n.parse::<i64>().unwrap() >= 2),
+        "each tenant saw only its own lock, so one waited for the other: {seen:?}"
+    );
+}
+
+#[test]
+fn postgres_databases_and_a_connection_killed_mid_revision() {
+    let Some((db, mut targets)) = tenant_schemas(&["a", "victim", "b"]) else {
+        return;
+    };
+    let Some(other) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    targets.push(FleetTarget::new(other.url.clone()));
+    // r2 hangs on the victim's schema until the test kills its connection.
+    let history = TestHistory::new();
+    history
+        .add(
+            "r1.sql",
+            &revision("r1", "", "CREATE TABLE accounts (id INTEGER PRIMARY KEY);", None),
+        )
+        .add(
+            "r2.sql",
+            &revision(
+                "r2",
+                "r1",
+                "SELECT pg_sleep(CASE WHEN current_schema() = 'victim' AND to_regclass('public.fixed') IS NULL THEN 60 ELSE 0 END);\nCREATE TABLE invoices (id INTEGER PRIMARY KEY);",
+                None,
+            ),
+        )
+        .add(
+            "r3.sql",
+            &revision("r3", "r2", "ALTER TABLE invoices ADD COLUMN total INTEGER;", None),
+        );
+    let migrations = history.load();
+    let url = db.url.clone();
+    let killer = std::thread::spawn(move || {
+        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(30) {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                killed: bool,
+            }
+            let rows: Vec<Row> = diesel::sql_query(
+                "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%pg_sleep(CASE%' AND wait_event = 'PgSleep'",
+            )
+            .load(&mut conn)
+            .unwrap();
+            if rows.iter().any(|r| r.killed) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    });
+    let migrator = migrations.migrator();
+    let report = migrator
+        .fleet(targets.clone())
+        .parallel(2)
+        .continue_on_error(true)
+        .run_pending();
+    assert!(killer.join().unwrap(), "the victim's revision never ran");
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::Applied,
+            TargetStatus::Failed,
+            TargetStatus::Applied,
+            TargetStatus::Applied
+        ],
+        "{report:?}"
+    );
+    let victim = &report.targets[1];
+    let error = victim.error.as_ref().unwrap().to_string();
+    assert!(error.contains("revision r2"), "{error}");
+    assert!(error.contains("connection"), "{error}");
+    assert_eq!(applied(victim), ["r1"]);
+    let mut conn = db.connect();
+    assert_eq!(
+        conn.strings("SELECT version_num AS a FROM victim.alembic_version"),
+        ["r1"],
+        "the killed revision left nothing behind"
+    );
+    assert!(conn
+        .strings("SELECT CAST(to_regclass('victim.invoices') AS TEXT) AS a WHERE to_regclass('victim.invoices') IS NOT NULL")
+        .is_empty());
+    // Fixed (the hang gone), the rerun completes the victim.
+    conn.batch("CREATE TABLE public.fixed (id INTEGER)")
+        .unwrap();
+    let again = migrator.fleet(targets).parallel(2).run_pending();
+    assert!(again.all_done(), "{again:?}");
+    assert_eq!(applied(&again.targets[1]), ["r2", "r3"]);
+    assert_eq!(again.count(TargetStatus::UpToDate), 3);
+}
+
+#[test]
+fn mariadb_databases_and_a_schema_that_mysql_does_not_have() {
+    let Some(first) = TestDb::new(Backend::Mysql) else {
+        return;
+    };
+    let Some(second) = TestDb::new(Backend::Mysql) else {
+        return;
+    };
+    let history = history();
+    let migrations: LoadedMigrations = history.load();
+    let targets = vec![
+        FleetTarget::new(first.url.clone()),
+        FleetTarget::new(second.url.clone()),
+        FleetTarget::new(second.url.clone()).with_schema("tenant"),
+    ];
+    let report = migrations
+        .migrator()
+        .fleet(targets)
+        .parallel(2)
+        .continue_on_error(true)
+        .run_pending();
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::Applied,
+            TargetStatus::Applied,
+            TargetStatus::Failed
+        ]
+    );
+    assert!(matches!(
+        report.targets[2].error,
+        Some(Error::TenantSchemaOnMysql)
+    ));
+    for db in [&first, &second] {
+        assert_eq!(db.connect().versions(), ["r3"]);
+    }
+}
