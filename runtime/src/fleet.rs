@@ -9,15 +9,17 @@
 //! query each and finishes the rest.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use aludel_graph::Direction;
 
+use crate::drive::complete;
 use crate::drive::sync::MigrationConnection;
 use crate::error::{Completed, Error};
-use crate::run::Migrator;
+use crate::run::{Migrator, Report};
 use crate::url;
 
 /// One database of a fleet: a connection URL and, on PostgreSQL, optionally the tenant's
@@ -368,7 +370,7 @@ impl<'a> Fleet<'a> {
     /// (`postgres://` or `postgresql://`, `mysql://` or `mariadb://`, else a SQLite path or
     /// `sqlite://` URL; each needs its backend's feature).
     pub fn run_pending(&self) -> FleetReport {
-        self.run_with(Action::Heads, &connect)
+        self.blocking(Action::Heads, connect)
     }
 
     /// [`Fleet::run_pending`] with connections from `connect`, which opens a connection to a
@@ -378,15 +380,15 @@ impl<'a> Fleet<'a> {
         connect: impl Fn(&str) -> Result<C, E> + Sync,
     ) -> FleetReport
     where
-        C: MigrationConnection,
+        C: MigrationConnection + Send,
         E: fmt::Display,
     {
-        self.run_with(Action::Heads, &connect)
+        self.blocking(Action::Heads, connect)
     }
 
     /// Upgrades every target to `target` (Alembic's grammar, as [`Migrator::upgrade`]).
     pub fn upgrade(&self, target: &str) -> FleetReport {
-        self.run_with(Action::Upgrade(target), &connect)
+        self.blocking(Action::Upgrade(target), connect)
     }
 
     /// [`Fleet::upgrade`] with connections from `connect` (see [`Fleet::run_pending_with`]).
@@ -396,62 +398,133 @@ impl<'a> Fleet<'a> {
         connect: impl Fn(&str) -> Result<C, E> + Sync,
     ) -> FleetReport
     where
-        C: MigrationConnection,
+        C: MigrationConnection + Send,
         E: fmt::Display,
     {
-        self.run_with(Action::Upgrade(target), &connect)
+        self.blocking(Action::Upgrade(target), connect)
     }
 
     /// Reads where every target stands, changing nothing: its version table's rows and the
     /// revisions an upgrade to the heads would apply ([`TargetStatus::UpToDate`] or
     /// [`TargetStatus::Pending`]).
     pub fn current(&self) -> FleetReport {
-        self.run_with(Action::Current, &connect)
+        self.blocking(Action::Current, connect)
     }
 
     /// [`Fleet::current`] with connections from `connect` (see [`Fleet::run_pending_with`]).
     pub fn current_with<C, E>(&self, connect: impl Fn(&str) -> Result<C, E> + Sync) -> FleetReport
     where
-        C: MigrationConnection,
+        C: MigrationConnection + Send,
         E: fmt::Display,
     {
-        self.run_with(Action::Current, &connect)
+        self.blocking(Action::Current, connect)
+    }
+
+    /// [`Fleet::run_pending`] on async connections (feature `async`): `connect` opens a
+    /// diesel-async connection (or a pooled one) to a target's URL, and up to `parallel`
+    /// targets are migrated at once as futures polled side by side on the caller's task, so
+    /// no thread is started. Every rule is the sync run's: the one-query check, the canary, the
+    /// stop, the report.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "async-postgres")]
+    /// # async fn doc(migrator: aludel::Migrator<'_>, targets: Vec<aludel::FleetTarget>) {
+    /// use diesel_async::{AsyncConnection, AsyncPgConnection};
+    ///
+    /// let report = migrator
+    ///     .fleet(targets)
+    ///     .parallel(8)
+    ///     .run_pending_async(|url| async move { AsyncPgConnection::establish(&url).await })
+    ///     .await;
+    /// assert!(report.all_done());
+    /// # }
+    /// ```
+    #[cfg(feature = "async")]
+    pub async fn run_pending_async<C, E, Opening>(
+        &self,
+        connect: impl Fn(String) -> Opening + Sync,
+    ) -> FleetReport
+    where
+        C: crate::AsyncMigrationConnection + Send,
+        E: fmt::Display,
+        Opening: Future<Output = Result<C, E>> + Send,
+    {
+        self.run_with(Action::Heads, &Awaiting(connect)).await
+    }
+
+    /// [`Fleet::upgrade`] on async connections (see [`Fleet::run_pending_async`]).
+    #[cfg(feature = "async")]
+    pub async fn upgrade_async<C, E, Opening>(
+        &self,
+        target: &str,
+        connect: impl Fn(String) -> Opening + Sync,
+    ) -> FleetReport
+    where
+        C: crate::AsyncMigrationConnection + Send,
+        E: fmt::Display,
+        Opening: Future<Output = Result<C, E>> + Send,
+    {
+        self.run_with(Action::Upgrade(target), &Awaiting(connect))
+            .await
+    }
+
+    /// [`Fleet::current`] on async connections (see [`Fleet::run_pending_async`]).
+    #[cfg(feature = "async")]
+    pub async fn current_async<C, E, Opening>(
+        &self,
+        connect: impl Fn(String) -> Opening + Sync,
+    ) -> FleetReport
+    where
+        C: crate::AsyncMigrationConnection + Send,
+        E: fmt::Display,
+        Opening: Future<Output = Result<C, E>> + Send,
+    {
+        self.run_with(Action::Current, &Awaiting(connect)).await
+    }
+
+    /// The run on blocking connections: each worker a thread of its own.
+    fn blocking<C, E>(
+        &self,
+        action: Action<'_>,
+        connect: impl Fn(&str) -> Result<C, E> + Sync,
+    ) -> FleetReport
+    where
+        C: MigrationConnection + Send,
+        E: fmt::Display,
+    {
+        complete(self.run_with(action, &Blocking(connect)))
     }
 
     fn stop_requested(&self) -> bool {
         self.stop.is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
-    fn run_with<C, E>(
-        &self,
-        action: Action<'_>,
-        connect: &(dyn Fn(&str) -> Result<C, E> + Sync),
-    ) -> FleetReport
-    where
-        C: MigrationConnection,
-        E: fmt::Display,
-    {
+    /// The schedule, whichever way the connections talk: the canary targets first, stopping
+    /// after them where one failed; then the rest.
+    async fn run_with<K: Connector>(&self, action: Action<'_>, k: &K) -> FleetReport {
         let started = Instant::now();
         let slots: Vec<Mutex<Option<TargetReport>>> =
             self.targets.iter().map(|_| Mutex::new(None)).collect();
         let canary = self.canary.min(self.targets.len());
         let failed = AtomicBool::new(false);
-        // The canary targets first, stopping after them where one failed; then the rest.
-        self.run_range(action, connect, 0..canary, &slots, &failed, true);
+        let first = Range {
+            targets: 0..canary,
+            next: AtomicUsize::new(0),
+            halt_on_failure: true,
+        };
+        self.run_range(action, k, &first, &slots, &failed).await;
         let canary_failed = (0..canary).any(|i| {
             lock(&slots[i])
                 .as_ref()
                 .is_none_or(|r| r.status == TargetStatus::Failed)
         });
         if !canary_failed {
-            self.run_range(
-                action,
-                connect,
-                canary..self.targets.len(),
-                &slots,
-                &failed,
-                !self.continue_on_error,
-            );
+            let rest = Range {
+                targets: canary..self.targets.len(),
+                next: AtomicUsize::new(canary),
+                halt_on_failure: !self.continue_on_error,
+            };
+            self.run_range(action, k, &rest, &slots, &failed).await;
         }
         let targets = slots
             .into_iter()
@@ -469,86 +542,80 @@ impl<'a> Fleet<'a> {
         }
     }
 
-    /// Migrates the targets of `range` on up to `parallel` threads; where `halt_on_failure`, no
-    /// new target starts once one failed.
-    fn run_range<C, E>(
+    /// Migrates the targets of `range` with up to `parallel` workers.
+    async fn run_range<K: Connector>(
         &self,
         action: Action<'_>,
-        connect: &(dyn Fn(&str) -> Result<C, E> + Sync),
-        range: std::ops::Range<usize>,
+        k: &K,
+        range: &Range,
         slots: &[Mutex<Option<TargetReport>>],
         failed: &AtomicBool,
-        halt_on_failure: bool,
-    ) where
-        C: MigrationConnection,
-        E: fmt::Display,
-    {
-        if range.is_empty() {
+    ) {
+        if range.targets.is_empty() {
             return;
         }
-        let next = AtomicUsize::new(range.start);
-        let workers = self.parallel.min(range.len());
-        let work = || {
-            let mut held: Option<(String, C)> = None;
-            loop {
-                if self.stop_requested() || (halt_on_failure && failed.load(Ordering::SeqCst)) {
-                    break;
-                }
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                if index >= range.end {
-                    break;
-                }
-                let target = &self.targets[index];
-                if let Some(progress) = self.progress {
-                    progress(FleetEvent::Started { index, target });
-                }
-                let report = self.visit(action, target, connect, &mut held);
-                if report.status == TargetStatus::Failed {
-                    failed.store(true, Ordering::SeqCst);
-                }
-                if let Some(progress) = self.progress {
-                    progress(FleetEvent::Finished {
-                        index,
-                        report: &report,
-                    });
-                }
-                *lock(&slots[index]) = Some(report);
+        let workers = (0..self.parallel.min(range.targets.len()))
+            .map(|_| self.worker(action, k, range, slots, failed))
+            .collect();
+        k.spread(workers).await;
+    }
+
+    /// One worker: takes the next target of `range` until none is left or the fleet halts,
+    /// on one connection at a time.
+    async fn worker<K: Connector>(
+        &self,
+        action: Action<'_>,
+        k: &K,
+        range: &Range,
+        slots: &[Mutex<Option<TargetReport>>],
+        failed: &AtomicBool,
+    ) {
+        let mut held: Option<(String, K::Conn)> = None;
+        loop {
+            if self.stop_requested() || (range.halt_on_failure && failed.load(Ordering::SeqCst)) {
+                break;
             }
-        };
-        if workers == 1 {
-            work();
-        } else {
-            std::thread::scope(|scope| {
-                for _ in 0..workers {
-                    scope.spawn(work);
-                }
-            });
+            let index = range.next.fetch_add(1, Ordering::SeqCst);
+            if index >= range.targets.end {
+                break;
+            }
+            let target = &self.targets[index];
+            if let Some(progress) = self.progress {
+                progress(FleetEvent::Started { index, target });
+            }
+            let report = self.visit(action, target, k, &mut held).await;
+            if report.status == TargetStatus::Failed {
+                failed.store(true, Ordering::SeqCst);
+            }
+            if let Some(progress) = self.progress {
+                progress(FleetEvent::Finished {
+                    index,
+                    report: &report,
+                });
+            }
+            *lock(&slots[index]) = Some(report);
         }
     }
 
     /// Migrates one target on the connection `held` (opened, or reused where it is to the
     /// same URL).
-    fn visit<C, E>(
+    async fn visit<K: Connector>(
         &self,
         action: Action<'_>,
         target: &FleetTarget,
-        connect: &(dyn Fn(&str) -> Result<C, E> + Sync),
-        held: &mut Option<(String, C)>,
-    ) -> TargetReport
-    where
-        C: MigrationConnection,
-        E: fmt::Display,
-    {
+        k: &K,
+        held: &mut Option<(String, K::Conn)>,
+    ) -> TargetReport {
         let started = Instant::now();
         if held.as_ref().is_some_and(|(url, _)| *url != target.url) {
             *held = None;
         }
         if held.is_none() {
-            match connect(&target.url) {
+            match k.open(&target.url).await {
                 Ok(conn) => *held = Some((target.url.clone(), conn)),
-                Err(error) => {
+                Err(message) => {
                     let (_, secrets) = url::mask_with_secrets(&target.url);
-                    let message = url::scrub(&error.to_string(), &secrets);
+                    let message = url::scrub(&message, &secrets);
                     let mut report = TargetReport::failed(
                         target.clone(),
                         Error::Unreachable {
@@ -571,46 +638,30 @@ impl<'a> Fleet<'a> {
         if let Some(stop) = self.stop {
             migrator = migrator.with_stop(stop);
         }
-        let mut report = match action {
-            Action::Heads | Action::Upgrade(_) => {
-                let result = match action {
-                    Action::Upgrade(to) => migrator.upgrade(conn, to),
-                    _ => migrator.run_pending(conn),
+        let mut report = match k.act(&migrator, action, conn).await {
+            Ok(Done::Ran(run)) => {
+                let status = if run.steps.is_empty() {
+                    TargetStatus::UpToDate
+                } else {
+                    TargetStatus::Applied
                 };
-                match result {
-                    Ok(run) => {
-                        let status = if run.steps.is_empty() {
-                            TargetStatus::UpToDate
-                        } else {
-                            TargetStatus::Applied
-                        };
-                        let mut report = TargetReport::new(target.clone(), status);
-                        report.applied = run.steps;
-                        report.current = run.heads_after;
-                        report
-                    }
-                    Err(error) => TargetReport::failed(target.clone(), error),
-                }
+                let mut report = TargetReport::new(target.clone(), status);
+                report.applied = run.steps;
+                report.current = run.heads_after;
+                report
             }
-            Action::Current => match migrator.plan(conn, Direction::Upgrade, "heads") {
-                Ok(plan) => {
-                    let pending: Vec<String> = plan
-                        .steps
-                        .iter()
-                        .filter_map(|s| s.revision.map(|r| r.id.clone()))
-                        .collect();
-                    let status = if pending.is_empty() {
-                        TargetStatus::UpToDate
-                    } else {
-                        TargetStatus::Pending
-                    };
-                    let mut report = TargetReport::new(target.clone(), status);
-                    report.current = plan.heads_before.iter().map(|s| s.to_string()).collect();
-                    report.pending = pending;
-                    report
-                }
-                Err(error) => TargetReport::failed(target.clone(), error),
-            },
+            Ok(Done::Read { current, pending }) => {
+                let status = if pending.is_empty() {
+                    TargetStatus::UpToDate
+                } else {
+                    TargetStatus::Pending
+                };
+                let mut report = TargetReport::new(target.clone(), status);
+                report.current = current;
+                report.pending = pending;
+                report
+            }
+            Err(error) => TargetReport::failed(target.clone(), error),
         };
         if report.status == TargetStatus::Failed {
             // The connection may be gone (a killed backend): the next target opens its own.
@@ -618,6 +669,177 @@ impl<'a> Fleet<'a> {
         }
         report.duration = started.elapsed();
         report
+    }
+}
+
+/// The targets a stage of the run migrates, and the next one to take.
+struct Range {
+    targets: std::ops::Range<usize>,
+    next: AtomicUsize,
+    /// No new target starts once one has failed.
+    halt_on_failure: bool,
+}
+
+/// What an action did on one target.
+enum Done {
+    /// An upgrade's report.
+    Ran(Report),
+    /// Where a read found the target.
+    Read {
+        current: Vec<String>,
+        pending: Vec<String>,
+    },
+}
+
+/// How a fleet talks to its targets: opens connections, runs an action on one, and runs the
+/// workers side by side.
+trait Connector: Sync {
+    /// A connection.
+    type Conn: Send;
+    /// Opens a connection to `url`; the error is the client's message.
+    fn open(&self, url: &str) -> impl Future<Output = Result<Self::Conn, String>> + Send;
+    /// Runs `action` on `conn`.
+    fn act(
+        &self,
+        migrator: &Migrator<'_>,
+        action: Action<'_>,
+        conn: &mut Self::Conn,
+    ) -> impl Future<Output = Result<Done, Error>> + Send;
+    /// Runs the workers side by side, to their end.
+    fn spread<F: Future<Output = ()> + Send>(&self, workers: Vec<F>) -> impl Future<Output = ()>;
+}
+
+/// What a read found: the rows and the revisions an upgrade to the heads would apply.
+fn read(plan: &aludel_graph::Plan<'_>) -> Done {
+    Done::Read {
+        current: plan.heads_before.iter().map(|s| s.to_string()).collect(),
+        pending: plan
+            .steps
+            .iter()
+            .filter_map(|s| s.revision.map(|r| r.id.clone()))
+            .collect(),
+    }
+}
+
+/// Blocking connections from a function: each worker is a thread, each call runs to its end.
+struct Blocking<F>(F);
+
+impl<C, E, F> Connector for Blocking<F>
+where
+    C: MigrationConnection + Send,
+    E: fmt::Display,
+    F: Fn(&str) -> Result<C, E> + Sync,
+{
+    type Conn = C;
+
+    fn open(&self, url: &str) -> impl Future<Output = Result<C, String>> + Send {
+        std::future::ready((self.0)(url).map_err(|e| e.to_string()))
+    }
+
+    fn act(
+        &self,
+        migrator: &Migrator<'_>,
+        action: Action<'_>,
+        conn: &mut C,
+    ) -> impl Future<Output = Result<Done, Error>> + Send {
+        std::future::ready(match action {
+            Action::Heads => migrator.run_pending(conn).map(Done::Ran),
+            Action::Upgrade(to) => migrator.upgrade(conn, to).map(Done::Ran),
+            Action::Current => migrator
+                .plan(conn, Direction::Upgrade, "heads")
+                .map(|plan| read(&plan)),
+        })
+    }
+
+    fn spread<Fut: Future<Output = ()> + Send>(
+        &self,
+        workers: Vec<Fut>,
+    ) -> impl Future<Output = ()> {
+        if workers.len() == 1 {
+            // One worker runs on the calling thread.
+            workers.into_iter().for_each(complete);
+        } else {
+            std::thread::scope(|scope| {
+                for worker in workers {
+                    scope.spawn(|| complete(worker));
+                }
+            });
+        }
+        std::future::ready(())
+    }
+}
+
+/// Async connections from a function (feature `async`): the workers are futures polled side by
+/// side on the caller's task.
+#[cfg(feature = "async")]
+struct Awaiting<F>(F);
+
+#[cfg(feature = "async")]
+impl<C, E, F, Opening> Connector for Awaiting<F>
+where
+    C: crate::AsyncMigrationConnection + Send,
+    E: fmt::Display,
+    F: Fn(String) -> Opening + Sync,
+    Opening: Future<Output = Result<C, E>> + Send,
+{
+    type Conn = C;
+
+    fn open(&self, url: &str) -> impl Future<Output = Result<C, String>> + Send {
+        let opening = (self.0)(url.to_string());
+        async move { opening.await.map_err(|e| e.to_string()) }
+    }
+
+    async fn act(
+        &self,
+        migrator: &Migrator<'_>,
+        action: Action<'_>,
+        conn: &mut C,
+    ) -> Result<Done, Error> {
+        match action {
+            Action::Heads => migrator.run_pending_async(conn).await.map(Done::Ran),
+            Action::Upgrade(to) => migrator.upgrade_async(conn, to).await.map(Done::Ran),
+            Action::Current => migrator
+                .plan_async(conn, Direction::Upgrade, "heads")
+                .await
+                .map(|plan| read(&plan)),
+        }
+    }
+
+    fn spread<Fut: Future<Output = ()> + Send>(
+        &self,
+        workers: Vec<Fut>,
+    ) -> impl Future<Output = ()> {
+        JoinAll(workers.into_iter().map(|w| Some(Box::pin(w))).collect())
+    }
+}
+
+/// Futures polled side by side until all of them are done.
+#[cfg(feature = "async")]
+struct JoinAll<F>(Vec<Option<std::pin::Pin<Box<F>>>>);
+
+#[cfg(feature = "async")]
+impl<F: Future<Output = ()>> Future for JoinAll<F> {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let mut pending = false;
+        for slot in self.0.iter_mut() {
+            if let Some(future) = slot {
+                if future.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    pending = true;
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     }
 }
 

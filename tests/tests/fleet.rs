@@ -596,3 +596,105 @@ fn mariadb_databases_and_a_schema_that_mysql_does_not_have() {
         assert_eq!(db.connect().versions(), ["r3"]);
     }
 }
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn is_send<T: Send>(_: &T) {}
+
+#[test]
+fn async_postgres_tenants_and_sqlite_files_on_one_task() {
+    use aludel_tests::asynchronous::AsyncSqlite;
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+    let history = history();
+    let migrations = history.load();
+    let migrator = migrations.migrator();
+    let runtime = current_thread();
+    // SQLite files through diesel-async's wrapper, three at a time, one failing.
+    let dir = TempDir::new("aludel-fleet-async");
+    let targets = sqlite_targets(&dir, 5);
+    {
+        use diesel::connection::SimpleConnection;
+        sqlite(&targets[3])
+            .batch_execute("CREATE TABLE invoices (x INTEGER);")
+            .unwrap();
+    }
+    let fleet = migrator
+        .fleet(targets.clone())
+        .parallel(3)
+        .continue_on_error(true);
+    let run = fleet.run_pending_async(|url| async move { AsyncSqlite::establish(&url).await });
+    is_send(&run);
+    let report = runtime.block_on(run);
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::Applied,
+            TargetStatus::Applied,
+            TargetStatus::Applied,
+            TargetStatus::Failed,
+            TargetStatus::Applied
+        ]
+    );
+    assert_eq!(applied(&report.targets[3]), ["r1"]);
+    let current = runtime.block_on(
+        migrator
+            .fleet(targets)
+            .parallel(2)
+            .current_async(|url| async move { AsyncSqlite::establish(&url).await }),
+    );
+    assert_eq!(current.targets[3].status, TargetStatus::Pending);
+    assert_eq!(current.targets[3].pending, ["r2", "r3"]);
+    assert_eq!(current.count(TargetStatus::UpToDate), 4);
+    // PostgreSQL tenants on AsyncPgConnection, an unreachable one among them.
+    let Some((db, mut targets)) = tenant_schemas(&["east", "west", "south"]) else {
+        return;
+    };
+    targets.insert(
+        1,
+        FleetTarget::new("postgres://app:s3cretpw@127.0.0.1:1/none?connect_timeout=2"),
+    );
+    let report = runtime.block_on(
+        migrator
+            .fleet(targets.clone())
+            .parallel(2)
+            .continue_on_error(true)
+            .run_pending_async(|url| async move { AsyncPgConnection::establish(&url).await }),
+    );
+    assert_eq!(
+        statuses(&report),
+        [
+            TargetStatus::Applied,
+            TargetStatus::Failed,
+            TargetStatus::Applied,
+            TargetStatus::Applied
+        ],
+        "{report:?}"
+    );
+    let error = report.targets[1].error.as_ref().unwrap().to_string();
+    assert!(
+        error.starts_with("cannot connect: ") && !error.contains("s3cretpw"),
+        "{error}"
+    );
+    let mut conn = db.connect();
+    for schema in ["east", "west", "south"] {
+        assert_eq!(
+            conn.strings(&format!(
+                "SELECT version_num AS a FROM {schema}.alembic_version"
+            )),
+            ["r3"]
+        );
+    }
+    targets.remove(1);
+    let again = runtime.block_on(
+        migrator
+            .fleet(targets)
+            .parallel(2)
+            .run_pending_async(|url| async move { AsyncPgConnection::establish(&url).await }),
+    );
+    assert_eq!(again.count(TargetStatus::UpToDate), 3);
+}

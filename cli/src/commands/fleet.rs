@@ -387,6 +387,16 @@ fn ids(ids: &[&str]) -> String {
     aludel_graph::list_some(ids, ", ")
 }
 
+/// `7s`, `3m 07s`, `2h 05m`.
+fn whole_seconds(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
 /// One target of `--format json`.
 #[derive(Debug, Serialize)]
 struct TargetJson {
@@ -479,7 +489,7 @@ impl Meter {
         }
     }
 
-    /// `[=======>      ] 412/1000 done, 3 failed, 87.1/s, 7s left`.
+    /// `[=======       ] 412/1000 done, 3 failed, 87.1/s, 7s left`.
     fn bar(&self, done: usize) -> String {
         const WIDTH: usize = 24;
         let filled = (done * WIDTH) / self.total.max(1);
@@ -489,11 +499,15 @@ impl Meter {
         } else {
             0.0
         };
-        let left = if rate > 0.0 {
-            let seconds = ((self.total - done) as f64 / rate).ceil();
-            output::duration(Duration::from_secs_f64(seconds))
+        let left = if done == self.total {
+            format!("took {}", output::duration(self.started.elapsed()))
+        } else if rate > 0.0 {
+            format!(
+                "{} left",
+                whole_seconds(((self.total - done) as f64 / rate).ceil())
+            )
         } else {
-            "?".to_string()
+            "? left".to_string()
         };
         let failed = self.failed.load(Ordering::SeqCst);
         let failed = if failed > 0 {
@@ -502,7 +516,7 @@ impl Meter {
             "0 failed".to_string()
         };
         format!(
-            "[{}{}] {done}/{} done, {failed}, {rate:.1}/s, {left} left",
+            "[{}{}] {done}/{} done, {failed}, {rate:.1}/s, {left}",
             "=".repeat(filled),
             " ".repeat(WIDTH - filled),
             self.total
