@@ -43,6 +43,7 @@
 //! | `aludel stamp TARGET [--purge] [--accept-changes] [--dry-run]`, `aludel stamp --from-diesel` | sets the version table, runs no SQL |
 //! | `aludel current [-v] [--format json]` | the version table's rows, `c2 (head)` |
 //! | `aludel check` | exit 0 when the database is at the heads, 1 (saying what is pending) otherwise |
+//! | `aludel upgrade heads --targets FILE [--parallel N] [--continue-on-error] [--canary K]`, `current --targets FILE`, `check --targets FILE` | a fleet: every database (or PostgreSQL schema) of a list, a report per target (see [`commands::fleet`]) |
 //!
 //! The URL comes from `--database-url`, else `DATABASE_URL`, else `database_url` in
 //! aludel.toml; `version_table` and `version_table_schema` there configure the runtime.

@@ -73,6 +73,15 @@
 //!   once, and the second migrator says so ([`Error::AppliedMeanwhile`]). Start one migrator at
 //!   a time for a history with such revisions (`VACUUM`, `PRAGMA journal_mode`).
 
+//!
+//! ## Fleets
+//!
+//! One history over many databases of the same shape (a database, an SQLite file or a
+//! PostgreSQL schema per tenant): [`Fleet`] migrates them over at most `parallel` connections,
+//! the canary targets first, stopping at the first failure or going on, with a report per
+//! target; each target keeps its own version table and lock, so running the same list again
+//! finishes what is left.
+
 // Without a backend feature nothing drives a connection, and the code that would is unused.
 #![cfg_attr(
     not(any(
