@@ -24,7 +24,7 @@ use crate::url;
 
 /// One database of a fleet: a connection URL and, on PostgreSQL, optionally the tenant's
 /// schema (see [`crate::Options::tenant_schema`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct FleetTarget {
     /// The connection URL (a SQLite path, `postgres://...`, `mysql://...`).
     pub url: String,
@@ -65,7 +65,8 @@ impl FleetTarget {
     /// already names is refused, with every such line listed (ten at most).
     pub fn parse_list(text: &str) -> Result<Vec<FleetTarget>, Error> {
         let mut targets: Vec<FleetTarget> = Vec::new();
-        let mut first_line: Vec<usize> = Vec::new();
+        let mut first_line: std::collections::HashMap<FleetTarget, usize> =
+            std::collections::HashMap::new();
         let mut problems = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let number = i + 1;
@@ -88,14 +89,13 @@ impl FleetTarget {
                     )),
                 }
             }
-            match targets.iter().position(|t| *t == target) {
-                Some(earlier) => problems.push(format!(
-                    "line {number}: {target} is already line {}",
-                    first_line[earlier]
-                )),
+            match first_line.get(&target) {
+                Some(earlier) => {
+                    problems.push(format!("line {number}: {target} is already line {earlier}"))
+                }
                 None => {
+                    first_line.insert(target.clone(), number);
                     targets.push(target);
-                    first_line.push(number);
                 }
             }
         }
@@ -114,6 +114,16 @@ fn without_comment(line: &str) -> &str {
         .find(|&i| bytes[i] == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()))
         .unwrap_or(bytes.len());
     &line[..end]
+}
+
+/// The URL with its password masked, so that a logged report shows none.
+impl fmt::Debug for FleetTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FleetTarget")
+            .field("url", &url::mask(&self.url))
+            .field("schema", &self.schema)
+            .finish()
+    }
 }
 
 /// The URL with its password masked, and ` schema=NAME`.
@@ -951,6 +961,8 @@ mod tests {
             "postgres://app:***@db/saas schema=acme"
         );
         assert!(FleetTarget::parse_list("# nothing\n\n").unwrap().is_empty());
+        let shown = format!("{:?}", targets[0]);
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 
     #[test]

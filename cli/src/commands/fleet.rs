@@ -29,6 +29,7 @@
 //! heads for `check`). Ctrl-C stops starting targets, lets each running one finish the
 //! revision it is in, and reports; a second Ctrl-C quits at once.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -148,15 +149,17 @@ pub fn run(
         Action::Upgrade(_) => Access::ReadWrite,
         Action::Current | Action::Check => Access::ReadOnly,
     };
-    let urls: Vec<(String, DatabaseUrl)> = {
-        let mut urls: Vec<(String, DatabaseUrl)> = Vec::new();
+    let urls: HashMap<String, DatabaseUrl> = {
+        let mut urls = HashMap::new();
         let mut problems = Vec::new();
         for target in &targets {
-            if urls.iter().any(|(url, _)| *url == target.url) {
+            if urls.contains_key(&target.url) {
                 continue;
             }
             match DatabaseUrl::parse(&target.url, cwd) {
-                Ok(parsed) => urls.push((target.url.clone(), parsed)),
+                Ok(parsed) => {
+                    urls.insert(target.url.clone(), parsed);
+                }
                 Err(error) => problems.push(format!("{target}: {error}")),
             }
         }
@@ -169,7 +172,7 @@ pub fn run(
         urls
     };
     let connector = |url: &str| -> Result<Conn, String> {
-        let Some((_, parsed)) = urls.iter().find(|(u, _)| u == url) else {
+        let Some(parsed) = urls.get(url) else {
             return Err("not in the list of targets".to_string());
         };
         connect(parsed, access).map_err(|error| match error {
