@@ -14,7 +14,10 @@ pub struct Options {
     /// Runs the revisions with [`Options::schema`] first in PostgreSQL's search path: the
     /// schema of a tenant (see [`Options::tenant_schema`]). Set for each revision's transaction
     /// only (`set_config(.., true)`, as `SET LOCAL`), so nothing of it outlives the run on the
-    /// connection, nor on the server connection of a pooler in transaction mode.
+    /// connection, nor on the server connection of a pooler in transaction mode. A
+    /// `transactional: false` revision, which runs outside any transaction, has it set on the
+    /// session while it runs and set back after (such revisions need a direct or
+    /// session-pooled connection in any case, see [`crate::Error::SessionLockLost`]).
     pub schema_first: bool,
     /// aludel's log of applied and reverted revisions, `aludel_revision_log` by default.
     pub log_table: String,

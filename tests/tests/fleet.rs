@@ -698,3 +698,64 @@ fn async_postgres_tenants_and_sqlite_files_on_one_task() {
     );
     assert_eq!(again.count(TargetStatus::UpToDate), 3);
 }
+
+#[test]
+fn tenants_behind_pgbouncer_in_transaction_pooling_leave_no_search_path_on_its_servers() {
+    use aludel_tests::pgbouncer::{PgBouncer, PoolMode};
+    use diesel::connection::CacheSize;
+    let Some((db, _)) = tenant_schemas(&["t1", "t2", "t3", "t4"]) else {
+        return;
+    };
+    // One server connection for three clients: the tenants' transactions take turns on it.
+    let Some(bouncer) = PgBouncer::start(&db, PoolMode::Transaction, 1) else {
+        return;
+    };
+    let targets: Vec<FleetTarget> = ["t1", "t2", "t3", "t4"]
+        .iter()
+        .map(|s| FleetTarget::new(bouncer.url.clone()).with_schema(*s))
+        .collect();
+    let history = history();
+    let migrations = history.load();
+    let connect = |url: &str| {
+        diesel::PgConnection::establish(url).map(|mut conn| {
+            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+            conn
+        })
+    };
+    let report = migrations
+        .migrator()
+        .fleet(targets.clone())
+        .parallel(3)
+        .run_pending_with(connect);
+    assert!(report.all_done(), "{report:?}\n{}", bouncer.log());
+    let mut conn = db.connect();
+    for schema in ["t1", "t2", "t3", "t4"] {
+        assert_eq!(
+            conn.strings(&format!(
+                "SELECT version_num AS a FROM {schema}.alembic_version"
+            )),
+            ["r3"]
+        );
+        assert_eq!(
+            conn.strings(&format!(
+                "SELECT CAST(column_name AS TEXT) AS a FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'invoices' ORDER BY ordinal_position"
+            )),
+            ["id", "account_id", "total"]
+        );
+    }
+    // The pooled server connection kept the server's default search path.
+    let mut through = Conn::Postgres(connect(&bouncer.url).unwrap());
+    let defaults = conn.strings("SELECT current_setting('search_path') AS a");
+    for _ in 0..3 {
+        assert_eq!(
+            through.strings("SELECT current_setting('search_path') AS a"),
+            defaults
+        );
+    }
+    let again = migrations
+        .migrator()
+        .fleet(targets)
+        .parallel(3)
+        .run_pending_with(connect);
+    assert_eq!(again.count(TargetStatus::UpToDate), 4, "{again:?}");
+}
