@@ -299,8 +299,9 @@ enum Action<'t> {
 /// # }
 /// ```
 ///
-/// The targets run on `parallel` threads, each with one connection of its own (never more):
-/// a connection is reused for the next target of the same URL (the schemas of one
+/// The targets run on `parallel` workers (threads for blocking connections, futures polled
+/// side by side on the caller's task for async ones), each with one connection of its own,
+/// never more: a connection is reused for the next target of the same URL (the schemas of one
 /// database) and closed after a target fails or when the next target is elsewhere. Every
 /// setting a target needs (the search path of a tenant schema) lasts for a transaction only,
 /// so nothing carries from one tenant to the next.
