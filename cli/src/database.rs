@@ -49,6 +49,8 @@
 use std::path::Path;
 
 pub use aludel::url::mask;
+#[cfg(feature = "sqlite")]
+use aludel::url::sqlite_uri_without_create;
 use aludel::url::{
     mask_with_secrets, parse_key_value, scrub, split_prefix, split_scheme, LIBPQ_KEYWORDS,
 };
@@ -812,35 +814,6 @@ pub enum Access {
     ReadOnly,
     /// Everything else.
     ReadWrite,
-}
-
-/// `file:PATH?mode=rw`: the SQLite URI that opens `path` for reading and writing but does
-/// not create it (`%`, `?` and `#` escaped, as URIs need; an absolute path after an empty
-/// authority, `file:///var/app.db`).
-#[cfg(all(feature = "sqlite", not(windows)))]
-fn sqlite_uri_without_create(path: &Path) -> String {
-    let path = path.to_string_lossy();
-    let mut uri = String::from(if path.starts_with('/') {
-        "file://"
-    } else {
-        "file:"
-    });
-    for c in path.chars() {
-        match c {
-            '%' => uri.push_str("%25"),
-            '?' => uri.push_str("%3f"),
-            '#' => uri.push_str("%23"),
-            c => uri.push(c),
-        }
-    }
-    uri.push_str("?mode=rw");
-    uri
-}
-
-/// On Windows, the path itself (checked to exist just before).
-#[cfg(all(feature = "sqlite", windows))]
-fn sqlite_uri_without_create(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
 }
 
 /// Connects to `url`. The error is one line: `cannot connect to <masked url>: <reason>`, or

@@ -419,7 +419,7 @@ impl<'a> Fleet<'a> {
     /// revisions an upgrade to the heads would apply ([`TargetStatus::UpToDate`] or
     /// [`TargetStatus::Pending`]).
     pub fn current(&self) -> FleetReport {
-        self.blocking(Action::Current, connect)
+        self.blocking(Action::Current, connect_read_only)
     }
 
     /// [`Fleet::current`] with connections from `connect` (see [`Fleet::run_pending_with`]).
@@ -899,6 +899,17 @@ impl MigrationConnection for Owned {
 
 /// Opens the connection for `url` by its scheme.
 fn connect(url: &str) -> Result<Owned, String> {
+    open(url, true)
+}
+
+/// [`connect`] that never creates an SQLite file.
+fn connect_read_only(url: &str) -> Result<Owned, String> {
+    open(url, false)
+}
+
+/// Opens the connection for `url` by its scheme; an SQLite file that does not exist is created
+/// only where `create`.
+fn open(url: &str, create: bool) -> Result<Owned, String> {
     #[allow(unused_imports)]
     use diesel::Connection;
     let scheme = url::split_scheme(url).map(|(scheme, _)| scheme.to_ascii_lowercase());
@@ -921,21 +932,35 @@ fn connect(url: &str) -> Result<Owned, String> {
                 "aludel was built without its `mysql` feature, which {scheme}:// needs"
             ));
         }
-        Some("sqlite") | None => {
-            let path = url.strip_prefix("sqlite://").unwrap_or(url);
-            #[cfg(feature = "sqlite")]
-            return diesel::SqliteConnection::establish(path)
-                .map(Owned::Sqlite)
-                .map_err(|e| e.to_string());
-            #[cfg(not(feature = "sqlite"))]
-            return Err(format!(
-                "aludel was built without its `sqlite` feature, which {path} needs"
-            ));
-        }
+        Some("sqlite") | None => open_sqlite(url.strip_prefix("sqlite://").unwrap_or(url), create),
         Some(other) => Err(format!(
             "unknown scheme `{other}://`: use postgres://, mysql://, mariadb://, sqlite:// or a SQLite path"
         )),
     }
+}
+
+/// Opens the SQLite file at `path`, creating it only where `create`.
+#[cfg(feature = "sqlite")]
+fn open_sqlite(path: &str, create: bool) -> Result<Owned, String> {
+    use diesel::Connection;
+    let file = std::path::Path::new(path);
+    let target = if create {
+        path.to_string()
+    } else if file.is_file() {
+        url::sqlite_uri_without_create(file)
+    } else {
+        return Err(format!("no SQLite file {path}"));
+    };
+    diesel::SqliteConnection::establish(&target)
+        .map(Owned::Sqlite)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(path: &str, _create: bool) -> Result<Owned, String> {
+    Err(format!(
+        "aludel was built without its `sqlite` feature, which {path} needs"
+    ))
 }
 
 #[cfg(test)]

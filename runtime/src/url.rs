@@ -5,6 +5,8 @@
 //! `postgres://user:***@host/db`, `password=***` in a URL's query and in a libpq key/value
 //! string (`host=db user=app password=*** dbname=app`).
 
+use std::path::Path;
+
 /// Whether `scheme` is spelt like a URL scheme of two or more characters (so that `C:` stays
 /// a Windows drive).
 fn is_scheme(scheme: &str) -> bool {
@@ -327,6 +329,35 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
         }
     }
     out
+}
+
+/// `file:PATH?mode=rw`: the SQLite URI that opens `path` for reading and writing but does
+/// not create it (`%`, `?` and `#` escaped, as URIs need; an absolute path after an empty
+/// authority, `file:///var/app.db`).
+#[cfg(not(windows))]
+pub fn sqlite_uri_without_create(path: &Path) -> String {
+    let path = path.to_string_lossy();
+    let mut uri = String::from(if path.starts_with('/') {
+        "file://"
+    } else {
+        "file:"
+    });
+    for c in path.chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?mode=rw");
+    uri
+}
+
+/// On Windows, the path itself (checked to exist just before).
+#[cfg(windows)]
+pub fn sqlite_uri_without_create(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

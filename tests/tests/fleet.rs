@@ -91,6 +91,16 @@ fn sqlite_files_in_parallel_then_a_rerun_that_finds_them_at_head() {
     let current = migrator.fleet(targets).parallel(2).current();
     assert_eq!(statuses(&current), vec![TargetStatus::UpToDate; 7]);
     assert!(current.targets.iter().all(|t| t.current == ["r3"]));
+    // A read of a tenant that does not exist yet fails, and creates no file.
+    let missing = FleetTarget::new(dir.0.join("new.db").to_str().unwrap());
+    let report = migrator.fleet([missing.clone()]).current();
+    assert_eq!(statuses(&report), [TargetStatus::Failed]);
+    let error = report.targets[0].error.as_ref().unwrap().to_string();
+    assert!(
+        error.starts_with("cannot connect: no SQLite file "),
+        "{error}"
+    );
+    assert!(!std::path::Path::new(&missing.url).exists());
 }
 
 #[test]
