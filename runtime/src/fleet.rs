@@ -82,10 +82,13 @@ impl FleetTarget {
                     Some(_) if target.schema.is_some() => {
                         problems.push(format!("line {number}: more than one `schema=`"))
                     }
+                    Some(schema) if schema.len() > 63 || schema.contains('\0') => problems.push(
+                        format!("line {number}: the schema name is not usable: give 1 to 63 characters, without NUL"),
+                    ),
                     Some(schema) => target.schema = Some(schema.to_string()),
                     None => problems.push(format!(
                         "line {number}: `{}` is not `schema=NAME` (a target is a URL, optionally followed by schema=NAME)",
-                        url::mask(word)
+                        masked_word(word)
                     )),
                 }
             }
@@ -107,6 +110,31 @@ impl FleetTarget {
     }
 }
 
+/// A word of a target's line (its URL included) as messages show it: [`url::mask`]ed, and
+/// each URL inside it (after a `=`, say, or a second one) masked on its own.
+fn masked_word(word: &str) -> String {
+    // Where each URL starts: its scheme before each `://`.
+    let mut starts = vec![0];
+    let mut from = 0;
+    while let Some(found) = word[from..].find("://") {
+        let at = from + found;
+        let start = word[..at]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        if start > *starts.last().unwrap_or(&0) {
+            starts.push(start);
+        }
+        from = at + 3;
+    }
+    starts.push(word.len());
+    starts
+        .windows(2)
+        .map(|w| url::mask(&word[w[0]..w[1]]))
+        .collect()
+}
+
 /// `line` up to a `#` at its start or after whitespace.
 fn without_comment(line: &str) -> &str {
     let bytes = line.as_bytes();
@@ -120,8 +148,8 @@ fn without_comment(line: &str) -> &str {
 impl fmt::Debug for FleetTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FleetTarget")
-            .field("url", &url::mask(&self.url))
-            .field("schema", &self.schema)
+            .field("url", &masked_word(&self.url))
+            .field("schema", &self.schema.as_deref().map(masked_word))
             .finish()
     }
 }
@@ -129,9 +157,9 @@ impl fmt::Debug for FleetTarget {
 /// The URL with its password masked, and ` schema=NAME`.
 impl fmt::Display for FleetTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&url::mask(&self.url))?;
+        f.write_str(&masked_word(&self.url))?;
         if let Some(schema) = &self.schema {
-            write!(f, " schema={schema}")?;
+            write!(f, " schema={}", masked_word(schema))?;
         }
         Ok(())
     }
@@ -1003,6 +1031,60 @@ mod tests {
         let many: String = (0..12).map(|_| "x.db\n").collect();
         let error = FleetTarget::parse_list(&many).unwrap_err().to_string();
         assert!(error.ends_with("and 1 more"), "{error}");
+    }
+
+    #[test]
+    fn any_text_reads_as_targets_or_as_an_error_without_panicking() {
+        // Lines drawn from the pieces lists are made of, with a fixed seed.
+        let pieces = [
+            "postgres://u:pw@h/d",
+            "a.db",
+            " ",
+            "\t",
+            "#",
+            "schema=",
+            "schema=s",
+            "x=y",
+            "é",
+            "\u{0}",
+            "#c",
+            "  # ",
+            "\r",
+            "schema=schema=",
+            "=",
+            "sqlite://",
+            "\n",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let text: String = (0..next() % 24)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            match FleetTarget::parse_list(&text) {
+                Ok(targets) => {
+                    for target in targets {
+                        let shown = format!("{target} {target:?}");
+                        assert!(!shown.contains("pw@"), "{shown}");
+                        assert!(
+                            !target.url.is_empty() && !target.url.starts_with('#'),
+                            "{text:?}"
+                        );
+                        assert!(!target.url.contains(char::is_whitespace), "{text:?}");
+                        assert!(target.schema.as_deref() != Some(""), "{text:?}");
+                    }
+                }
+                Err(error) => {
+                    let shown = error.to_string();
+                    assert!(!shown.contains("pw@"), "{shown}");
+                }
+            }
+        }
     }
 
     #[test]
