@@ -700,6 +700,10 @@ impl<'a> Fleet<'a> {
                 report.pending = pending;
                 report
             }
+            // Stopped before its first revision: nothing of it ran.
+            Err(Error::Interrupted { completed }) if completed.is_empty() => {
+                TargetReport::new(target.clone(), TargetStatus::NotStarted)
+            }
             Err(error) => TargetReport::failed(target.clone(), error),
         };
         if report.status == TargetStatus::Failed {

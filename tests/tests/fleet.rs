@@ -769,3 +769,37 @@ fn tenants_behind_pgbouncer_in_transaction_pooling_leave_no_search_path_on_its_s
         .run_pending_with(connect);
     assert_eq!(again.count(TargetStatus::UpToDate), 4, "{again:?}");
 }
+
+#[test]
+fn a_tenant_schema_on_a_connection_with_an_empty_search_path() {
+    use diesel::connection::SimpleConnection;
+    let Some((db, targets)) = tenant_schemas(&["solo"]) else {
+        return;
+    };
+    let history = TestHistory::new();
+    history
+        .add(
+            "r1.sql",
+            &revision("r1", "", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, place TEXT);\nINSERT INTO accounts VALUES (1, current_schema());", None),
+        )
+        .add(
+            "r2.sql",
+            "-- revision: r2\n-- down_revision: r1\n-- transactional: false\n\n-- upgrade\nINSERT INTO accounts VALUES (2, current_schema());\n",
+        );
+    let migrations = history.load();
+    let report = migrations
+        .migrator()
+        .fleet(targets)
+        .run_pending_with(|url: &str| {
+            let mut conn = diesel::PgConnection::establish(url).map_err(|e| e.to_string())?;
+            conn.batch_execute("SET search_path = ''")
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(conn)
+        });
+    assert!(report.all_done(), "{report:?}");
+    let mut conn = db.connect();
+    assert_eq!(
+        conn.strings("SELECT place AS a FROM solo.accounts ORDER BY id"),
+        ["solo", "solo"]
+    );
+}

@@ -46,7 +46,8 @@ pub(super) async fn lock_in_schema<D: Driver>(
     timeout: Duration,
 ) -> Result<(), Error> {
     let sql = "SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN 'y' ELSE 'n' END AS a, \
-               set_config('search_path', $2 || ', ' || current_setting('search_path'), true) AS b";
+               set_config('search_path', CASE WHEN current_setting('search_path') = '' THEN $2 \
+               ELSE $2 || ', ' || current_setting('search_path') END, true) AS b";
     let key = lock.number();
     poll_lock!(d, timeout, {
         let rows = d
@@ -69,7 +70,12 @@ pub(super) async fn enter_schema<D: Driver>(d: &mut D, first: &str) -> Result<St
         .await
         .map_err(Error::db("cannot read the search path"))?;
     let previous = rows.into_iter().next().map(|r| r.0).unwrap_or_default();
-    set_search_path(d, &format!("{first}, {previous}")).await?;
+    let path = if previous.trim().is_empty() {
+        first.to_string()
+    } else {
+        format!("{first}, {previous}")
+    };
+    set_search_path(d, &path).await?;
     Ok(previous)
 }
 
