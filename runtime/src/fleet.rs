@@ -330,7 +330,8 @@ enum Action<'t> {
 /// The targets run on `parallel` workers (threads for blocking connections, futures polled
 /// side by side on the caller's task for async ones), each with one connection of its own,
 /// never more: a connection is reused for the next target of the same URL (the schemas of one
-/// database) and closed after a target fails or when the next target is elsewhere. Every
+/// database, up to 200 of them, after which it is replaced: a PostgreSQL backend grows with the
+/// schemas it touches) and closed after a target fails or when the next target is elsewhere. Every
 /// setting a target needs (the search path of a tenant schema) lasts for a transaction only,
 /// so nothing carries from one tenant to the next.
 pub struct Fleet<'a> {
@@ -609,7 +610,7 @@ impl<'a> Fleet<'a> {
         slots: &[Mutex<Option<TargetReport>>],
         failed: &AtomicBool,
     ) {
-        let mut held: Option<(String, K::Conn)> = None;
+        let mut held: Option<Held<K::Conn>> = None;
         loop {
             if self.stop_requested() || (range.halt_on_failure && failed.load(Ordering::SeqCst)) {
                 break;
@@ -643,15 +644,24 @@ impl<'a> Fleet<'a> {
         action: Action<'_>,
         target: &FleetTarget,
         k: &K,
-        held: &mut Option<(String, K::Conn)>,
+        held: &mut Option<Held<K::Conn>>,
     ) -> TargetReport {
         let started = Instant::now();
-        if held.as_ref().is_some_and(|(url, _)| *url != target.url) {
+        if held
+            .as_ref()
+            .is_some_and(|h| h.url != target.url || h.served >= TARGETS_PER_CONNECTION)
+        {
             *held = None;
         }
         if held.is_none() {
             match k.open(&target.url).await {
-                Ok(conn) => *held = Some((target.url.clone(), conn)),
+                Ok(conn) => {
+                    *held = Some(Held {
+                        url: target.url.clone(),
+                        conn,
+                        served: 0,
+                    })
+                }
                 Err(message) => {
                     let (_, secrets) = url::mask_with_secrets(&target.url);
                     let message = url::scrub(&message, &secrets);
@@ -666,9 +676,10 @@ impl<'a> Fleet<'a> {
                 }
             }
         }
-        let Some((_, conn)) = held.as_mut() else {
+        let Some(Held { conn, served, .. }) = held.as_mut() else {
             unreachable!("a connection was just opened")
         };
+        *served += 1;
         let mut options = self.migrator.options().clone();
         if let Some(schema) = &target.schema {
             options = options.tenant_schema(schema.clone());
@@ -713,6 +724,20 @@ impl<'a> Fleet<'a> {
         report.duration = started.elapsed();
         report
     }
+}
+
+/// How many targets one connection serves before its worker opens a new one. A PostgreSQL
+/// backend keeps the catalog entries of every schema it has touched (about 100 KiB per tenant
+/// of a 20-table history), so a connection that served every schema of a large database would
+/// grow without bound; a new connection every so many tenants costs a connection set-up per
+/// that many one-query checks.
+const TARGETS_PER_CONNECTION: usize = 200;
+
+/// A worker's connection: its URL and how many targets it has served.
+struct Held<C> {
+    url: String,
+    conn: C,
+    served: usize,
 }
 
 /// The targets a stage of the run migrates, and the next one to take.
