@@ -803,3 +803,25 @@ fn a_tenant_schema_on_a_connection_with_an_empty_search_path() {
         ["solo", "solo"]
     );
 }
+
+#[test]
+fn a_connection_serves_two_hundred_tenants_then_makes_way_for_a_new_one() {
+    use std::sync::atomic::AtomicUsize;
+    let names: Vec<String> = (0..401).map(|i| format!("s{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let Some((_db, targets)) = tenant_schemas(&refs) else {
+        return;
+    };
+    let history = history();
+    let migrations = history.load();
+    let opened = AtomicUsize::new(0);
+    let report = migrations
+        .migrator()
+        .fleet(targets)
+        .current_with(|url: &str| {
+            opened.fetch_add(1, Ordering::SeqCst);
+            diesel::PgConnection::establish(url)
+        });
+    assert_eq!(report.count(TargetStatus::Pending), 401, "{report:?}");
+    assert_eq!(opened.load(Ordering::SeqCst), 3, "200 + 200 + 1 tenants");
+}
