@@ -514,3 +514,36 @@ fn ctrl_c_lets_the_running_revision_finish_and_reports() {
         .strings("SELECT CAST(table_name AS TEXT) AS a FROM information_schema.tables WHERE table_schema = 't2'")
         .is_empty());
 }
+
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    // `script` (util-linux) runs the command on a pseudo-terminal and records what it wrote.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("note: `script` (util-linux) is not installed; skipping the terminal test");
+        return;
+    }
+    let p = Project::fleet("terminal", 5);
+    let aludel = env!("CARGO_BIN_EXE_aludel");
+    let command = format!("{aludel} upgrade heads --targets tenants.txt --parallel 2 > report.txt");
+    let status = Command::new("script")
+        .args(["-qec", &command, "typescript"])
+        .current_dir(&p.root)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let screen = p.read("typescript");
+    // Redrawn in place: the last draw says all five are done, none failed, and how long it took.
+    assert!(screen.contains("\r\x1b[2K["), "{screen:?}");
+    assert!(screen.contains("] 5/5 done, 0 failed, "), "{screen:?}");
+    assert!(screen.contains("/s, took "), "{screen:?}");
+    assert!(
+        !screen.contains("[1/5]"),
+        "no per-target lines on a terminal: {screen:?}"
+    );
+    assert!(p.read("report.txt").ends_with(" 5 applied\n"));
+}
