@@ -456,16 +456,21 @@ impl From<diesel::result::Error> for Error {
     }
 }
 
-/// The database's message on one line (libpq's messages about a lost connection end with a
-/// newline and may span several lines); a lost connection says so in words.
-pub(crate) fn database_message(error: &diesel::result::Error) -> String {
-    let text = error.to_string();
-    let text = text
+/// A client's message on one line: its lines trimmed, the empty ones left out, the rest
+/// joined by spaces.
+pub(crate) fn one_line(message: &str) -> String {
+    message
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
-        .join(" ");
+        .join(" ")
+}
+
+/// The database's message on one line (libpq's messages about a lost connection end with a
+/// newline and may span several lines); a lost connection says so in words.
+pub(crate) fn database_message(error: &diesel::result::Error) -> String {
+    let text = one_line(&error.to_string());
     // diesel marks a lost PostgreSQL connection; the MySQL client's messages for it (errors
     // 2006 and 2013) are recognised by their text.
     let lost = matches!(

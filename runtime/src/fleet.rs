@@ -18,7 +18,7 @@ use aludel_graph::Direction;
 
 use crate::drive::complete;
 use crate::drive::sync::MigrationConnection;
-use crate::error::{Completed, Error};
+use crate::error::{one_line, Completed, Error};
 use crate::run::{Migrator, Report};
 use crate::url;
 
@@ -909,16 +909,6 @@ impl<F: Future<Output = ()>> Future for JoinAll<F> {
             std::task::Poll::Ready(())
         }
     }
-}
-
-/// A client's message on one line.
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -323,8 +323,18 @@ fn tenant_schemas(names: &[&str]) -> Option<(TestDb, Vec<FleetTarget>)> {
     Some((db, targets))
 }
 
-fn pg_strings(conn: &mut Conn, sql: &str) -> Vec<String> {
-    conn.strings(sql)
+/// The connection's search path.
+fn search_path(conn: &mut diesel::PgConnection) -> String {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        a: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query("SELECT current_setting('search_path') AS a")
+        .load(conn)
+        .unwrap();
+    rows.into_iter().next().unwrap().a
 }
 
 #[test]
@@ -353,20 +363,7 @@ fn postgres_schema_per_tenant_keeps_everything_inside_the_schema() {
         .max_size(2)
         .build(manager)
         .unwrap();
-    let mut before = pool.get().unwrap();
-    let search_path_before = {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            a: String,
-        }
-        let rows: Vec<Row> = diesel::sql_query("SELECT current_setting('search_path') AS a")
-            .load(&mut before)
-            .unwrap();
-        rows[0].a.clone()
-    };
-    drop(before);
+    let search_path_before = search_path(&mut pool.get().unwrap());
     let report = migrations
         .migrator()
         .fleet(targets.clone())
@@ -378,55 +375,41 @@ fn postgres_schema_per_tenant_keeps_everything_inside_the_schema() {
         let schema = target.schema.as_deref().unwrap();
         let quoted = format!("\"{schema}\"");
         assert_eq!(
-            pg_strings(
-                &mut conn,
-                &format!("SELECT version_num AS a FROM {quoted}.alembic_version")
-            ),
+            conn.strings(&format!(
+                "SELECT version_num AS a FROM {quoted}.alembic_version"
+            )),
             ["r3"]
         );
         // Both revisions' rows name the tenant's schema: the transactional one and the one
         // that ran outside a transaction.
         assert_eq!(
-            pg_strings(
-                &mut conn,
-                &format!("SELECT place AS a FROM {quoted}.accounts ORDER BY id")
-            ),
+            conn.strings(&format!(
+                "SELECT place AS a FROM {quoted}.accounts ORDER BY id"
+            )),
             [schema, schema]
         );
         assert_eq!(
-            pg_strings(
-                &mut conn,
-                &format!("SELECT CAST(indexname AS TEXT) AS a FROM pg_indexes WHERE schemaname = '{schema}'")
-            )
+            conn.strings(&format!(
+                "SELECT CAST(indexname AS TEXT) AS a FROM pg_indexes WHERE schemaname = '{schema}'"
+            ))
             .iter()
             .filter(|i| *i == "accounts_place")
             .count(),
             1
         );
-        assert!(pg_strings(
-            &mut conn,
+        assert!(conn.strings(
             &format!("SELECT CAST(table_name AS TEXT) AS a FROM information_schema.tables WHERE table_schema = '{schema}' AND table_name = 'aludel_revision_log'")
         )
         .len() == 1);
     }
     // Nothing landed in public, and no pooled connection kept a tenant's search path.
-    assert!(pg_strings(
-        &mut conn,
+    assert!(conn.strings(
         "SELECT CAST(table_name AS TEXT) AS a FROM information_schema.tables WHERE table_schema = 'public'"
     )
     .is_empty());
     let both = [pool.get().unwrap(), pool.get().unwrap()];
     for mut pooled in both {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            a: String,
-        }
-        let rows: Vec<Row> = diesel::sql_query("SELECT current_setting('search_path') AS a")
-            .load(&mut *pooled)
-            .unwrap();
-        assert_eq!(rows[0].a, search_path_before);
+        assert_eq!(search_path(&mut pooled), search_path_before);
     }
     // The rerun finds every tenant at head.
     let again = migrations
